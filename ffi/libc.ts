@@ -1,0 +1,632 @@
+/**
+ * The runtime-neutral libc interface: plain TypeScript values in and out, no
+ * pointers. Each group of symbols is bound on first use, never at import, and
+ * kept small because every Deno symbol costs start-up time.
+ *
+ * A failing call throws {@link SysCallError}; `check()` below is the only
+ * place where a C return code becomes an error.
+ *
+ * @module
+ */
+import { readdirSync } from "node:fs";
+import process from "node:process";
+import { getSystemErrorMessage, getSystemErrorName } from "node:util";
+import type { Bound, FfiBackend, Pointer, SymbolTable } from "./backend.ts";
+import { bunBackend } from "./bun.ts";
+import { denoBackend } from "./deno.ts";
+import { type PlatformConstants, platformConstants } from "./platform.ts";
+
+/** A libc call that failed, with its errno. */
+export class SysCallError extends Error {
+  /** The C function that failed. */
+  readonly call: string;
+  /** The errno value. */
+  readonly errno: number;
+  /** The errno name, such as `ENOENT`. */
+  readonly code: string;
+  /** Creates the error for `call` failing with `errno`. */
+  constructor(call: string, errno: number) {
+    const code = errnoName(errno);
+    super(`${errnoText(errno)} (${code})`);
+    this.name = "SysCallError";
+    this.call = call;
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+function errnoText(errno: number): string {
+  try {
+    const text = getSystemErrorMessage(-errno);
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  } catch {
+    return `System error ${errno}`;
+  }
+}
+
+const core = {
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  unlink: { parameters: ["buffer"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  getenv: { parameters: ["buffer"], result: "pointer" },
+  unsetenv: { parameters: ["buffer"], result: "i32" },
+  fstat: { parameters: ["i32", "buffer"], result: "i32" },
+  stat: { parameters: ["buffer", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies SymbolTable;
+
+const spawn = {
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "usize", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addclose: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addclosefrom_np: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+    optional: true,
+  },
+} as const satisfies SymbolTable;
+
+const identity = {
+  chroot: { parameters: ["buffer"], result: "i32" },
+  chdir: { parameters: ["buffer"], result: "i32" },
+  umask: { parameters: ["u32"], result: "u32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  signal: { parameters: ["i32", "usize"], result: "usize" },
+  getuid: { parameters: [], result: "u32" },
+  geteuid: { parameters: [], result: "u32" },
+  getgid: { parameters: [], result: "u32" },
+  getegid: { parameters: [], result: "u32" },
+  setuid: { parameters: ["u32"], result: "i32" },
+  setgid: { parameters: ["u32"], result: "i32" },
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  initgroups: { parameters: ["buffer", "u32"], result: "i32" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  getpwuid: { parameters: ["u32"], result: "pointer" },
+  getgrnam: { parameters: ["buffer"], result: "pointer" },
+  getgrgid: { parameters: ["u32"], result: "pointer" },
+} as const satisfies SymbolTable;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A NUL-terminated copy of `text`. */
+function cString(text: string): Uint8Array {
+  return encoder.encode(text + "\0");
+}
+
+function isNull(pointer: Pointer): boolean {
+  return pointer === null || pointer === 0 || pointer === undefined;
+}
+
+/** A user account from the system's user database. */
+export interface Account {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+/** Identity of a file: device and inode numbers. */
+export interface FileId {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+/** A file action applied in the child by {@link Libc.spawn}, in order. */
+export type FileAction =
+  | {
+    readonly open: {
+      readonly fd: number;
+      readonly path: string;
+      readonly flags: number;
+      readonly mode: number;
+    };
+  }
+  | { readonly dup2: { readonly from: number; readonly to: number } }
+  | { readonly close: number }
+  | { readonly closeFrom: number };
+
+/** What {@link Libc.spawn} starts. */
+export interface SpawnRequest {
+  /** The executable's path. */
+  readonly path: string;
+  readonly argv: readonly string[];
+  /** `NAME=value` entries: the child's whole environment. */
+  readonly env: readonly string[];
+  /** Start the child in a new session (`setsid`). */
+  readonly newSession: boolean;
+  /** Signals reset to their default action in the child. */
+  readonly defaultSignals: readonly number[];
+  readonly fileActions: readonly FileAction[];
+}
+
+/** How a child ended, from `waitpid`. */
+export type ExitStatus = { readonly code: number } | {
+  readonly signal: number;
+};
+
+/** The libc functions this project calls, free of pointers. */
+export class Libc {
+  readonly #ffi: FfiBackend;
+  /** The constants of the running OS. */
+  readonly constants: PlatformConstants;
+  #core?: Bound<typeof core>;
+  #spawn?: Bound<typeof spawn>;
+  #identity?: Bound<typeof identity>;
+
+  /** Binds libc through `ffi` with the constants `constants`. */
+  constructor(ffi: FfiBackend, constants: PlatformConstants) {
+    this.#ffi = ffi;
+    this.constants = constants;
+  }
+
+  get #c(): Bound<typeof core> {
+    return this.#core ??= this.#ffi.open(this.constants.library, core);
+  }
+  get #s(): Bound<typeof spawn> {
+    return this.#spawn ??= this.#ffi.open(this.constants.library, spawn);
+  }
+  get #i(): Bound<typeof identity> {
+    return this.#identity ??= this.#ffi.open(this.constants.library, identity);
+  }
+
+  /** The calling thread's errno. */
+  errno(): number {
+    return this.#ffi.readI32(this.#c.__errno_location!(), 0);
+  }
+
+  /** Throws for a `-1` result of `call`; returns the result otherwise. */
+  #check(call: string, result: unknown): number {
+    const value = Number(result);
+    if (value === -1) throw new SysCallError(call, this.errno());
+    return value;
+  }
+
+  /** Throws for a non-zero result of a call that returns an errno itself. */
+  #checkZero(call: string, result: unknown): void {
+    const value = Number(result);
+    if (value !== 0) throw new SysCallError(call, value);
+  }
+
+  /** `open(2)`; returns the descriptor. */
+  open(path: string, flags: number, mode = 0o644): number {
+    return this.#check("open", this.#c.open!(cString(path), flags, mode));
+  }
+  /** `close(2)`. */
+  close(fd: number): void {
+    this.#check("close", this.#c.close!(fd));
+  }
+  /** `read(2)` into `buffer`; returns the byte count (0 at end of file). */
+  read(fd: number, buffer: Uint8Array): number {
+    for (;;) {
+      try {
+        return this.#check("read", this.#c.read!(fd, buffer, buffer.length));
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /** Writes all of `data` to `fd`. */
+  writeAll(fd: number, data: Uint8Array | string): void {
+    let bytes = typeof data === "string" ? encoder.encode(data) : data;
+    while (bytes.length > 0) {
+      const n = this.#check("write", this.#c.write!(fd, bytes, bytes.length));
+      bytes = bytes.subarray(n);
+    }
+  }
+  /** Reads a whole file (works on `/proc` files, which report size 0). */
+  readFile(path: string): Uint8Array {
+    const fd = this.open(path, this.constants.O_CLOEXEC);
+    try {
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for (;;) {
+        const chunk = new Uint8Array(65536);
+        const n = this.read(fd, chunk);
+        if (n === 0) break;
+        chunks.push(chunk.subarray(0, n));
+        total += n;
+      }
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.length;
+      }
+      return out;
+    } finally {
+      this.close(fd);
+    }
+  }
+  /** Reads a whole file as UTF-8 text. */
+  readTextFile(path: string): string {
+    return decoder.decode(this.readFile(path));
+  }
+  /** Device and inode of an open descriptor (`fstat(2)`). */
+  fileIdOf(fd: number): FileId {
+    const buffer = new Uint8Array(256);
+    this.#check("fstat", this.#c.fstat!(fd, buffer));
+    return this.#fileId(buffer);
+  }
+  /** Device and inode of a path, following symbolic links (`stat(2)`). */
+  fileIdAt(path: string): FileId {
+    const buffer = new Uint8Array(256);
+    this.#check("stat", this.#c.stat!(cString(path), buffer));
+    return this.#fileId(buffer);
+  }
+  #fileId(buffer: Uint8Array): FileId {
+    const view = new DataView(buffer.buffer);
+    const { dev, ino, devSize } = this.constants.stat;
+    return {
+      dev: devSize === 8
+        ? view.getBigUint64(dev, true)
+        : BigInt(view.getUint32(dev, true)),
+      ino: view.getBigUint64(ino, true),
+    };
+  }
+  /** Marks `fd` close-on-exec. */
+  setCloseOnExec(fd: number): void {
+    const { F_SETFD, FD_CLOEXEC } = this.constants;
+    this.#check("fcntl", this.#c.fcntl!(fd, F_SETFD, FD_CLOEXEC));
+  }
+  /** `flock(2)`; returns false when a non-blocking request would block. */
+  flock(fd: number, operation: number): boolean {
+    try {
+      this.#check("flock", this.#c.flock!(fd, operation));
+      return true;
+    } catch (error) {
+      if (error instanceof SysCallError && error.code === "EWOULDBLOCK") {
+        return false;
+      }
+      throw error;
+    }
+  }
+  /** `ftruncate(2)`. */
+  truncate(fd: number, length: number): void {
+    this.#check("ftruncate", this.#c.ftruncate!(fd, BigInt(length)));
+  }
+  /** `fchmod(2)`. */
+  fchmod(fd: number, mode: number): void {
+    this.#check("fchmod", this.#c.fchmod!(fd, mode));
+  }
+  /** `unlink(2)`. */
+  unlink(path: string): void {
+    this.#check("unlink", this.#c.unlink!(cString(path)));
+  }
+  /** `kill(2)`. */
+  kill(pid: number, signal: number): void {
+    this.#check("kill", this.#c.kill!(pid, signal));
+  }
+  /** Whether a process with this pid exists (a zombie counts). */
+  processExists(pid: number): boolean {
+    try {
+      this.kill(pid, 0);
+      return true;
+    } catch (error) {
+      if (error instanceof SysCallError && error.code === "EPERM") return true;
+      return false;
+    }
+  }
+  /** `getenv(3)`, without needing Deno's env permission. */
+  getenv(name: string): string | undefined {
+    const value = this.#c.getenv!(cString(name));
+    return isNull(value) ? undefined : this.#ffi.readCString(value);
+  }
+  /** `unsetenv(3)`: children spawned later no longer see `name`. */
+  unsetenv(name: string): void {
+    this.#check("unsetenv", this.#c.unsetenv!(cString(name)));
+  }
+
+  /** `pipe2(2)` with close-on-exec; returns `[readEnd, writeEnd]`. */
+  pipe(): [number, number] {
+    const fds = new Int32Array(2);
+    this.#check(
+      "pipe2",
+      this.#s.pipe2!(new Uint8Array(fds.buffer), this.constants.O_CLOEXEC),
+    );
+    return [fds[0]!, fds[1]!];
+  }
+  /**
+   * Waits up to `timeoutMs` for `fd` to become readable (or hung up).
+   * Returns false on timeout. Blocks the calling thread.
+   */
+  waitReadable(fd: number, timeoutMs: number): boolean {
+    const record = new Uint8Array(8);
+    const view = new DataView(record.buffer);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      view.setInt32(0, fd, true);
+      view.setInt16(4, this.constants.POLLIN, true);
+      view.setInt16(6, 0, true);
+      const left = Math.max(0, deadline - Date.now());
+      try {
+        return this.#check("poll", this.#s.poll!(record, 1, left)) > 0;
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /** `waitpid(2)`; with `noHang`, returns undefined while the child runs. */
+  waitpid(pid: number, noHang = false): ExitStatus | undefined {
+    const status = new Int32Array(1);
+    for (;;) {
+      try {
+        const got = this.#check(
+          "waitpid",
+          this.#s.waitpid!(
+            pid,
+            new Uint8Array(status.buffer),
+            noHang ? this.constants.WNOHANG : 0,
+          ),
+        );
+        if (got === 0) return undefined;
+        const raw = status[0]!;
+        return (raw & 0x7f) === 0
+          ? { code: (raw >> 8) & 0xff }
+          : { signal: raw & 0x7f };
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /** `posix_spawn(3)`; returns the child's pid. */
+  spawn(request: SpawnRequest): number {
+    const s = this.#s;
+    const c = this.constants;
+    const attr = new Uint8Array(c.spawnStructSize);
+    const actions = new Uint8Array(c.spawnStructSize);
+    const keep: Uint8Array[] = [];
+    this.#checkZero("posix_spawnattr_init", s.posix_spawnattr_init!(attr));
+    this.#checkZero(
+      "posix_spawn_file_actions_init",
+      s.posix_spawn_file_actions_init!(actions),
+    );
+    const emptyMask = new Uint8Array(c.sigsetSize);
+    s.sigemptyset!(emptyMask);
+    const defaults = new Uint8Array(c.sigsetSize);
+    s.sigemptyset!(defaults);
+    for (const signal of request.defaultSignals) s.sigaddset!(defaults, signal);
+    let flags = c.POSIX_SPAWN_SETSIGMASK | c.POSIX_SPAWN_SETSIGDEF;
+    if (request.newSession) flags |= c.POSIX_SPAWN_SETSID;
+    this.#checkZero(
+      "posix_spawnattr_setflags",
+      s.posix_spawnattr_setflags!(attr, flags),
+    );
+    this.#checkZero(
+      "posix_spawnattr_setsigmask",
+      s.posix_spawnattr_setsigmask!(attr, emptyMask),
+    );
+    this.#checkZero(
+      "posix_spawnattr_setsigdefault",
+      s.posix_spawnattr_setsigdefault!(attr, defaults),
+    );
+    for (const action of request.fileActions) {
+      if ("open" in action) {
+        const path = cString(action.open.path);
+        keep.push(path);
+        this.#checkZero(
+          "posix_spawn_file_actions_addopen",
+          s.posix_spawn_file_actions_addopen!(
+            actions,
+            action.open.fd,
+            path,
+            action.open.flags,
+            action.open.mode,
+          ),
+        );
+      } else if ("dup2" in action) {
+        this.#checkZero(
+          "posix_spawn_file_actions_adddup2",
+          s.posix_spawn_file_actions_adddup2!(
+            actions,
+            action.dup2.from,
+            action.dup2.to,
+          ),
+        );
+      } else if ("close" in action) {
+        this.#checkZero(
+          "posix_spawn_file_actions_addclose",
+          s.posix_spawn_file_actions_addclose!(actions, action.close),
+        );
+      } else {
+        this.#addCloseFrom(actions, action.closeFrom);
+      }
+    }
+    const argv = this.#pointerArray(request.argv, keep);
+    const envp = this.#pointerArray(request.env, keep);
+    const pid = new Int32Array(1);
+    this.#checkZero(
+      "posix_spawn",
+      s.posix_spawn!(
+        new Uint8Array(pid.buffer),
+        cString(request.path),
+        actions,
+        attr,
+        argv,
+        envp,
+      ),
+    );
+    return pid[0]!;
+  }
+
+  #addCloseFrom(actions: Uint8Array, lowest: number): void {
+    const closeFrom = this.#s.posix_spawn_file_actions_addclosefrom_np;
+    if (closeFrom) {
+      this.#checkZero(
+        "posix_spawn_file_actions_addclosefrom_np",
+        closeFrom(actions, lowest),
+      );
+      return;
+    }
+    // Older C libraries: close each descriptor open right now.
+    for (const fd of openDescriptors()) {
+      if (fd < lowest) continue;
+      this.#checkZero(
+        "posix_spawn_file_actions_addclose",
+        this.#s.posix_spawn_file_actions_addclose!(actions, fd),
+      );
+    }
+  }
+
+  #pointerArray(items: readonly string[], keep: Uint8Array[]): Uint8Array {
+    const array = new BigUint64Array(items.length + 1);
+    items.forEach((item, i) => {
+      const bytes = cString(item);
+      keep.push(bytes);
+      array[i] = this.#ffi.address(bytes);
+    });
+    return new Uint8Array(array.buffer);
+  }
+
+  /** `chroot(2)`. */
+  chroot(path: string): void {
+    this.#check("chroot", this.#i.chroot!(cString(path)));
+  }
+  /** `chdir(2)`. */
+  chdir(path: string): void {
+    this.#check("chdir", this.#i.chdir!(cString(path)));
+  }
+  /** `umask(2)`; returns the previous mask. */
+  umask(mask: number): number {
+    return Number(this.#i.umask!(mask));
+  }
+  /** `setrlimit(2)` with equal soft and hard limits. */
+  setrlimit(resource: number, limit: number): void {
+    const pair = new BigUint64Array([BigInt(limit), BigInt(limit)]);
+    this.#check(
+      "setrlimit",
+      this.#i.setrlimit!(resource, new Uint8Array(pair.buffer)),
+    );
+  }
+  /** Sets a signal's disposition to ignore (`true`) or default (`false`). */
+  ignoreSignal(signal: number, ignore: boolean): void {
+    const result = this.#i.signal!(signal, ignore ? 1 : 0);
+    if (BigInt(result as number | bigint) === 0xffffffffffffffffn) {
+      throw new SysCallError("signal", this.errno());
+    }
+  }
+  /** Real and effective user and group ids. */
+  ids(): { uid: number; euid: number; gid: number; egid: number } {
+    const i = this.#i;
+    return {
+      uid: Number(i.getuid!()),
+      euid: Number(i.geteuid!()),
+      gid: Number(i.getgid!()),
+      egid: Number(i.getegid!()),
+    };
+  }
+  /** `setuid(2)`. */
+  setuid(uid: number): void {
+    this.#check("setuid", this.#i.setuid!(uid));
+  }
+  /** `setgid(2)`. */
+  setgid(gid: number): void {
+    this.#check("setgid", this.#i.setgid!(gid));
+  }
+  /** `setgroups(2)`. */
+  setgroups(gids: readonly number[]): void {
+    const list = new Uint32Array(gids);
+    this.#check(
+      "setgroups",
+      this.#i.setgroups!(gids.length, new Uint8Array(list.buffer)),
+    );
+  }
+  /** `initgroups(3)`. */
+  initgroups(user: string, gid: number): void {
+    this.#check("initgroups", this.#i.initgroups!(cString(user), gid));
+  }
+  /** Looks a user up by name or id; undefined if there is none. */
+  account(user: string | number): Account | undefined {
+    const i = this.#i;
+    const entry = typeof user === "number"
+      ? i.getpwuid!(user)
+      : i.getpwnam!(cString(user));
+    if (isNull(entry)) return undefined;
+    const { uid, gid, dir } = this.constants.passwd;
+    const ffi = this.#ffi;
+    const home = ffi.readPointer(entry, dir);
+    return {
+      name: ffi.readCString(ffi.readPointer(entry, 0)),
+      uid: ffi.readU32(entry, uid),
+      gid: ffi.readU32(entry, gid),
+      home: isNull(home) ? "/" : ffi.readCString(home),
+    };
+  }
+  /** Looks a group up by name or id; returns its gid, undefined if none. */
+  groupId(group: string | number): number | undefined {
+    const i = this.#i;
+    const entry = typeof group === "number"
+      ? i.getgrgid!(group)
+      : i.getgrnam!(cString(group));
+    if (isNull(entry)) return undefined;
+    return this.#ffi.readU32(entry, this.constants.groupGid);
+  }
+}
+
+function openDescriptors(): number[] {
+  // Only reached without addclosefrom_np (glibc < 2.34, macOS).
+  const dir = process.platform === "linux" ? "/proc/self/fd" : "/dev/fd";
+  return readdirSync(dir).map(Number).filter(Number.isInteger);
+}
+
+let libc: Libc | undefined;
+
+/** The libc binding for the running runtime and OS, created on first use. */
+export function getLibc(): Libc {
+  if (libc) return libc;
+  const constants = platformConstants(process.platform);
+  if (!constants) {
+    throw new Error(
+      `Cannot bind libc: unsupported operating system "${process.platform}"`,
+    );
+  }
+  libc = new Libc("Deno" in globalThis ? denoBackend : bunBackend, constants);
+  return libc;
+}

@@ -1,0 +1,34 @@
+/**
+ * Turn a Deno or Bun program into a well-behaved Unix daemon: double detach,
+ * a locked pid file, privilege drop, and a start that tells the truth — the
+ * starter exits 0 only once the daemon is ready, or prints the daemon's own
+ * error and exits 1.
+ *
+ * @example Daemonize the rest of a program
+ * ```ts ignore
+ * import { daemonize } from "./mod.ts";
+ *
+ * const daemon = await daemonize({ pidFile: "/tmp/app.pid", stdout: "/tmp/app.log" });
+ * // Only the daemon gets here; the starter has exited 0.
+ * setInterval(() => console.log("alive"), 1000);
+ * daemon.onStop(() => console.log("bye"));
+ * ```
+ *
+ * @module
+ */
+export {
+  type Daemon,
+  daemonize,
+  detach,
+  type DetachResult,
+} from "./src/daemonize.ts";
+export { DaemonError, type Step } from "./src/errors.ts";
+export type {
+  DaemonOptions,
+  SignalAction,
+  SignalMap,
+  SignalName,
+} from "./src/options.ts";
+export { PidFile } from "./src/pid_file.ts";
+export { type DaemonStatus, status } from "./src/status.ts";
+export { stop, type StopOptions, type StopResult } from "./src/stop.ts";

@@ -1,0 +1,343 @@
+/**
+ * `daemonize()` and `detach()`: the start of a daemon, from the starter's
+ * side and from the daemon's, as one call that returns in the right process.
+ *
+ * The daemon's set-up runs as named steps, in this order:
+ *
+ * 1. `pid-file`: lock the pid file and write the pid (as the starting user,
+ *    before any chroot, so a root-owned run directory works);
+ * 2. `user`/`group`: look the owner up (before the chroot hides the
+ *    user database);
+ * 3. `core-dump`: core dumps off;
+ * 4. `chroot`: change the root directory;
+ * 5. `working-directory`: change the working directory;
+ * 6. `umask`: set the file-creation mask;
+ * 7. `user`/`group`: drop to the owner, irreversibly;
+ * 8. `signals`: install the signal map.
+ *
+ * Detaching itself (new session, standard streams, closing inherited
+ * descriptors) happened before the daemon's first instruction, in the way
+ * the starter started it.
+ *
+ * @module
+ */
+import { fstatSync } from "node:fs";
+import process from "node:process";
+import { setTimeout } from "node:timers";
+import { getLibc } from "../ffi/libc.ts";
+import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
+import {
+  launch,
+  readyDescriptor,
+  spawnStage,
+  streamActions,
+} from "./launch.ts";
+import {
+  type DaemonOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options.ts";
+import { PidFile } from "./pid_file.ts";
+import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
+import { ReadyChannel } from "./ready_channel.ts";
+import { mainModule, relaunchCommand, takeMarkers } from "./relaunch.ts";
+import { guardInspectorSignal, installSignals } from "./signals.ts";
+
+/** The running daemon, as the code after `daemonize()` sees it. */
+export interface Daemon {
+  /** The daemon's pid. */
+  readonly pid: number;
+  /** Whether it detached (false when started by init or a supervisor). */
+  readonly detached: boolean;
+  /** The pid file it holds, if any. */
+  readonly pidFile: PidFile | undefined;
+  /** Aborted when the daemon is told to stop (`SIGTERM` by default). */
+  readonly signal: AbortSignal;
+  /**
+   * Tells the starter the daemon is ready, so it exits 0. Needed only with
+   * `readiness: "manual"`; later calls do nothing.
+   */
+  ready(): void;
+  /** Adds a callback run (and awaited) when the daemon is told to stop. */
+  onStop(callback: () => void | Promise<void>): void;
+  /**
+   * Stops cleanly: aborts `signal`, runs the `onStop` callbacks (at most
+   * `stopTimeout` ms), removes the pid file and exits with `code`.
+   */
+  stop(code?: number): Promise<never>;
+}
+
+/** What {@link detach} returns: which side of the start this process is. */
+export type DetachResult =
+  | { readonly role: "starter"; readonly pid: number }
+  | { readonly role: "daemon"; readonly daemon: Daemon };
+
+let current: DaemonProcess | undefined;
+
+class DaemonProcess implements Daemon {
+  readonly pid = process.pid;
+  readonly detached: boolean;
+  readonly pidFile: PidFile | undefined;
+  readonly #controller = new AbortController();
+  readonly #callbacks: (() => void | Promise<void>)[] = [];
+  readonly #channel: ReadyChannel | undefined;
+  readonly #options: ResolvedOptions;
+  #stopping: Promise<never> | undefined;
+
+  constructor(
+    options: ResolvedOptions,
+    channel: ReadyChannel | undefined,
+  ) {
+    this.#options = options;
+    this.#channel = channel;
+    this.detached = channel !== undefined;
+    this.pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  ready(): void {
+    if (!this.#channel?.open) return;
+    this.#channel.ready(this.pid);
+    process.off("uncaughtException", this.#failStartup);
+    process.off("unhandledRejection", this.#failStartup);
+  }
+
+  onStop(callback: () => void | Promise<void>): void {
+    this.#callbacks.push(callback);
+  }
+
+  stop(code = 0): Promise<never> {
+    this.#stopping ??= this.#runStop(code);
+    return this.#stopping;
+  }
+
+  async #runStop(code: number): Promise<never> {
+    this.#controller.abort();
+    const timer = setTimeout(() => {
+      console.error(
+        `daemonize: stop callbacks still running after ${this.#options.stopTimeout} ms; exiting`,
+      );
+      process.exit(1);
+    }, this.#options.stopTimeout);
+    const results = await Promise.allSettled(
+      this.#callbacks.map((callback) => Promise.resolve().then(callback)),
+    );
+    clearTimeout(timer);
+    for (const result of results) {
+      if (result.status === "rejected") {
+        console.error("daemonize: a stop callback failed:", result.reason);
+        code = code || 1;
+      }
+    }
+    process.exit(code);
+  }
+
+  /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
+  setUp(): void {
+    const o = this.#options;
+    let owner: Owner | undefined;
+    const steps: [Step, () => void][] = [
+      ["pid-file", () => this.pidFile?.acquire(this.pid)],
+      ["user", () => owner = resolveOwner(o.user, o.group)],
+      ["core-dump", () => preventCoreDump(o)],
+      ["chroot", () => changeRoot(o)],
+      ["working-directory", () => changeWorkingDirectory(o)],
+      ["umask", () => getLibc().umask(o.umask)],
+      ["user", () => owner && changeOwner(owner, o.initgroups)],
+      ["signals", () => installSignals(o.signals, () => void this.stop(0))],
+    ];
+    process.on("exit", this.#onExit);
+    try {
+      for (const [step, run] of steps) attempt(step, `${step} failed`, run);
+    } catch (error) {
+      this.#fail(error as DaemonError);
+    }
+    guardInspectorSignal();
+    if (this.#channel) {
+      process.on("uncaughtException", this.#failStartup);
+      process.on("unhandledRejection", this.#failStartup);
+      if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
+    }
+  }
+
+  #onExit = (code: number): void => {
+    if (this.#channel?.open) this.#channel.exited(code);
+    this.pidFile?.release();
+  };
+
+  #failStartup = (error: unknown): void => {
+    const text = error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : String(error);
+    console.error(error);
+    this.#fail(
+      new DaemonError("startup", `uncaught ${text}`, { cause: error }),
+    );
+  };
+
+  #fail(error: DaemonError): never {
+    if (!this.#channel) {
+      this.pidFile?.release();
+      process.off("exit", this.#onExit);
+      throw error;
+    }
+    console.error(`daemonize: ${error.step}: ${error.message}`);
+    this.#channel.failed(error);
+    process.off("exit", this.#onExit);
+    this.pidFile?.release();
+    process.exit(1);
+  }
+}
+
+function preventCoreDump(o: ResolvedOptions): void {
+  if (!o.preventCore) return;
+  const libc = getLibc();
+  attempt("core-dump", "cannot turn core dumps off", () => {
+    libc.setrlimit(libc.constants.RLIMIT_CORE, 0);
+  });
+}
+
+function changeRoot(o: ResolvedOptions): void {
+  const jail = o.chrootDirectory;
+  if (!jail) return;
+  const libc = getLibc();
+  attempt("chroot", `cannot change root directory to ${jail}`, () => {
+    libc.chroot(jail);
+    libc.chdir("/");
+  });
+}
+
+function changeWorkingDirectory(o: ResolvedOptions): void {
+  attempt(
+    "working-directory",
+    `cannot change working directory to ${o.workingDirectory}`,
+    () => getLibc().chdir(o.workingDirectory),
+  );
+}
+
+/** Started by init or a supervisor: parent pid 1, or stdin is a socket. */
+function startedBySupervisor(): boolean {
+  if (process.ppid === 1) return true;
+  try {
+    return fstatSync(0).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The intermediate stage: start the daemon outside this session, leave. */
+function startDaemonStage(options: ResolvedOptions, readyFd: number): never {
+  const channel = new ReadyChannel(readyFd);
+  try {
+    const command = relaunchCommand("daemon", readyFd);
+    // Standard streams are already the daemon's; keep them and the channel.
+    const actions = streamActions(options, readyFd).filter((action) =>
+      !("open" in action) && !("dup2" in action && action.dup2.to === 2)
+    );
+    spawnStage(command, actions, false);
+  } catch (error) {
+    channel.failed(asDaemonError("spawn", "cannot start the daemon", error));
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+/**
+ * Turns this program into a daemon, or starts it as one: the form for
+ * programs that go on after starting their daemon. In the starting process
+ * it returns `{ role: "starter", pid }` once the daemon is ready; in the
+ * daemon it returns `{ role: "daemon", daemon }`. Code before the call runs
+ * in both (the daemon is the same program started again).
+ *
+ * Needs `--allow-all` under Deno (FFI, and /proc to start itself again).
+ *
+ * @example Start a daemon and carry on
+ * ```ts ignore
+ * import { detach } from "./daemonize.ts";
+ *
+ * const result = await detach({ pidFile: "/tmp/worker.pid" });
+ * if (result.role === "starter") {
+ *   console.log(`worker started as pid ${result.pid}`);
+ * } else {
+ *   setInterval(() => console.log("working"), 1000);
+ * }
+ * ```
+ * @throws {DaemonError} in the starter, naming the failing step, whether it
+ * failed in the starter or in the daemon; nothing is left running then.
+ */
+export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
+  return Promise.resolve().then(() => {
+    if (current) {
+      throw new DaemonError("options", "this process is already a daemon");
+    }
+    const resolved = resolveOptions(options);
+    const markers = takeMarkers();
+    if (!markers) {
+      const detaching = resolved.detachProcess ?? !startedBySupervisor();
+      if (detaching) return { role: "starter", pid: launch(resolved) };
+      current = new DaemonProcess(resolved, undefined);
+      current.setUp();
+      return { role: "daemon", daemon: current };
+    }
+    if (markers.readyFd !== readyDescriptor(resolved)) {
+      throw new DaemonError(
+        "reexec",
+        "the program started again with other options",
+      );
+    }
+    if (markers.stage === "intermediate") {
+      startDaemonStage(resolved, markers.readyFd);
+    }
+    const channel = new ReadyChannel(markers.readyFd);
+    channel.started(process.pid);
+    current = new DaemonProcess(resolved, channel);
+    if (markers.main !== mainModule()) {
+      channel.failed(
+        new DaemonError(
+          "reexec",
+          `the program started again is ${mainModule()}, not ${markers.main}`,
+        ),
+      );
+      process.exit(1);
+    }
+    current.setUp();
+    return { role: "daemon", daemon: current };
+  });
+}
+
+/**
+ * Turns this program into a daemon. The code after `await daemonize()` runs
+ * only in the daemon: the starting process exits 0 once the daemon is ready,
+ * or prints the daemon's own error (naming the failing step) and exits 1,
+ * leaving nothing running and no pid file behind.
+ *
+ * Needs `--allow-all` under Deno (FFI, and /proc to start itself again).
+ *
+ * @example A daemon that logs every second
+ * ```ts ignore
+ * import { daemonize } from "./daemonize.ts";
+ *
+ * const daemon = await daemonize({
+ *   pidFile: "/tmp/ticker.pid",
+ *   stdout: "/tmp/ticker.log",
+ *   stderr: "/tmp/ticker.log",
+ * });
+ * const timer = setInterval(() => console.log(new Date().toISOString()), 1000);
+ * daemon.onStop(() => clearInterval(timer));
+ * ```
+ */
+export async function daemonize(options: DaemonOptions = {}): Promise<Daemon> {
+  let result: DetachResult;
+  try {
+    result = await detach(options);
+  } catch (error) {
+    const e = asDaemonError("startup", "cannot start daemon", error);
+    console.error(`daemonize: ${e.step}: ${e.message}`);
+    process.exit(1);
+  }
+  if (result.role === "starter") process.exit(0);
+  return result.daemon;
+}

@@ -1,0 +1,237 @@
+/**
+ * The starter's side of a start: run the program again in a new session with
+ * its standard streams and descriptors already set as the daemon's, then wait
+ * on a pipe until the daemon says it is ready or why it is not.
+ *
+ * @module
+ */
+import { constants } from "node:os";
+import { type FileAction, getLibc } from "../ffi/libc.ts";
+import { asDaemonError, attempt, DaemonError } from "./errors.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { PidFile } from "./pid_file.ts";
+import { parseMessage } from "./ready_channel.ts";
+import { type Command, relaunchCommand, type Stage } from "./relaunch.ts";
+
+/** Signals reset to their default action in the daemon. */
+const RESET_SIGNALS = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGPIPE",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGCHLD",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGXFSZ",
+].map((name) => (constants.signals as Record<string, number>)[name]!);
+
+/** The name of signal `number`, such as `SIGKILL`. */
+export function signalName(number: number): string {
+  for (const [name, value] of Object.entries(constants.signals)) {
+    if (value === number) return name;
+  }
+  return `signal ${number}`;
+}
+
+/** The descriptor the daemon reports on: above every preserved one. */
+export function readyDescriptor(options: ResolvedOptions): number {
+  return Math.max(3, ...options.filesPreserve.map((fd) => fd + 1));
+}
+
+/**
+ * Opens each stream file once, as the daemon will: a missing directory or a
+ * permission problem is reported precisely, and the files exist afterwards.
+ */
+function checkStreams(options: ResolvedOptions): void {
+  const libc = getLibc();
+  const c = libc.constants;
+  const streams: [string, string | undefined, number][] = [
+    ["stdin", options.stdin, c.O_CLOEXEC],
+    [
+      "stdout",
+      options.stdout,
+      c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC,
+    ],
+    [
+      "stderr",
+      options.stderr,
+      c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC,
+    ],
+  ];
+  for (const [name, path, flags] of streams) {
+    if (path === undefined) continue;
+    attempt("streams", `cannot open ${name} ${path}`, () => {
+      libc.close(libc.open(path, flags, 0o644));
+    });
+  }
+}
+
+/** The file actions that give the daemon its descriptors. */
+export function streamActions(
+  options: ResolvedOptions,
+  readyWrite: number,
+): FileAction[] {
+  const c = getLibc().constants;
+  const append = c.O_WRONLY | c.O_CREAT | c.O_APPEND;
+  const stdout = options.stdout ?? "/dev/null";
+  const stderr = options.stderr ?? "/dev/null";
+  const readyFd = readyDescriptor(options);
+  const actions: FileAction[] = [
+    { open: { fd: 0, path: options.stdin, flags: 0, mode: 0 } },
+    { open: { fd: 1, path: stdout, flags: append, mode: 0o644 } },
+    stderr === stdout
+      ? { dup2: { from: 1, to: 2 } }
+      : { open: { fd: 2, path: stderr, flags: append, mode: 0o644 } },
+  ];
+  // dup2 onto itself clears close-on-exec, which keeps a descriptor open.
+  for (const fd of options.filesPreserve) {
+    actions.push({ dup2: { from: fd, to: fd } });
+  }
+  actions.push({ dup2: { from: readyWrite, to: readyFd } });
+  for (let fd = 3; fd < readyFd; fd++) {
+    if (!options.filesPreserve.includes(fd)) actions.push({ close: fd });
+  }
+  actions.push({ closeFrom: readyFd + 1 });
+  return actions;
+}
+
+/** Starts `command` in a new session with the daemon's descriptors. */
+export function spawnStage(
+  command: Command,
+  actions: FileAction[],
+  newSession: boolean,
+): number {
+  return attempt(
+    "spawn",
+    `cannot start ${command.path}`,
+    () =>
+      getLibc().spawn({
+        ...command,
+        newSession,
+        defaultSignals: RESET_SIGNALS,
+        fileActions: actions,
+      }),
+  );
+}
+
+/**
+ * Starts the daemon and waits until it is ready; returns its pid.
+ * @throws {DaemonError} naming the step that failed, in the starter or in
+ * the daemon; nothing is left running and no pid file is left behind.
+ */
+export function launch(options: ResolvedOptions): number {
+  const libc = getLibc();
+  const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
+  const running = pidFile?.holder();
+  if (running !== undefined) {
+    throw new DaemonError("pid-file", `already running (pid ${running})`, {
+      code: "EWOULDBLOCK",
+    });
+  }
+  checkStreams(options);
+  const stage: Stage = options.singleDetach ? "daemon" : "intermediate";
+  const command = relaunchCommand(stage, readyDescriptor(options));
+  const [readEnd, writeEnd] = attempt(
+    "spawn",
+    "cannot create the readiness pipe",
+    () => libc.pipe(),
+  );
+  let child: number;
+  try {
+    child = spawnStage(command, streamActions(options, writeEnd), true);
+  } finally {
+    libc.close(writeEnd);
+  }
+  try {
+    return awaitReady(readEnd, child, options, pidFile);
+  } finally {
+    libc.close(readEnd);
+  }
+}
+
+function awaitReady(
+  fd: number,
+  child: number,
+  options: ResolvedOptions,
+  pidFile: PidFile | undefined,
+): number {
+  const libc = getLibc();
+  const deadline = Date.now() + options.readyTimeout;
+  const buffer = new Uint8Array(4096);
+  const decoder = new TextDecoder();
+  let pending = "";
+  let daemonPid: number | undefined;
+  let failure: DaemonError | undefined;
+  let exitCode: number | undefined;
+  let timedOut = false;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0 || !libc.waitReadable(fd, left)) {
+      timedOut = true;
+      break;
+    }
+    const n = libc.read(fd, buffer);
+    if (n === 0) break;
+    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const message = parseMessage(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      if (!message) continue;
+      if (message.kind === "pid") daemonPid = message.pid;
+      else if (message.kind === "exit") exitCode = message.code;
+      else if (message.kind === "error") failure ??= message.error;
+      else {
+        if (!options.singleDetach) libc.waitpid(child);
+        return message.pid;
+      }
+    }
+  }
+  if (timedOut) {
+    // Stop whatever is still holding our pipe, then wait for it to let go.
+    for (const pid of [daemonPid, child]) {
+      if (pid !== undefined) {
+        try {
+          libc.kill(pid, constants.signals.SIGKILL);
+        } catch { /* already gone */ }
+      }
+    }
+    libc.waitReadable(fd, 2000);
+  }
+  const status = libc.waitpid(child);
+  pidFile?.removeIfAbandoned(daemonPid);
+  if (failure) throw failure;
+  if (timedOut) {
+    throw new DaemonError(
+      "ready",
+      `daemon not ready within ${options.readyTimeout} ms; it was killed`,
+    );
+  }
+  if (
+    exitCode === undefined && status && "code" in status && status.code !== 0
+  ) {
+    exitCode = status.code;
+  }
+  if (exitCode !== undefined) {
+    throw new DaemonError(
+      "startup",
+      `daemon exited with status ${exitCode} before it was ready`,
+    );
+  }
+  if (status && "signal" in status) {
+    throw new DaemonError(
+      "startup",
+      `daemon was killed by ${signalName(status.signal)} before it was ready`,
+    );
+  }
+  throw asDaemonError(
+    "startup",
+    "daemon ended before it was ready",
+    "it closed the readiness pipe without a word",
+  );
+}

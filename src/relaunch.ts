@@ -1,0 +1,105 @@
+/**
+ * How a program starts itself again: the same executable, the same
+ * arguments and runtime flags, the same environment, plus a few markers that
+ * tell the new process which stage of the start it is.
+ *
+ * JS runtimes are multi-threaded, so `fork()` is not an option; the daemon is
+ * a fresh process running the same program (as go-daemon does for Go).
+ *
+ * @module
+ */
+import process from "node:process";
+import { getLibc } from "../ffi/libc.ts";
+import { DaemonError } from "./errors.ts";
+
+/** The stage a re-executed process is in. */
+export type Stage = "intermediate" | "daemon";
+
+const STAGE = "DAEMONIZE_STAGE";
+const READY_FD = "DAEMONIZE_READY_FD";
+const MAIN = "DAEMONIZE_MAIN";
+
+/** What the markers told a re-executed process. */
+export interface Markers {
+  readonly stage: Stage;
+  /** The descriptor to report readiness on. */
+  readonly readyFd: number;
+  /** The main module of the program that started it. */
+  readonly main: string;
+}
+
+/** A command line to start. */
+export interface Command {
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+}
+
+/** The running program's main module, as the runtime names it. */
+export function mainModule(): string {
+  const g = globalThis as {
+    Deno?: { mainModule: string };
+    Bun?: { main: string };
+  };
+  return g.Deno?.mainModule ?? g.Bun?.main ?? process.argv[1] ?? "";
+}
+
+/**
+ * Reads the markers and removes them from the environment, so that programs
+ * the daemon starts are not mistaken for stages of this start.
+ */
+export function takeMarkers(): Markers | undefined {
+  const libc = getLibc();
+  const stage = libc.getenv(STAGE);
+  if (stage !== "intermediate" && stage !== "daemon") return undefined;
+  const readyFd = Number(libc.getenv(READY_FD));
+  const main = libc.getenv(MAIN) ?? "";
+  for (const name of [STAGE, READY_FD, MAIN]) {
+    libc.unsetenv(name);
+    // Bun's process.env is a copy made at start-up; Deno's reads libc's.
+    if (!("Deno" in globalThis)) delete process.env[name];
+  }
+  return { stage, readyFd, main };
+}
+
+function nulSeparated(bytes: Uint8Array): string[] {
+  const text = new TextDecoder().decode(bytes);
+  const items = text.split("\0");
+  if (items.at(-1) === "") items.pop();
+  return items;
+}
+
+/**
+ * The command that starts this program again as stage `stage`, reporting
+ * on descriptor `readyFd`.
+ * @throws {DaemonError} of step `"reexec"` when the program can't be started
+ * again (a module read from standard input).
+ */
+export function relaunchCommand(stage: Stage, readyFd: number): Command {
+  const main = mainModule();
+  if (main.includes("$deno$stdin")) {
+    throw new DaemonError(
+      "reexec",
+      "cannot start the program again: its module was read from standard input; save it to a file",
+    );
+  }
+  const libc = getLibc();
+  let cmdline: string[];
+  let env: string[];
+  if (process.platform === "linux") {
+    // The command line as typed, runtime flags included: Deno shows its flags
+    // nowhere else, and Bun's execArgv also holds BUN_OPTIONS values.
+    cmdline = nulSeparated(libc.readFile("/proc/self/cmdline"));
+    // The environment the program was given, not process.env: Bun adds the
+    // values of a .env file there, which the new process loads again anyway.
+    env = nulSeparated(libc.readFile("/proc/self/environ"));
+  } else {
+    cmdline = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
+    env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  }
+  env = env.filter((entry) => !/^DAEMONIZE_(STAGE|READY_FD|MAIN)=/.test(entry));
+  env.push(`${STAGE}=${stage}`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
+  const g = globalThis as { Deno?: { execPath(): string } };
+  const path = g.Deno ? g.Deno.execPath() : process.execPath;
+  return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };
+}

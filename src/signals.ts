@@ -1,0 +1,72 @@
+/**
+ * The daemon's signal dispositions: the PEP 3143 map merged with the
+ * user's, and a guard that keeps Deno's debugger off `SIGUSR1`.
+ *
+ * @module
+ */
+import { constants } from "node:os";
+import process from "node:process";
+import { setTimeout } from "node:timers";
+import { getLibc } from "../ffi/libc.ts";
+import { signalName } from "./launch.ts";
+import type { SignalAction } from "./options.ts";
+
+/**
+ * Installs `table`: functions and `"terminate"` (which calls `terminate`)
+ * as listeners, `"ignore"` as `SIG_IGN`.
+ */
+export function installSignals(
+  table: ReadonlyMap<number, SignalAction>,
+  terminate: () => void,
+): void {
+  const libc = getLibc();
+  for (const [number, action] of table) {
+    const name = signalName(number) as NodeJS.Signals;
+    if (action === "ignore") {
+      // Never for a signal with a listener: SIG_IGN would silence it.
+      libc.ignoreSignal(number, true);
+    } else if (action === "terminate") {
+      process.on(name, terminate);
+    } else {
+      process.on(name, () => {
+        Promise.resolve().then(action).catch((error) => {
+          console.error(`daemonize: handler of ${name} failed:`, error);
+        });
+      });
+    }
+  }
+}
+
+/** Whether signal `number` has a handler installed, from /proc. */
+function caught(number: number): boolean | undefined {
+  try {
+    const status = getLibc().readTextFile("/proc/self/status");
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (!mask) return undefined;
+    return ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Under Deno, `SIGUSR1` opens a V8 inspector that any local user can attach
+ * to, and nothing turns it off. Deno installs that handler once its event
+ * loop first goes idle; as soon as it is there, it is replaced by `SIG_IGN`.
+ * Where /proc can't tell (inside a chroot), `SIG_IGN` is set on every tick
+ * for the first seconds, which is harmless before Deno's install.
+ */
+export function guardInspectorSignal(): void {
+  if (!("Deno" in globalThis)) return;
+  const usr1 = constants.signals.SIGUSR1;
+  const libc = getLibc();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    const installed = caught(usr1);
+    if (installed !== false) libc.ignoreSignal(usr1, true);
+    if (installed === true || (installed === undefined && ticks > 50)) return;
+    setTimeout(tick, ticks < 50 ? 100 : 1000).unref();
+  };
+  setTimeout(tick, 100).unref();
+}
