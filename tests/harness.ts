@@ -1,0 +1,250 @@
+/**
+ * What the tests share: one `test()` for `deno test` and `bun test`, and
+ * helpers that start real processes and look at them through /proc.
+ *
+ * Under `deno test` the fixtures run under Deno; under `bun test`, under Bun;
+ * with $DAEMONIZE_TEST_BINARY set, the command tests run that binary.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+/** The runtime running the tests (and the fixtures). */
+export const runtime: "deno" | "bun" = "Deno" in globalThis ? "deno" : "bun";
+
+type Body = () => void | Promise<void>;
+
+interface BunTest {
+  test(name: string, fn: Body, timeout?: number): void;
+}
+
+/** Registers a test under either runner; `timeout` is in ms. */
+export function test(name: string, fn: Body, timeout = 60_000): void {
+  if (runtime === "deno") {
+    Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+  } else {
+    const bunTest = (import.meta as unknown as { require(id: string): BunTest })
+      .require("bun:test");
+    bunTest.test(name, fn, timeout);
+  }
+}
+
+/** The project's root directory. */
+export const root: string = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The path of a fixture program. */
+export function fixture(name: string): string {
+  return join(root, "tests", "fixtures", name);
+}
+
+/** The command that runs `script` with the test runtime (flags first). */
+export function runtimeCommand(
+  script: string,
+  args: string[] = [],
+  flags: string[] = [],
+): string[] {
+  return runtime === "deno"
+    ? [Deno.execPath(), "run", "-A", ...flags, script, ...args]
+    : [process.execPath, ...flags, script, ...args];
+}
+
+/** What a finished command did. */
+export interface Ran {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string | undefined;
+  timeout?: number;
+  input?: string;
+}
+
+/** Runs a command to its end (at most `timeout` ms, then SIGKILL). */
+export function run(command: string[], options: RunOptions = {}): Ran {
+  const result = spawnSync(command[0]!, command.slice(1), {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? root,
+    timeout: options.timeout ?? 30_000,
+    input: options.input ?? "",
+    encoding: "utf8",
+  });
+  return {
+    code: result.status,
+    signal: result.signal,
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+  };
+}
+
+/** Runs a command without waiting; resolves when it ends. */
+export function runAsync(
+  command: string[],
+  options: RunOptions = {},
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd ?? root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => stdout += d);
+    child.stderr!.on("data", (d) => stderr += d);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A fresh temporary directory, world-searchable (for dropped privileges). */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "daemonize-test-"));
+  run(["chmod", "755", dir]);
+  return dir;
+}
+
+/** Removes a temporary directory. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A string unique to one test, put on command lines to find its processes. */
+export function newTag(): string {
+  return `--test-tag=${crypto.randomUUID()}`;
+}
+
+/** Pids of live (non-zombie) processes whose command line contains `tag`. */
+export function tagged(tag: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes(tag) && alive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** Kills every process carrying `tag` (by pid) and waits for them to die. */
+export async function killTagged(tag: string): Promise<void> {
+  for (const pid of tagged(tag)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await waitFor(() => tagged(tag).length === 0, 5000);
+}
+
+/** Whether `pid` is a live process (zombies are dead). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name (index 0 = state). */
+export function procStat(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** /proc/PID/status as a map. */
+export function procStatus(pid: number): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/status`, "utf8").split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return map;
+}
+
+/** Targets of /proc/PID/fd, by descriptor number. */
+export function openFiles(pid: number): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      map.set(Number(fd), readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return map;
+}
+
+/** Whether bit `signal` is set in a /proc signal mask such as SigIgn. */
+export function inMask(mask: string, signal: number): boolean {
+  return ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** Polls `condition` every 10 ms; false if it did not hold within `ms`. */
+export async function waitFor(
+  condition: () => boolean,
+  ms: number,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return condition();
+}
+
+/** Reads a file, or "" when it does not exist. */
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Options of {@link startFixture}. */
+export interface FixtureRun {
+  /** Options passed to `daemonize()`. */
+  options?: Record<string, unknown>;
+  /** A misbehaviour of the fixture (see tests/fixtures/report.ts). */
+  behaviour?: string;
+  /** Runtime flags before the script. */
+  flags?: string[];
+  /** Extra arguments after the script. */
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string | undefined;
+  /** Wraps the command (e.g. in `script` or `setpriv`). */
+  wrap?: (command: string[]) => string[];
+}
+
+/** Runs the report fixture's starter to its end. */
+export function startFixture(tag: string, report: string, o: FixtureRun = {}): Ran {
+  const command = runtimeCommand(fixture("report.ts"), [tag, ...(o.args ?? [])], o.flags);
+  return run(o.wrap ? o.wrap(command) : command, {
+    cwd: o.cwd,
+    env: {
+      DAEMON_OPTIONS: JSON.stringify(o.options ?? {}),
+      DAEMON_BEHAVIOUR: o.behaviour ?? "",
+      DAEMON_REPORT: report,
+      ...o.env,
+    },
+  });
+}
+
+/** Quotes words for `sh -c`. */
+export function shellQuote(words: string[]): string {
+  return words.map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
+}
