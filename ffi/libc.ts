@@ -320,7 +320,11 @@ export class Libc {
       this.#check("flock", this.#c.flock!(fd, operation));
       return true;
     } catch (error) {
-      if (error instanceof SysCallError && error.code === "EWOULDBLOCK") {
+      // EWOULDBLOCK is EAGAIN on Linux; the name given is EAGAIN's.
+      if (
+        error instanceof SysCallError &&
+        (error.code === "EWOULDBLOCK" || error.code === "EAGAIN")
+      ) {
         return false;
       }
       throw error;

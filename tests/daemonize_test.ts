@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import {
   existsSync,
+  mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   statSync,
@@ -12,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import process from "node:process";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import {
   alive,
   fixture,
@@ -24,6 +26,8 @@ import {
   procStatus,
   readText,
   removeDir,
+  run,
+  runAsync,
   runtime,
   runtimeCommand,
   shellQuote,
@@ -33,6 +37,7 @@ import {
   test,
   waitFor,
 } from "./harness.ts";
+import { status } from "../mod.ts";
 
 /** Runs `body` with a temp dir and a tag; cleans both up whatever happens. */
 async function withDaemon(
@@ -67,7 +72,11 @@ test("the starter exits 0 only once the daemon runs, detached twice in its own s
     assert.equal(ran.code, 0, ran.stderr);
     const pid = pidIn(pidFile);
     assert.ok(alive(pid));
-    assert.equal(pidIn(report), pid, "the daemon ran the code after daemonize()");
+    assert.equal(
+      pidIn(report),
+      pid,
+      "the daemon ran the code after daemonize()",
+    );
     const [, ppid, pgid, sid, ttyNr] = procStat(pid);
     assert.equal(Number(ttyNr), 0, "no controlling terminal");
     assert.notEqual(Number(sid), pid, "not a session leader");
@@ -98,10 +107,19 @@ test("started from a terminal, the daemon has no controlling terminal and outliv
     const command = runtimeCommand(fixture("report.ts"), [tag]);
     const env = `DAEMON_OPTIONS=${shellQuote([JSON.stringify({ pidFile })])} `;
     const ran = startFixture(tag, join(dir, "report"), {
-      wrap: () => ["script", "-qec", `${env}${shellQuote(command)}; tty`, "/dev/null"],
+      wrap: () => [
+        "script",
+        "-qec",
+        `${env}${shellQuote(command)}; tty`,
+        "/dev/null",
+      ],
     });
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /\/dev\/pts\//, "the starter did run on a terminal");
+    assert.match(
+      ran.stdout,
+      /\/dev\/pts\//,
+      "the starter did run on a terminal",
+    );
     const pid = pidIn(pidFile);
     assert.ok(await waitFor(() => alive(pid), 1000));
     assert.equal(Number(procStat(pid)[4]), 0, "tty_nr is 0");
@@ -122,8 +140,15 @@ test("the daemon's working directory, umask and core limit take their defaults",
     const pid = pidIn(pidFile);
     assert.equal(procStatus(pid).get("Umask"), "0022");
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), "/");
-    assert.match(readFileSync(`/proc/${pid}/limits`, "utf8"), /Max core file size\s+0\s+0\s/);
-    assert.equal((statSync(pidFile).mode & 0o777).toString(8), "644", "pid file mode");
+    assert.match(
+      readFileSync(`/proc/${pid}/limits`, "utf8"),
+      /Max core file size\s+0\s+0\s/,
+    );
+    assert.equal(
+      (statSync(pidFile).mode & 0o777).toString(8),
+      "644",
+      "pid file mode",
+    );
   });
 });
 
@@ -131,12 +156,585 @@ test("working directory, umask and core dumps follow the options", async () => {
   await withDaemon((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, join(dir, "report"), {
-      options: { pidFile, workingDirectory: dir, umask: 0o027, preventCore: false },
+      options: {
+        pidFile,
+        workingDirectory: dir,
+        umask: 0o027,
+        preventCore: false,
+      },
     });
     assert.equal(ran.code, 0, ran.stderr);
     const pid = pidIn(pidFile);
     assert.equal(procStatus(pid).get("Umask"), "0027");
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), dir);
-    assert.doesNotMatch(readFileSync(`/proc/${pid}/limits`, "utf8"), /Max core file size\s+0\s+0\s/);
+    assert.doesNotMatch(
+      readFileSync(`/proc/${pid}/limits`, "utf8"),
+      /Max core file size\s+0\s+0\s/,
+    );
   });
 });
+
+test("as root, the daemon drops to nobody for good: groups, gid, uid", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const log = join(dir, "out.log");
+    const report = join(dir, "report");
+    writeFileSync(report, "");
+    run(["chown", "nobody", report]);
+    const ran = startFixture(tag, report, {
+      options: { pidFile, user: "nobody", stdout: log, stderr: log },
+    });
+    assert.equal(ran.code, 0, ran.stderr + readText(log));
+    const pid = pidIn(pidFile);
+    const status = procStatus(pid);
+    assert.equal(status.get("Uid"), "65534\t65534\t65534\t65534");
+    assert.equal(status.get("Gid"), "65534\t65534\t65534\t65534");
+    assert.equal(status.get("Groups"), "65534");
+    assert.equal(
+      status.get("CapEff"),
+      "0000000000000000",
+      "no capability left",
+    );
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const uid = procStatusOf(`/proc/${pid}/task/${task}/status`).get("Uid");
+      assert.equal(uid, "65534\t65534\t65534\t65534", `thread ${task}`);
+    }
+    assert.equal(statSync(pidFile).uid, 0, "the pid file was taken as root");
+  });
+});
+
+function procStatusOf(path: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return map;
+}
+
+test("user and group may be given by id, and initgroups can be turned off", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    writeFileSync(report, "");
+    run(["chown", "65534", report]);
+    const ran = startFixture(tag, report, {
+      options: { pidFile, user: 65534, group: "daemon", initgroups: false },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const status = procStatus(pidIn(pidFile));
+    assert.equal(status.get("Uid")!.split("\t")[0], "65534");
+    assert.equal(status.get("Gid")!.split("\t")[0], "1");
+    assert.equal(
+      status.get("Groups"),
+      "1",
+      "only the chosen group, none of root's",
+    );
+  });
+});
+
+test("inherited descriptors are closed except those preserved; stdin is /dev/null", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const kept = join(dir, "kept");
+    const dropped = join(dir, "dropped");
+    const command = runtimeCommand(fixture("report.ts"), [tag]);
+    const ran = startFixture(tag, join(dir, "report"), {
+      options: { pidFile, filesPreserve: [8] },
+      wrap: () => [
+        "sh",
+        "-c",
+        `exec 8>>${kept} 9>>${dropped}; exec ${shellQuote(command)}`,
+      ],
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const files = openFiles(pidIn(pidFile));
+    assert.equal(files.get(0), "/dev/null");
+    assert.equal(files.get(1), "/dev/null");
+    assert.equal(files.get(2), "/dev/null");
+    assert.equal(files.get(8), kept);
+    const targets = [...files.values()];
+    assert.ok(!targets.includes(dropped), `fd to ${dropped} leaked`);
+    assert.ok(
+      !targets.some((t) => t.startsWith("pipe:")),
+      "the readiness pipe is closed",
+    );
+  });
+});
+
+test("stdout and stderr are appended to their files, existing lines kept", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const out = join(dir, "out.log");
+    const err = join(dir, "err.log");
+    writeFileSync(out, "earlier line\n");
+    const ran = startFixture(tag, join(dir, "report"), {
+      options: { pidFile, stdout: out, stderr: err },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    assert.equal(readText(out), `earlier line\ndaemon ${pid} running\n`);
+    assert.equal(openFiles(pid).get(2), err);
+    assert.equal(ran.stdout, "", "the starter printed nothing");
+  });
+});
+
+test("SIGTERM stops the daemon cleanly: stop callbacks run, pid file removed, exit 0", async () => {
+  await withDaemon(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    const ran = startFixture(tag, report, { options: { pidFile } });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    const status = procStatus(pid);
+    for (const sig of [SIG.TSTP, SIG.TTIN, SIG.TTOU]) {
+      assert.ok(inMask(status.get("SigIgn")!, sig), `signal ${sig} ignored`);
+    }
+    assert.ok(inMask(status.get("SigCgt")!, SIG.TERM), "SIGTERM caught");
+    await stopAndWait(pid);
+    assert.equal(readText(report), `${pid}\nstopped\nexit 0\n`);
+    assert.ok(!existsSync(pidFile), "pid file removed");
+  });
+});
+
+test("a daemon that dropped privileges still cleans its pid file on SIGTERM", async () => {
+  await withDaemon(async (dir, tag) => {
+    const runDir = join(dir, "run");
+    mkdirSync(runDir);
+    const pidFile = join(runDir, "d.pid");
+    const report = join(dir, "report");
+    writeFileSync(report, "");
+    run(["chown", "nobody", report]);
+    const ran = startFixture(tag, report, {
+      options: { pidFile, user: "nobody" },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    await stopAndWait(pid);
+    assert.match(readText(report), /stopped\nexit 0\n$/);
+    assert.equal(
+      readText(pidFile),
+      "",
+      "emptied, since nobody may not remove it",
+    );
+    assert.equal(status(pidFile).state, "dead");
+    const again = startFixture(tag, report, {
+      options: { pidFile, user: "nobody" },
+    });
+    assert.equal(again.code, 0, again.stderr);
+  });
+});
+
+test("a signalMap handler runs on its signal and the daemon keeps running", async () => {
+  await withDaemon(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    const ran = startFixture(tag, report, {
+      options: { pidFile },
+      behaviour: "reload-handler",
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    process.kill(pid, "SIGHUP");
+    assert.ok(await waitFor(() => readText(report).includes("reloaded"), 3000));
+    assert.ok(alive(pid));
+  });
+});
+
+test("a second start is refused with the first daemon's pid, and the first is untouched", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
+    const pid = pidIn(pidFile);
+    const second = startFixture(tag, join(dir, "report2"), {
+      options: { pidFile },
+    });
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      `daemonize: pid-file: already running (pid ${pid})\n`,
+    );
+    assert.equal(readText(pidFile), `${pid}\n`);
+    assert.ok(alive(pid));
+    assert.deepEqual(tagged(tag), [pid]);
+  });
+});
+
+test("a pid file left by a daemon killed with SIGKILL does not block the next start", async () => {
+  await withDaemon(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
+    const first = pidIn(pidFile);
+    process.kill(first, "SIGKILL");
+    assert.ok(await waitFor(() => !alive(first), 3000));
+    assert.equal(
+      readText(pidFile),
+      `${first}\n`,
+      "the stale file is still there",
+    );
+    const again = startFixture(tag, report, { options: { pidFile } });
+    assert.equal(again.code, 0, again.stderr);
+    const second = pidIn(pidFile);
+    assert.notEqual(second, first);
+    assert.ok(alive(second));
+  });
+});
+
+test("a pid file that is a symbolic link is refused and its target untouched", async () => {
+  await withDaemon((dir, tag) => {
+    const target = join(dir, "precious");
+    writeFileSync(target, "keep me\n");
+    const pidFile = join(dir, "d.pid");
+    symlinkSync(target, pidFile);
+    const ran = startFixture(tag, join(dir, "report"), {
+      options: { pidFile },
+    });
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /^daemonize: pid-file: .*symbolic link.*\n$/);
+    assert.equal(readText(target), "keep me\n");
+    assert.deepEqual(tagged(tag), []);
+  });
+});
+
+/** Starts a fixture expected to fail; checks the one-line message and that nothing is left. */
+function expectFailure(
+  dir: string,
+  tag: string,
+  options: Record<string, unknown>,
+  message: RegExp,
+  behaviour = "",
+): void {
+  const pidFile = join(dir, "d.pid");
+  const ran = startFixture(tag, join(dir, "report"), {
+    options: { pidFile, ...options },
+    behaviour,
+  });
+  assert.equal(ran.code, 1, ran.stderr);
+  const lines = ran.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line expected:\n${ran.stderr}`);
+  assert.match(lines[0]!, message);
+  assert.deepEqual(tagged(tag), [], "nothing left running");
+  assert.ok(!existsSync(pidFile), "no pid file left behind");
+}
+
+test("a missing working directory is reported by the starter, naming the step", async () => {
+  await withDaemon((dir, tag) =>
+    expectFailure(
+      dir,
+      tag,
+      { workingDirectory: join(dir, "nope") },
+      /^daemonize: working-directory: cannot change working directory to .*nope: No such file or directory \(ENOENT\)$/,
+    )
+  );
+});
+
+test("an unknown user or group is reported, naming the step", async () => {
+  await withDaemon((dir, tag) => {
+    expectFailure(
+      dir,
+      tag,
+      { user: "no-such-user-x" },
+      /^daemonize: user: unknown user "no-such-user-x"$/,
+    );
+    expectFailure(
+      dir,
+      tag,
+      { group: "no-such-group-x" },
+      /^daemonize: group: unknown group "no-such-group-x"$/,
+    );
+  });
+});
+
+test("a pid file the daemon may not create is reported with the system's reason", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "locked", "d.pid");
+    mkdirSync(join(dir, "locked"), { mode: 0o755 });
+    const command = runtimeCommand(fixture("report.ts"), [tag]);
+    const ran = startFixture(tag, "/dev/null", {
+      options: { pidFile },
+      wrap: () => [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        ...command,
+      ],
+    });
+    assert.equal(ran.code, 1);
+    assert.equal(
+      ran.stderr,
+      `daemonize: pid-file: cannot lock pid file ${pidFile}: Permission denied (EACCES)\n`,
+    );
+    assert.deepEqual(tagged(tag), []);
+  });
+});
+
+test("a log file that can't be opened is reported before anything starts", async () => {
+  await withDaemon((dir, tag) =>
+    expectFailure(
+      dir,
+      tag,
+      { stdout: join(dir, "no", "dir", "out.log") },
+      /^daemonize: streams: cannot open stdout .*out\.log: No such file or directory \(ENOENT\)$/,
+    )
+  );
+});
+
+test("an exception thrown before the daemon is ready is the starter's error", async () => {
+  await withDaemon((dir, tag) =>
+    expectFailure(
+      dir,
+      tag,
+      {},
+      /^daemonize: startup: uncaught Error: boom before ready$/,
+      "throw",
+    )
+  );
+});
+
+test("a daemon exiting before it is ready is reported with its status", async () => {
+  await withDaemon((dir, tag) =>
+    expectFailure(
+      dir,
+      tag,
+      {},
+      /^daemonize: startup: daemon exited with status 3 before it was ready$/,
+      "exit-3",
+    )
+  );
+});
+
+test("a daemon never ready is killed after readyTimeout and reported", async () => {
+  await withDaemon((dir, tag) =>
+    expectFailure(
+      dir,
+      tag,
+      { readiness: "manual", readyTimeout: 700 },
+      /^daemonize: ready: daemon not ready within 700 ms; it was killed$/,
+      "manual-never-ready",
+    )
+  );
+});
+
+test("with manual readiness the starter waits for ready()", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const started = Date.now();
+    const ran = startFixture(tag, join(dir, "report"), {
+      options: { pidFile, readiness: "manual" },
+      behaviour: "manual-ready-later",
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.ok(Date.now() - started >= 300, "returned before ready()");
+    assert.ok(alive(pidIn(pidFile)));
+  });
+});
+
+test("bad options are one-line errors naming the option, and nothing starts", async () => {
+  await withDaemon((dir, tag) => {
+    expectFailure(
+      dir,
+      tag,
+      { umask: 0o1000 },
+      /^daemonize: options: Invalid umask: expected an integer from 0 to 0o777, got 512$/,
+    );
+    expectFailure(
+      dir,
+      tag,
+      { umask: "022" },
+      /^daemonize: options: Invalid umask/,
+    );
+    expectFailure(
+      dir,
+      tag,
+      { readyTimeout: -1 },
+      /^daemonize: options: Invalid readyTimeout/,
+    );
+    expectFailure(
+      dir,
+      tag,
+      { pidFlie: "x" },
+      /^daemonize: options: Unknown option "pidFlie"$/,
+    );
+    expectFailure(
+      dir,
+      tag,
+      { signalMap: { SIGNOPE: "ignore" } },
+      /^daemonize: options: Invalid signalMap: unknown signal "SIGNOPE"$/,
+    );
+  });
+});
+
+test(
+  "20 concurrent starts on one pid file leave one daemon and 19 clean refusals",
+  async () => {
+    await withDaemon(async (dir, tag) => {
+      const pidFile = join(dir, "d.pid");
+      const command = runtimeCommand(fixture("report.ts"), [tag]);
+      const env = {
+        DAEMON_OPTIONS: JSON.stringify({ pidFile }),
+        DAEMON_REPORT: "/dev/null",
+      };
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => runAsync(command, { env })),
+      );
+      const ok = results.filter((r) => r.code === 0);
+      const refused = results.filter((r) => r.code === 1);
+      assert.equal(ok.length, 1, results.map((r) => r.stderr).join(""));
+      assert.equal(refused.length, 19);
+      const pid = pidIn(pidFile);
+      for (const r of refused) {
+        assert.equal(
+          r.stderr,
+          `daemonize: pid-file: already running (pid ${pid})\n`,
+        );
+      }
+      assert.deepEqual(tagged(tag), [pid]);
+    });
+  },
+  120_000,
+);
+
+test("the daemon runs the same command line as the starter, runtime flags included", async () => {
+  await withDaemon((dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const flags = runtime === "deno"
+      ? ["--v8-flags=--max-old-space-size=64", "--no-check", "--unstable-ffi"]
+      : ["--smol"];
+    const args = ["a b", "--flag", "--", "c"];
+    const ran = startFixture(tag, join(dir, "report"), {
+      options: { pidFile },
+      flags,
+      args,
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const cmdline = readFileSync(`/proc/${pidIn(pidFile)}/cmdline`, "utf8")
+      .split("\0");
+    const expected = runtimeCommand(
+      fixture("report.ts"),
+      [tag, ...args],
+      flags,
+    );
+    assert.deepEqual(cmdline.slice(1, -1), expected.slice(1));
+  });
+});
+
+test("a relative script path and relative options resolve from the starting directory", async () => {
+  await withDaemon((dir, tag) => {
+    const ran = startFixture(tag, "report", {
+      options: { pidFile: "d.pid", stdout: "out.log" },
+      cwd: dir,
+      wrap: (c) =>
+        c.map((w) =>
+          w === fixture("report.ts") ? "../" + relativeFixture(dir) : w
+        ),
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.ok(alive(pidIn(join(dir, "d.pid"))));
+    assert.match(readText(join(dir, "out.log")), /running/);
+  });
+});
+
+function relativeFixture(dir: string): string {
+  return relative(join(dir, ".."), fixture("report.ts"));
+}
+
+test("started by a supervisor (stdin is a socket) the program stays in the foreground", async () => {
+  await withDaemon(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    const command = runtimeCommand(fixture("report.ts"), [tag]);
+    const python = "import socket,subprocess,sys\n" +
+      "a,b=socket.socketpair()\n" +
+      "p=subprocess.Popen(sys.argv[1:],stdin=a)\n" +
+      "print(p.pid,flush=True)\n" +
+      "p.wait()\n";
+    const supervisor = runAsync(["python3", "-c", python, ...command], {
+      env: {
+        DAEMON_OPTIONS: JSON.stringify({ pidFile }),
+        DAEMON_REPORT: report,
+      },
+    });
+    assert.ok(
+      await waitFor(() => readText(report) !== "", 10_000),
+      "daemon did not start",
+    );
+    const pid = pidIn(report);
+    const [, ppid] = procStat(pid);
+    assert.notEqual(Number(ppid), 1, "it did not detach");
+    assert.equal(pidIn(pidFile), pid, "the pid file names the program itself");
+    process.kill(pid, "SIGTERM");
+    await supervisor;
+    assert.match(readText(report), /stopped\nexit 0\n$/);
+    assert.ok(!existsSync(pidFile));
+  });
+});
+
+test("detachProcess: false keeps the program in the foreground on request", async () => {
+  await withDaemon(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    const command = runtimeCommand(fixture("report.ts"), [tag]);
+    const foreground = runAsync(command, {
+      env: {
+        DAEMON_OPTIONS: JSON.stringify({ pidFile, detachProcess: false }),
+        DAEMON_REPORT: report,
+      },
+    });
+    assert.ok(await waitFor(() => readText(report) !== "", 10_000));
+    const pid = pidIn(report);
+    assert.equal(
+      procStat(pid)[1],
+      String(process.pid),
+      "still the test's child",
+    );
+    process.kill(pid, "SIGTERM");
+    const ended = await foreground;
+    assert.equal(ended.code, 0);
+    assert.match(ended.stdout, /running/, "stdout kept when not detaching");
+  });
+});
+
+test("chrootDirectory confines the daemon", async () => {
+  await withDaemon((dir, tag) => {
+    const jail = join(dir, "jail");
+    mkdirSync(jail);
+    const pidFile = join(dir, "d.pid");
+    const ran = startFixture(tag, "/report", {
+      options: { pidFile, chrootDirectory: jail },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
+    assert.equal(pidIn(join(jail, "report")), pid, "it wrote inside the jail");
+  });
+});
+
+if (runtime === "deno") {
+  test("a Deno daemon ignores SIGUSR1 instead of opening the inspector", async () => {
+    await withDaemon(async (dir, tag) => {
+      const pidFile = join(dir, "d.pid");
+      assert.equal(
+        startFixture(tag, join(dir, "report"), { options: { pidFile } }).code,
+        0,
+      );
+      const pid = pidIn(pidFile);
+      assert.ok(
+        await waitFor(
+          () => inMask(procStatus(pid).get("SigIgn")!, SIG.USR1),
+          5000,
+        ),
+        "SIGUSR1 not ignored",
+      );
+      process.kill(pid, "SIGUSR1");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(alive(pid));
+      assert.doesNotMatch(
+        readFileSync("/proc/net/tcp", "utf8"),
+        /:2405 00000000:0000 0A/,
+      );
+    });
+  });
+}

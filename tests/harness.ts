@@ -6,7 +6,13 @@
  * with $DAEMONIZE_TEST_BINARY set, the command tests run that binary.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -99,7 +105,10 @@ export function runAsync(
     let stderr = "";
     child.stdout!.on("data", (d) => stdout += d);
     child.stderr!.on("data", (d) => stderr += d);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on(
+      "close",
+      (code, signal) => resolve({ code, signal, stdout, stderr }),
+    );
   });
 }
 
@@ -127,7 +136,9 @@ export function tagged(tag: string): number[] {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(tag) && alive(Number(entry))) pids.push(Number(entry));
+      if (cmdline.includes(tag) && alive(Number(entry))) {
+        pids.push(Number(entry));
+      }
     } catch {
       // Gone meanwhile.
     }
@@ -151,7 +162,10 @@ export async function killTagged(tag: string): Promise<void> {
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    const state = stat.slice(
+      stat.lastIndexOf(")") + 2,
+      stat.lastIndexOf(")") + 3,
+    );
     return state !== "Z" && state !== "X";
   } catch {
     return false;
@@ -231,8 +245,16 @@ export interface FixtureRun {
 }
 
 /** Runs the report fixture's starter to its end. */
-export function startFixture(tag: string, report: string, o: FixtureRun = {}): Ran {
-  const command = runtimeCommand(fixture("report.ts"), [tag, ...(o.args ?? [])], o.flags);
+export function startFixture(
+  tag: string,
+  report: string,
+  o: FixtureRun = {},
+): Ran {
+  const command = runtimeCommand(
+    fixture("report.ts"),
+    [tag, ...(o.args ?? [])],
+    o.flags,
+  );
   return run(o.wrap ? o.wrap(command) : command, {
     cwd: o.cwd,
     env: {

@@ -1,0 +1,136 @@
+/**
+ * status(), stop() and PidFile from another process: only the holder of the
+ * pid file's lock is ever believed or signalled.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { PidFile, status, stop } from "../mod.ts";
+import {
+  alive,
+  killTagged,
+  newTag,
+  readText,
+  removeDir,
+  startFixture,
+  tempDir,
+  test,
+  waitFor,
+} from "./harness.ts";
+
+async function withDir(
+  body: (dir: string, tag: string) => Promise<void> | void,
+) {
+  const dir = tempDir();
+  const tag = newTag();
+  try {
+    await body(dir, tag);
+  } finally {
+    await killTagged(tag);
+    removeDir(dir);
+  }
+}
+
+test("status() tells running, dead and stopped apart by the lock", async () => {
+  await withDir(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    assert.deepEqual(status(pidFile), { state: "stopped" });
+    assert.equal(
+      startFixture(tag, "/dev/null", { options: { pidFile } }).code,
+      0,
+    );
+    const pid = Number(readText(pidFile));
+    assert.deepEqual(status(pidFile), { state: "running", pid });
+    process.kill(pid, "SIGKILL");
+    assert.ok(await waitFor(() => status(pidFile).state === "dead", 3000));
+    assert.deepEqual(status(pidFile), { state: "dead", pid });
+  });
+});
+
+test("stop() sends SIGTERM, waits for the lock to go and reports a clean stop", async () => {
+  await withDir(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
+    const pid = Number(readText(pidFile));
+    assert.deepEqual(await stop(pidFile), {
+      state: "stopped",
+      pid,
+      forced: false,
+    });
+    assert.match(readText(report), /stopped\nexit 0\n$/);
+    assert.ok(!existsSync(pidFile));
+    assert.deepEqual(await stop(pidFile), { state: "not-running" });
+  });
+});
+
+test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async () => {
+  await withDir(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const options = { pidFile, signalMap: { SIGTERM: "ignore" } };
+    assert.equal(startFixture(tag, "/dev/null", { options }).code, 0);
+    const pid = Number(readText(pidFile));
+    const result = await stop(pidFile, { timeout: 300 });
+    assert.deepEqual(result, { state: "stopped", pid, forced: true });
+    assert.ok(await waitFor(() => !alive(pid), 2000));
+  });
+});
+
+test("stop() never signals a live process a forged pid file names", async () => {
+  await withDir(async (dir) => {
+    const bystander = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      const pidFile = join(dir, "forged.pid");
+      writeFileSync(pidFile, `${bystander.pid}\n`);
+      assert.deepEqual(status(pidFile), { state: "dead", pid: bystander.pid });
+      assert.deepEqual(await stop(pidFile, { timeout: 100 }), {
+        state: "not-running",
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(alive(bystander.pid!), "the bystander was signalled");
+    } finally {
+      bystander.kill("SIGKILL");
+    }
+  });
+});
+
+test("PidFile acquire, holder and release work in-process, and a second acquire is refused", async () => {
+  await withDir(async (dir, tag) => {
+    const path = join(dir, "own.pid");
+    const mine = new PidFile(path);
+    mine.acquire();
+    try {
+      assert.equal(readText(path), `${process.pid}\n`);
+      assert.equal(mine.holder(), process.pid);
+      const other = new PidFile(path);
+      assert.throws(() => other.acquire(), {
+        name: "DaemonError",
+        step: "pid-file",
+        message: `already running (pid ${process.pid})`,
+      });
+      // A daemon started on the same file is refused too.
+      const ran = startFixture(tag, "/dev/null", {
+        options: { pidFile: path },
+      });
+      assert.equal(ran.code, 1);
+      assert.equal(
+        ran.stderr,
+        `daemonize: pid-file: already running (pid ${process.pid})\n`,
+      );
+    } finally {
+      mine.release();
+    }
+    assert.ok(!existsSync(path));
+    assert.equal(new PidFile(path).holder(), undefined);
+  });
+});
+
+test("stop() rejects an unknown signal name with a clear error", async () => {
+  await assert.rejects(stop("/tmp/x.pid", { signal: "SIGNOPE" }), {
+    name: "DaemonError",
+    step: "stop",
+    message: "Invalid signal: SIGNOPE",
+  });
+});
