@@ -97,7 +97,7 @@ test("stop() never signals a live process a forged pid file names", async () => 
 });
 
 test("PidFile acquire, holder and release work in-process, and a second acquire is refused", async () => {
-  await withDir(async (dir, tag) => {
+  await withDir((dir, tag) => {
     const path = join(dir, "own.pid");
     const mine = new PidFile(path);
     mine.acquire();

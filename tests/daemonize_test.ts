@@ -65,7 +65,7 @@ async function stopAndWait(pid: number): Promise<void> {
 const SIG = { HUP: 1, TERM: 15, TSTP: 20, TTIN: 21, TTOU: 22, USR1: 10 };
 
 test("the starter exits 0 only once the daemon runs, detached twice in its own session", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withDaemon((dir, tag) => {
     const report = join(dir, "report");
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, report, { options: { pidFile } });

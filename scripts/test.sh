@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every check and every test, under Deno and under Bun, and ends with one
+# line "N passed, N failed" counting all of them. Exit status 0 only if none
+# failed. Expects `npm ci` (or `npm install`) to have run.
+set -u
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
+passed=0
+failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+gate() { # gate NAME COMMAND...: one check that passes or fails as a whole
+  local name=$1
+  shift
+  if "$@" >"$log/$name" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+    sed 's/^/     /' "$log/$name" | tail -40
+  fi
+}
+
+count() { # count NAME PASSED FAILED: adds a runner's totals
+  echo "$1: $2 passed, $3 failed"
+  passed=$((passed + $2))
+  failed=$((failed + $3))
+}
+
+gate fmt deno fmt --check
+gate lint deno lint
+gate check deno check mod.ts src/ ffi/ tests/ scripts/ examples/
+gate doc-lint deno doc --lint mod.ts
+gate publish-dry-run deno publish --dry-run --allow-dirty
+
+deno test -A tests/ 2>&1 | tee "$log/deno-test"
+line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log/deno-test" | tail -1)
+if [ -n "$line" ]; then
+  count "deno test" "$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line")" \
+    "$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$line")"
+else
+  count "deno test (did not finish)" 0 1
+fi
+
+bun test tests/ 2>&1 | tee "$log/bun-test"
+bun_pass=$(grep -E '^ *[0-9]+ pass$' "$log/bun-test" | tail -1 | tr -dc 0-9)
+bun_fail=$(grep -E '^ *[0-9]+ fail$' "$log/bun-test" | tail -1 | tr -dc 0-9)
+if [ -n "$bun_pass" ]; then
+  count "bun test" "$bun_pass" "${bun_fail:-0}"
+else
+  count "bun test (did not finish)" 0 1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
