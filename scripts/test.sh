@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and every test, under Deno and under Bun, and ends with one
 # line "N passed, N failed" counting all of them. Exit status 0 only if none
-# failed. Expects `npm ci` (or `npm install`) to have run.
+# failed. Expects `npm install` to have run.
 set -u
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
