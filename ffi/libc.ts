@@ -128,6 +128,7 @@ const identity = {
   getpwuid: { parameters: ["u32"], result: "pointer" },
   getgrnam: { parameters: ["buffer"], result: "pointer" },
   getgrgid: { parameters: ["u32"], result: "pointer" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies SymbolTable;
 
 const encoder = new TextEncoder();
@@ -309,10 +310,10 @@ export class Libc {
       ino: view.getBigUint64(ino, true),
     };
   }
-  /** Marks `fd` close-on-exec. */
-  setCloseOnExec(fd: number): void {
+  /** Sets or clears `fd`'s close-on-exec flag. */
+  setCloseOnExec(fd: number, on = true): void {
     const { F_SETFD, FD_CLOEXEC } = this.constants;
-    this.#check("fcntl", this.#c.fcntl!(fd, F_SETFD, FD_CLOEXEC));
+    this.#check("fcntl", this.#c.fcntl!(fd, F_SETFD, on ? FD_CLOEXEC : 0));
   }
   /** `flock(2)`; returns false when a non-blocking request would block. */
   flock(fd: number, operation: number): boolean {
@@ -529,6 +530,17 @@ export class Libc {
     return new Uint8Array(array.buffer);
   }
 
+  /** `execve(2)`: replaces this process; returns only by throwing. */
+  execve(path: string, argv: readonly string[], env: readonly string[]): never {
+    const keep: Uint8Array[] = [];
+    const result = this.#i.execve!(
+      cString(path),
+      this.#pointerArray(argv, keep),
+      this.#pointerArray(env, keep),
+    );
+    this.#check("execve", result);
+    throw new SysCallError("execve", 0);
+  }
   /** `chroot(2)`. */
   chroot(path: string): void {
     this.#check("chroot", this.#i.chroot!(cString(path)));

@@ -31,6 +31,7 @@ import {
   readyDescriptor,
   spawnStage,
   streamActions,
+  watchChild,
 } from "./launch.ts";
 import {
   type DaemonOptions,
@@ -38,6 +39,7 @@ import {
   resolveOptions,
 } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
+import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
 import { mainModule, relaunchCommand, takeMarkers } from "./relaunch.ts";
@@ -136,7 +138,7 @@ class DaemonProcess implements Daemon {
   }
 
   /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
-  setUp(): void {
+  setUp(program?: Program): void {
     const o = this.#options;
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
@@ -155,12 +157,31 @@ class DaemonProcess implements Daemon {
     } catch (error) {
       this.#fail(error as DaemonError);
     }
+    if (program) this.#become(program);
     guardInspectorSignal();
     if (this.#channel) {
       process.on("uncaughtException", this.#failStartup);
       process.on("unhandledRejection", this.#failStartup);
       if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
     }
+  }
+
+  /** Replaces this process with `program`, handing it the pid file's lock. */
+  #become(program: Program): never {
+    let failure: unknown;
+    try {
+      const [name, ...args] = program.command;
+      const env = programEnv(program);
+      const path = findProgram(name!, envValue(env, "PATH"));
+      this.pidFile?.handOver();
+      this.#channel?.execing();
+      getLibc().execve(path, [name!, ...args], env);
+    } catch (error) {
+      failure = error;
+    }
+    return this.#fail(
+      asDaemonError("exec", `cannot execute ${program.command[0]}`, failure),
+    );
   }
 
   #onExit = (code: number): void => {
@@ -228,19 +249,39 @@ function startedBySupervisor(): boolean {
   }
 }
 
-/** The intermediate stage: start the daemon outside this session, leave. */
-function startDaemonStage(options: ResolvedOptions, readyFd: number): never {
+function envValue(env: readonly string[], name: string): string | undefined {
+  const entry = env.find((e) => e.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
+/**
+ * The intermediate stage: start the daemon outside this session, then leave
+ * (after watching it for `grace` ms, when it is to become another program).
+ */
+function startDaemonStage(
+  options: ResolvedOptions,
+  readyFd: number,
+  grace: number,
+): never {
   const channel = new ReadyChannel(readyFd);
+  let child: number;
   try {
     const command = relaunchCommand("daemon", readyFd);
     // Standard streams are already the daemon's; keep them and the channel.
     const actions = streamActions(options, readyFd).filter((action) =>
       !("open" in action) && !("dup2" in action && action.dup2.to === 2)
     );
-    spawnStage(command, actions, false);
+    child = spawnStage(command, actions, false);
   } catch (error) {
     channel.failed(asDaemonError("spawn", "cannot start the daemon", error));
     process.exit(1);
+  }
+  if (grace > 0) {
+    const ended = watchChild(child, grace);
+    if (ended) {
+      channel.ended(ended);
+      process.exit(1);
+    }
   }
   process.exit(0);
 }
@@ -269,43 +310,74 @@ function startDaemonStage(options: ResolvedOptions, readyFd: number): never {
  * failed in the starter or in the daemon; nothing is left running then.
  */
 export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
+  return Promise.resolve().then(() => start(options, undefined));
+}
+
+/**
+ * Runs `program` as a daemon with `options`: this program is the starter and
+ * the daemon's set-up, then the daemon executes `program` in its place (same
+ * pid, the pid file's lock handed over). Returns the program's pid in the
+ * starter; in a foreground start (no detaching) it never returns.
+ * @throws {DaemonError} naming the failing step, program exits included.
+ */
+export function daemonizeProgram(
+  program: Program,
+  options: DaemonOptions = {},
+): Promise<number> {
   return Promise.resolve().then(() => {
-    if (current) {
-      throw new DaemonError("options", "this process is already a daemon");
-    }
-    const resolved = resolveOptions(options);
-    const markers = takeMarkers();
-    if (!markers) {
-      const detaching = resolved.detachProcess ?? !startedBySupervisor();
-      if (detaching) return { role: "starter", pid: launch(resolved) };
-      current = new DaemonProcess(resolved, undefined);
-      current.setUp();
-      return { role: "daemon", daemon: current };
-    }
-    if (markers.readyFd !== readyDescriptor(resolved)) {
-      throw new DaemonError(
-        "reexec",
-        "the program started again with other options",
-      );
-    }
-    if (markers.stage === "intermediate") {
-      startDaemonStage(resolved, markers.readyFd);
-    }
-    const channel = new ReadyChannel(markers.readyFd);
-    channel.started(process.pid);
-    current = new DaemonProcess(resolved, channel);
-    if (markers.main !== mainModule()) {
-      channel.failed(
-        new DaemonError(
-          "reexec",
-          `the program started again is ${mainModule()}, not ${markers.main}`,
-        ),
-      );
-      process.exit(1);
-    }
-    current.setUp();
-    return { role: "daemon", daemon: current };
+    const result = start(options, program);
+    if (result.role === "daemon") throw new Error("unreachable: exec returned");
+    return result.pid;
   });
+}
+
+function start(
+  options: DaemonOptions,
+  program: Program | undefined,
+): DetachResult {
+  if (current) {
+    throw new DaemonError("options", "this process is already a daemon");
+  }
+  const resolved = resolveOptions(options);
+  const markers = takeMarkers();
+  if (!markers) {
+    const detaching = resolved.detachProcess ?? !startedBySupervisor();
+    if (program) findProgram(program.command[0] ?? "", process.env.PATH);
+    if (detaching) {
+      const name = program?.command[0];
+      const pid = launch(
+        resolved,
+        name ? { name, grace: program!.grace } : undefined,
+      );
+      return { role: "starter", pid };
+    }
+    current = new DaemonProcess(resolved, undefined);
+    current.setUp(program);
+    return { role: "daemon", daemon: current };
+  }
+  if (markers.readyFd !== readyDescriptor(resolved)) {
+    throw new DaemonError(
+      "reexec",
+      "the program started again with other options",
+    );
+  }
+  if (markers.stage === "intermediate") {
+    startDaemonStage(resolved, markers.readyFd, program?.grace ?? 0);
+  }
+  const channel = new ReadyChannel(markers.readyFd);
+  channel.started(process.pid);
+  current = new DaemonProcess(resolved, channel);
+  if (markers.main !== mainModule()) {
+    channel.failed(
+      new DaemonError(
+        "reexec",
+        `the program started again is ${mainModule()}, not ${markers.main}`,
+      ),
+    );
+    process.exit(1);
+  }
+  current.setUp(program);
+  return { role: "daemon", daemon: current };
 }
 
 /**

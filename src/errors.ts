@@ -22,6 +22,8 @@ export type Step =
   | "group"
   | "signals"
   | "startup"
+  | "program"
+  | "exec"
   | "status"
   | "stop";
 

@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
-import { type FileAction, getLibc } from "../ffi/libc.ts";
-import { asDaemonError, attempt, DaemonError } from "./errors.ts";
+import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
+import { attempt, DaemonError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { PidFile } from "./pid_file.ts";
+import { PidFile, sleepSync } from "./pid_file.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { type Command, relaunchCommand, type Stage } from "./relaunch.ts";
 
@@ -119,12 +120,23 @@ export function spawnStage(
   );
 }
 
+/** What the starter knows of a program the daemon becomes. */
+export interface ProgramStart {
+  /** The program's name, for messages. */
+  readonly name: string;
+  /** Milliseconds it must stay up after it started. */
+  readonly grace: number;
+}
+
 /**
  * Starts the daemon and waits until it is ready; returns its pid.
  * @throws {DaemonError} naming the step that failed, in the starter or in
  * the daemon; nothing is left running and no pid file is left behind.
  */
-export function launch(options: ResolvedOptions): number {
+export function launch(
+  options: ResolvedOptions,
+  program?: ProgramStart,
+): number {
   const libc = getLibc();
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
   const running = pidFile?.holder();
@@ -134,6 +146,7 @@ export function launch(options: ResolvedOptions): number {
     });
   }
   checkStreams(options);
+  const logs = logMarks(options);
   const stage: Stage = options.singleDetach ? "daemon" : "intermediate";
   const command = relaunchCommand(stage, readyDescriptor(options));
   const [readEnd, writeEnd] = attempt(
@@ -148,9 +161,68 @@ export function launch(options: ResolvedOptions): number {
     libc.close(writeEnd);
   }
   try {
-    return awaitReady(readEnd, child, options, pidFile);
+    return awaitReady(readEnd, child, options, pidFile, program);
+  } catch (error) {
+    if (error instanceof DaemonError && program) {
+      throw new DaemonError(error.step, error.message + logTail(logs), {
+        code: error.code,
+        cause: error.cause,
+      });
+    }
+    throw error;
   } finally {
     libc.close(readEnd);
+  }
+}
+
+/** Where each log file ended before the start, to show what the start added. */
+function logMarks(options: ResolvedOptions): Map<string, number> {
+  const marks = new Map<string, number>();
+  for (const path of [options.stdout, options.stderr]) {
+    if (path === undefined || marks.has(path)) continue;
+    try {
+      marks.set(path, statSync(path).size);
+    } catch {
+      marks.set(path, 0);
+    }
+  }
+  return marks;
+}
+
+/** The last lines the start wrote to the logs, indented, or "". */
+function logTail(marks: Map<string, number>): string {
+  const lines: string[] = [];
+  for (const [path, from] of marks) {
+    try {
+      const added = readFileSync(path).subarray(from).toString().trimEnd();
+      if (added) {
+        lines.push(
+          ...added.split("\n").slice(-10).map((l) => `  ${path}: ${l}`),
+        );
+      }
+    } catch {
+      // Unreadable log: nothing to show.
+    }
+  }
+  return lines.length ? "\n" + lines.join("\n") : "";
+}
+
+/** Describes how a program or daemon ended. */
+export function describeEnd(status: ExitStatus): string {
+  return "code" in status
+    ? `exited with status ${status.code}`
+    : `was killed by ${signalName(status.signal)}`;
+}
+
+/** Polls a child for `ms`; returns how it ended, or undefined if it runs. */
+export function watchChild(pid: number, ms: number): ExitStatus | undefined {
+  const libc = getLibc();
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const status = libc.waitpid(pid, true);
+    if (status) return status;
+    if (Date.now() >= deadline) return undefined;
+    sleepSync(Math.min(5, deadline - Date.now()));
   }
 }
 
@@ -159,6 +231,7 @@ function awaitReady(
   child: number,
   options: ResolvedOptions,
   pidFile: PidFile | undefined,
+  program: ProgramStart | undefined,
 ): number {
   const libc = getLibc();
   const deadline = Date.now() + options.readyTimeout;
@@ -167,8 +240,10 @@ function awaitReady(
   let pending = "";
   let daemonPid: number | undefined;
   let failure: DaemonError | undefined;
-  let exitCode: number | undefined;
+  let ended: ExitStatus | undefined;
+  let execed = false;
   let timedOut = false;
+  let reaped = false;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0 || !libc.waitReadable(fd, left)) {
@@ -184,13 +259,26 @@ function awaitReady(
       pending = pending.slice(newline + 1);
       if (!message) continue;
       if (message.kind === "pid") daemonPid = message.pid;
-      else if (message.kind === "exit") exitCode = message.code;
+      else if (message.kind === "exec") execed = true;
+      else if (message.kind === "exit") ended ??= { code: message.code };
+      else if (message.kind === "killed") ended ??= { signal: message.signal };
       else if (message.kind === "error") failure ??= message.error;
       else {
         if (!options.singleDetach) libc.waitpid(child);
         return message.pid;
       }
     }
+  }
+  if (execed && !failure && !ended && !timedOut && daemonPid !== undefined) {
+    // The program runs; in single mode it is our child, so we watch it here
+    // (in double mode the intermediate watched it before closing the pipe).
+    if (!options.singleDetach) {
+      libc.waitpid(child);
+      return daemonPid;
+    }
+    ended = watchChild(child, program?.grace ?? 0);
+    if (!ended) return daemonPid;
+    reaped = true;
   }
   if (timedOut) {
     // Stop whatever is still holding our pipe, then wait for it to let go.
@@ -203,7 +291,7 @@ function awaitReady(
     }
     libc.waitReadable(fd, 2000);
   }
-  const status = libc.waitpid(child);
+  const status = reaped ? undefined : libc.waitpid(child);
   pidFile?.removeIfAbandoned(daemonPid);
   if (failure) throw failure;
   if (timedOut) {
@@ -212,26 +300,25 @@ function awaitReady(
       `daemon not ready within ${options.readyTimeout} ms; it was killed`,
     );
   }
-  if (
-    exitCode === undefined && status && "code" in status && status.code !== 0
-  ) {
-    exitCode = status.code;
-  }
-  if (exitCode !== undefined) {
+  if (program && ended) {
     throw new DaemonError(
       "startup",
-      `daemon exited with status ${exitCode} before it was ready`,
+      `${program.name} ${
+        describeEnd(ended)
+      } within ${program.grace} ms of starting`,
     );
   }
-  if (status && "signal" in status) {
+  if (!ended && status && !("code" in status && status.code === 0)) {
+    ended = status;
+  }
+  if (ended) {
     throw new DaemonError(
       "startup",
-      `daemon was killed by ${signalName(status.signal)} before it was ready`,
+      `daemon ${describeEnd(ended)} before it was ready`,
     );
   }
-  throw asDaemonError(
+  throw new DaemonError(
     "startup",
-    "daemon ended before it was ready",
-    "it closed the readiness pipe without a word",
+    "daemon ended before it was ready: it closed the readiness pipe without a word",
   );
 }

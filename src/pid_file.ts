@@ -98,6 +98,14 @@ export class PidFile {
   }
 
   /**
+   * Lets the lock pass to the program this process is about to execute: the
+   * descriptor stays open across `execve`, so the program holds the lock.
+   */
+  handOver(): void {
+    if (this.#fd !== undefined) getLibc().setCloseOnExec(this.#fd, false);
+  }
+
+  /**
    * Removes the file and drops the lock. When the daemon may no longer
    * remove it (it dropped privileges and the directory is root's), the file
    * is emptied instead; the released lock is what tells it is stale.

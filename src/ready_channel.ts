@@ -6,20 +6,24 @@
  *   stop if it never becomes ready);
  * - `READY <n>`: set-up is done, the starter may exit 0;
  * - `ERR <json>`: a step failed; the starter prints it and exits 1;
- * - `EXIT <code>`: the daemon exited before it was ready.
+ * - `EXEC`: the daemon is about to become another program;
+ * - `EXIT <code>` / `KILLED <signal>`: the daemon (or the program it became)
+ *   ended before it was ready.
  *
  * End of file without `READY` means the daemon is gone.
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
+import { type ExitStatus, getLibc } from "../ffi/libc.ts";
 import { DaemonError, type Step } from "./errors.ts";
 
 /** A message from the daemon. */
 export type ReadyMessage =
   | { readonly kind: "pid"; readonly pid: number }
   | { readonly kind: "ready"; readonly pid: number }
+  | { readonly kind: "exec" }
   | { readonly kind: "exit"; readonly code: number }
+  | { readonly kind: "killed"; readonly signal: number }
   | { readonly kind: "error"; readonly error: DaemonError };
 
 /** Parses one line of the handshake; undefined for anything else. */
@@ -34,8 +38,12 @@ export function parseMessage(line: string): ReadyMessage | undefined {
       if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
       return { kind: word === "PID" ? "pid" : "ready", pid };
     }
+    case "EXEC":
+      return { kind: "exec" };
     case "EXIT":
       return { kind: "exit", code: Number(rest) };
+    case "KILLED":
+      return { kind: "killed", signal: Number(rest) };
     case "ERR": {
       try {
         const { step, message, code } = JSON.parse(rest);
@@ -107,6 +115,18 @@ export class ReadyChannel {
   /** Reports an exit before readiness. */
   exited(code: number): void {
     this.#send(`EXIT ${code}`);
+  }
+
+  /** Reports how a child (the daemon, seen by its parent) ended. */
+  ended(status: ExitStatus): void {
+    this.#send(
+      "code" in status ? `EXIT ${status.code}` : `KILLED ${status.signal}`,
+    );
+  }
+
+  /** Says the daemon is about to execute another program. */
+  execing(): void {
+    this.#send("EXEC");
   }
 
   /** Hangs up. */

@@ -62,6 +62,11 @@ export function takeMarkers(): Markers | undefined {
   return { stage, readyFd, main };
 }
 
+/** Whether an environment entry (`NAME=value`) is one of our markers. */
+export function isMarker(entry: string): boolean {
+  return /^DAEMONIZE_(STAGE|READY_FD|MAIN)=/.test(entry);
+}
+
 function nulSeparated(bytes: Uint8Array): string[] {
   const text = new TextDecoder().decode(bytes);
   const items = text.split("\0");
@@ -97,7 +102,7 @@ export function relaunchCommand(stage: Stage, readyFd: number): Command {
     cmdline = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
     env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   }
-  env = env.filter((entry) => !/^DAEMONIZE_(STAGE|READY_FD|MAIN)=/.test(entry));
+  env = env.filter((entry) => !isMarker(entry));
   env.push(`${STAGE}=${stage}`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
   const g = globalThis as { Deno?: { execPath(): string } };
   const path = g.Deno ? g.Deno.execPath() : process.execPath;

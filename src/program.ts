@@ -1,0 +1,98 @@
+/**
+ * Running another program as the daemon: find it the way a shell would, and
+ * give it the environment the daemon was started with, adjusted as asked.
+ *
+ * @module
+ */
+import { accessSync, constants as fs, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import process from "node:process";
+import { getLibc } from "../ffi/libc.ts";
+import { DaemonError } from "./errors.ts";
+import { isMarker } from "./relaunch.ts";
+
+/** A program to run as the daemon, in place of the rest of this program. */
+export interface Program {
+  /** The program (a path, or a name looked up in `PATH`) and its arguments. */
+  readonly command: readonly string[];
+  /** Variables added to (or replacing those of) the environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Start from an empty environment (plus a default `PATH`) instead. */
+  readonly clearEnv?: boolean;
+  /**
+   * Milliseconds the program must stay up after it started for the start to
+   * count as a success; an exit within them is reported with its status.
+   */
+  readonly grace: number;
+}
+
+/** The `PATH` given to a program started with a cleared environment. */
+export const DEFAULT_PATH =
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, fs.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The absolute path of `name`: as given when it holds a slash (relative to
+ * `cwd`), else the first executable match in `pathVariable`.
+ * @throws {DaemonError} of step `"program"` when there is none.
+ */
+export function findProgram(
+  name: string,
+  pathVariable: string | undefined,
+  cwd: string = process.cwd(),
+): string {
+  if (name.includes("/")) {
+    const path = isAbsolute(name) ? name : resolve(cwd, name);
+    try {
+      statSync(path);
+    } catch {
+      throw new DaemonError("program", `program not found: ${name}`, {
+        code: "ENOENT",
+      });
+    }
+    if (!executable(path)) {
+      throw new DaemonError("program", `program is not executable: ${name}`, {
+        code: "EACCES",
+      });
+    }
+    return path;
+  }
+  for (const dir of (pathVariable ?? DEFAULT_PATH).split(":")) {
+    const candidate = resolve(cwd, join(dir || ".", name));
+    if (executable(candidate)) return candidate;
+  }
+  throw new DaemonError("program", `program not found in PATH: ${name}`, {
+    code: "ENOENT",
+  });
+}
+
+/** The environment `program` starts with: this process's, adjusted. */
+export function programEnv(program: Program): string[] {
+  const env = new Map<string, string>();
+  if (!program.clearEnv) {
+    const initial = process.platform === "linux"
+      ? new TextDecoder().decode(getLibc().readFile("/proc/self/environ"))
+        .split("\0")
+      : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    for (const entry of initial) {
+      const eq = entry.indexOf("=");
+      if (eq > 0 && !isMarker(entry)) {
+        env.set(entry.slice(0, eq), entry.slice(eq + 1));
+      }
+    }
+  } else {
+    env.set("PATH", DEFAULT_PATH);
+  }
+  for (const [key, value] of Object.entries(program.env ?? {})) {
+    env.set(key, value);
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
