@@ -32,3 +32,11 @@ export type {
 export { PidFile } from "./src/pid_file.ts";
 export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
+export { daemonizeProgram } from "./src/daemonize.ts";
+export type { Program } from "./src/program.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./src/cli/main.ts");
+  const { default: process } = await import("node:process");
+  process.exit(await main(process.argv.slice(2)));
+}

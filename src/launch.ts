@@ -161,15 +161,7 @@ export function launch(
     libc.close(writeEnd);
   }
   try {
-    return awaitReady(readEnd, child, options, pidFile, program);
-  } catch (error) {
-    if (error instanceof DaemonError && program) {
-      throw new DaemonError(error.step, error.message + logTail(logs), {
-        code: error.code,
-        cause: error.cause,
-      });
-    }
-    throw error;
+    return awaitReady(readEnd, child, options, pidFile, program, logs);
   } finally {
     libc.close(readEnd);
   }
@@ -232,6 +224,7 @@ function awaitReady(
   options: ResolvedOptions,
   pidFile: PidFile | undefined,
   program: ProgramStart | undefined,
+  logs: Map<string, number>,
 ): number {
   const libc = getLibc();
   const deadline = Date.now() + options.readyTimeout;

@@ -44,6 +44,12 @@ export function mainModule(): string {
   return g.Deno?.mainModule ?? g.Bun?.main ?? process.argv[1] ?? "";
 }
 
+/** Whether this process is a stage of a start (markers present, not taken). */
+export function isRelaunched(): boolean {
+  const stage = getLibc().getenv(STAGE);
+  return stage === "intermediate" || stage === "daemon";
+}
+
 /**
  * Reads the markers and removes them from the environment, so that programs
  * the daemon starts are not mistaken for stages of this start.

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { getLibc, SysCallError } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
 import { signalNumber } from "./options.ts";
@@ -23,6 +24,12 @@ export interface StopOptions {
    * @default {"SIGTERM"}
    */
   signal?: string;
+  /**
+   * Also `SIGKILL` the daemon's process group (its children) when it has to
+   * be killed; never a group this process belongs to.
+   * @default {false}
+   */
+  killGroup?: boolean;
 }
 
 /** What {@link stop} did. */
@@ -35,6 +42,16 @@ export type StopResult =
     readonly pid: number;
     readonly forced: boolean;
   };
+
+/** The process group of `pid`, from /proc; undefined if unknown. */
+function processGroup(pid: number): number | undefined {
+  try {
+    const stat = getLibc().readTextFile(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return undefined;
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +116,19 @@ export async function stop(
   if (await releasedWithin(file, pid, timeout)) {
     return { state: "stopped", pid, forced: false };
   }
-  if (file.holder() === pid) send(signalNumber("SIGKILL")!);
+  if (file.holder() === pid) {
+    const group = options.killGroup ? processGroup(pid) : undefined;
+    send(signalNumber("SIGKILL")!);
+    if (
+      group !== undefined && group > 1 && group !== processGroup(process.pid)
+    ) {
+      try {
+        libc.kill(-group, signalNumber("SIGKILL")!);
+      } catch {
+        // The group is already empty.
+      }
+    }
+  }
   if (await releasedWithin(file, pid, 5_000)) {
     return { state: "stopped", pid, forced: true };
   }

@@ -1,0 +1,196 @@
+/**
+ * Text the command prints: status lines and objects, help, colour. Pure
+ * functions building strings; printing is left to `main`.
+ *
+ * @module
+ */
+import { getLibc } from "../../ffi/libc.ts";
+
+/** What `status` reports about one daemon. */
+export interface StatusReport {
+  readonly name: string;
+  readonly state: "running" | "dead" | "stopped";
+  readonly pid: number | null;
+  readonly uptimeSeconds: number | null;
+  readonly rssBytes: number | null;
+  readonly command: string | null;
+  readonly pidFile: string;
+}
+
+/** The LSB exit status of `status` for one daemon. */
+export function lsbStatus(state: StatusReport["state"]): number {
+  return state === "running" ? 0 : state === "dead" ? 1 : 3;
+}
+
+/** Uptime, RSS and command line of a live process, from /proc. */
+export function processFacts(pid: number): {
+  uptimeSeconds: number | null;
+  rssBytes: number | null;
+  command: string | null;
+} {
+  const libc = getLibc();
+  const read = (path: string) => {
+    try {
+      return libc.readTextFile(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const stat = read(`/proc/${pid}/stat`);
+  const uptime = read("/proc/uptime");
+  let uptimeSeconds: number | null = null;
+  if (stat && uptime) {
+    const startTicks = Number(
+      stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19],
+    );
+    uptimeSeconds = Math.max(
+      0,
+      Math.round(Number(uptime.split(" ")[0]) - startTicks / 100),
+    );
+  }
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`) ?? "");
+  const cmdline = read(`/proc/${pid}/cmdline`);
+  return {
+    uptimeSeconds,
+    rssBytes: rss ? Number(rss[1]) * 1024 : null,
+    command: cmdline ? cmdline.replace(/\0$/, "").split("\0").join(" ") : null,
+  };
+}
+
+/** "3d 4h", "5m 3s", "42s". */
+export function formatDuration(total: number): string {
+  const d = Math.floor(total / 86400);
+  const h = Math.floor((total % 86400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+/** "12.3 MB". */
+export function formatBytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Wraps `text` in an ANSI colour when `colour` is on. */
+export function paint(
+  text: string,
+  colour: "green" | "red" | "yellow",
+  on: boolean,
+): string {
+  if (!on) return text;
+  const code = { green: 32, red: 31, yellow: 33 }[colour];
+  return `\x1b[${code}m${text}\x1b[0m`;
+}
+
+/** Whether to colour output written to a stream. */
+export function useColour(
+  stream: { isTTY?: boolean },
+  env: Record<string, string | undefined>,
+) {
+  return !!stream.isTTY && env.NO_COLOR === undefined && env.TERM !== "dumb";
+}
+
+/** One human line about a daemon. */
+export function statusLine(report: StatusReport, colour: boolean): string {
+  const state = paint(
+    report.state,
+    report.state === "running"
+      ? "green"
+      : report.state === "dead"
+      ? "red"
+      : "yellow",
+    colour,
+  );
+  if (report.state === "running") {
+    const facts = [
+      `pid ${report.pid}`,
+      report.uptimeSeconds !== null
+        ? `up ${formatDuration(report.uptimeSeconds)}`
+        : undefined,
+      report.rssBytes !== null
+        ? `RSS ${formatBytes(report.rssBytes)}`
+        : undefined,
+    ].filter(Boolean).join(", ");
+    return `${report.name}: ${state} (${facts})${
+      report.command ? `: ${report.command}` : ""
+    }`;
+  }
+  if (report.state === "dead") {
+    return `${report.name}: ${state} (pid file ${report.pidFile} left${
+      report.pid ? ` naming pid ${report.pid}` : ""
+    }, no process holds it)`;
+  }
+  return `${report.name}: ${state}`;
+}
+
+/** The help of the whole command, or of one command. */
+export function helpText(
+  program: string,
+  topic: string | undefined,
+  self: boolean,
+): string {
+  const target = self ? "" : " NAME | --pid-file P";
+  const lines: Record<string, string> = {
+    start: self
+      ? `${program} start\n\nStart this program as a daemon; exit 0 once it is ready.`
+      : `${program} start [options] -- PROGRAM [ARGS...]
+
+Run PROGRAM as a daemon. Exits 0 once it runs (detached, its set-up done),
+or prints why not and exits 1; nothing is left running then.
+
+Options (defaults in brackets):
+  --name NAME          name of the daemon [PROGRAM's base name]
+  --pid-file PATH      pid file [STATE/NAME.pid]
+  --cwd DIR            working directory [/]
+  --umask OCTAL        file-creation mask [022]
+  --user USER          run as this user (name or uid) [unchanged]
+  --group GROUP        run as this group [the user's primary group]
+  --chroot DIR         change the root directory first [none]
+  --stdout FILE        append standard output here [LOG/NAME.log]
+  --stderr FILE        append standard error here [LOG/NAME.log]
+  --log FILE           both of the above
+  --env NAME=VALUE     set a variable (repeatable)
+  --clear-env          start from an empty environment (PATH kept default)
+  --ready-timeout SEC  give up (and stop it) after this long [30]
+  --grace SEC          an exit within this long after start is a failed start [0.1]
+  --single-detach      detach once: faster, the daemon leads its session
+
+State folders: $DAEMONIZE_HOME, else for root /run/daemonize and
+/var/log/daemonize, else $XDG_RUNTIME_DIR/daemonize and ~/.local/state/daemonize.`,
+    run: self
+      ? `${program} run\n\nRun this program in the foreground with the daemon's set-up.`
+      : `${program} run [options] -- PROGRAM [ARGS...]\n\nThe set-up of start (pid file, user, cwd, ...) without detaching; for\nsystemd and other supervisors. Takes the options of start.`,
+    stop: `${program} stop${target} [--timeout SEC] [--signal TERM]
+
+Send the signal, wait up to --timeout seconds [10] for the daemon to exit, then
+SIGKILL it and its process group. Never signals a process that does not hold
+the pid file's lock. Stopping a stopped daemon is not an error.`,
+    restart:
+      `${program} restart${target} [--timeout SEC]\n\nStop, then start again as it was last started.`,
+    reload: `${program} reload${target}\n\nSend SIGHUP to the daemon.`,
+    status: `${program} status [${target.trim()}] [--json]
+
+Show pid, uptime, RSS and command${
+      self ? "" : "; without NAME, every known daemon"
+    }.
+Exit status: 0 running, 1 dead but pid file left, 3 not running, 4 unknown.`,
+  };
+  if (topic && lines[topic]) return lines[topic] + "\n";
+  const usage = self
+    ? `Usage: ${program} start|stop|restart|reload|status|run [--help]`
+    : `Usage: ${program} COMMAND [options]
+
+Commands:
+  start [options] -- PROGRAM [ARGS...]   run any program as a daemon
+  stop    NAME | --pid-file P            stop it (SIGTERM, then SIGKILL)
+  restart NAME | --pid-file P            stop, then start as before
+  reload  NAME | --pid-file P            send SIGHUP
+  status  [NAME | --pid-file P] [--json] show one daemon, or all
+  run [options] -- PROGRAM [ARGS...]     the same set-up, in the foreground
+
+'${program} COMMAND --help' tells more; '${program} --version' the version.`;
+  return usage + "\n";
+}

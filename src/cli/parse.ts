@@ -1,0 +1,329 @@
+/**
+ * The command line of `daemonize`, parsed into what to do. Pure: no I/O.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import type { DaemonOptions } from "../options.ts";
+import { signalNumber } from "../options.ts";
+
+/** A mistake in the command line: printed on one line, exit status 2. */
+export class UsageError extends Error {
+  /** The command it concerns, for the `--help` hint. */
+  readonly command: string | undefined;
+  /** Creates the error. */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/** Which daemon a command is about. */
+export type Target = { readonly name: string } | { readonly pidFile: string };
+
+/** What `start` and `run` do. */
+export interface StartCommand {
+  readonly command: "start" | "run";
+  readonly name: string;
+  /** Pid file given explicitly (else the named one). */
+  readonly pidFile: string | undefined;
+  /** Daemon options other than the pid file and logs. */
+  readonly options: DaemonOptions;
+  /** Explicit stream files; undefined ones default to the named log. */
+  readonly stdout: string | undefined;
+  readonly stderr: string | undefined;
+  readonly program: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly clearEnv: boolean;
+  /** Milliseconds the program must stay up for `start` to succeed. */
+  readonly grace: number;
+}
+
+/** A parsed command line. */
+export type Parsed =
+  | { readonly command: "help"; readonly topic: string | undefined }
+  | { readonly command: "version" }
+  | StartCommand
+  | {
+    readonly command: "stop" | "restart";
+    readonly target: Target;
+    readonly timeout: number;
+    readonly signal: string;
+  }
+  | { readonly command: "reload"; readonly target: Target }
+  | {
+    readonly command: "status";
+    readonly target: Target | undefined;
+    readonly json: boolean;
+  };
+
+/** The commands, for help and for a self-controlling script. */
+export const COMMANDS = [
+  "start",
+  "stop",
+  "restart",
+  "reload",
+  "status",
+  "run",
+] as const;
+
+const START_VALUES = new Set([
+  "--name",
+  "--pid-file",
+  "--cwd",
+  "--umask",
+  "--user",
+  "--group",
+  "--chroot",
+  "--stdout",
+  "--stderr",
+  "--log",
+  "--env",
+  "--ready-timeout",
+  "--grace",
+]);
+const START_FLAGS = new Set(["--clear-env", "--single-detach", "--help", "-h"]);
+
+interface Scanned {
+  values: Map<string, string[]>;
+  flags: Set<string>;
+  positionals: string[];
+  rest: string[] | undefined;
+}
+
+/**
+ * Splits `args` into options (with `--opt value` or `--opt=value`), flags
+ * and positionals; with `stopAtPositional`, the first positional and
+ * everything after it are the program (as after `--`).
+ */
+function scan(
+  command: string,
+  args: readonly string[],
+  takesValue: Set<string>,
+  flags: Set<string>,
+  stopAtPositional: boolean,
+): Scanned {
+  const out: Scanned = {
+    values: new Map(),
+    flags: new Set(),
+    positionals: [],
+    rest: undefined,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.rest = args.slice(i + 1);
+      break;
+    }
+    if (arg.startsWith("-") && arg !== "-") {
+      const eq = arg.indexOf("=");
+      const name = eq > 0 ? arg.slice(0, eq) : arg;
+      if (takesValue.has(name)) {
+        const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+        if (value === undefined) {
+          throw new UsageError(`option ${name} needs a value`, command);
+        }
+        out.values.set(name, [...(out.values.get(name) ?? []), value]);
+      } else if (flags.has(name) && eq < 0) {
+        out.flags.add(name);
+      } else {
+        throw new UsageError(`unknown option ${name}`, command);
+      }
+      continue;
+    }
+    if (stopAtPositional) {
+      out.rest = args.slice(i);
+      break;
+    }
+    out.positionals.push(arg);
+  }
+  return out;
+}
+
+function single(
+  scanned: Scanned,
+  name: string,
+  command: string,
+): string | undefined {
+  const values = scanned.values.get(name);
+  if (!values) return undefined;
+  if (values.length > 1) {
+    throw new UsageError(`option ${name} given more than once`, command);
+  }
+  return values[0];
+}
+
+/** Parses seconds ("10", "0.5") into milliseconds. */
+function seconds(
+  text: string | undefined,
+  option: string,
+  command: string,
+  fallback: number,
+) {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(
+      `invalid ${option} ${JSON.stringify(text)}: expected seconds`,
+      command,
+    );
+  }
+  return Math.round(value * 1000);
+}
+
+function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
+  const s = scan(command, args, START_VALUES, START_FLAGS, true);
+  if (s.flags.has("--help") || s.flags.has("-h")) {
+    return { command: "help", topic: command };
+  }
+  const program = s.rest ?? [];
+  if (program.length === 0 || program[0] === "") {
+    throw new UsageError("missing program: give it after --", command);
+  }
+  const get = (name: string) => single(s, name, command);
+  const umaskText = get("--umask");
+  let umask: number | undefined;
+  if (umaskText !== undefined) {
+    if (!/^0?[0-7]{1,3}$/.test(umaskText)) {
+      throw new UsageError(
+        `invalid --umask ${JSON.stringify(umaskText)}: expected octal like 022`,
+        command,
+      );
+    }
+    umask = parseInt(umaskText, 8);
+  }
+  const env: Record<string, string> = {};
+  for (const entry of s.values.get("--env") ?? []) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(
+        `invalid --env ${JSON.stringify(entry)}: expected NAME=VALUE`,
+        command,
+      );
+    }
+    env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const log = get("--log");
+  const options: DaemonOptions = { workingDirectory: get("--cwd") ?? "/" };
+  const put = <K extends keyof DaemonOptions>(
+    key: K,
+    value: DaemonOptions[K] | undefined,
+  ) => {
+    if (value !== undefined) options[key] = value;
+  };
+  put("umask", umask);
+  put("user", get("--user"));
+  put("group", get("--group"));
+  put("chrootDirectory", get("--chroot"));
+  const readyTimeout = seconds(
+    get("--ready-timeout"),
+    "--ready-timeout",
+    command,
+    30_000,
+  );
+  if (readyTimeout === 0) {
+    throw new UsageError(
+      "invalid --ready-timeout 0: must be positive",
+      command,
+    );
+  }
+  options.readyTimeout = readyTimeout;
+  if (s.flags.has("--single-detach")) options.singleDetach = true;
+  if (command === "run") options.detachProcess = false;
+  return {
+    command,
+    name: get("--name") ?? basename(program[0]!),
+    pidFile: get("--pid-file"),
+    options,
+    stdout: get("--stdout") ?? log,
+    stderr: get("--stderr") ?? log,
+    program,
+    env,
+    clearEnv: s.flags.has("--clear-env"),
+    grace: seconds(get("--grace"), "--grace", command, 100),
+  };
+}
+
+function parseTarget(
+  command: "stop" | "restart" | "reload" | "status",
+  args: readonly string[],
+): Parsed {
+  const values = new Set(["--pid-file"]);
+  if (command === "stop" || command === "restart") values.add("--timeout");
+  if (command === "stop") values.add("--signal");
+  const flags = new Set(["--help", "-h"]);
+  if (command === "status") flags.add("--json");
+  const s = scan(command, args, values, flags, false);
+  if (s.rest !== undefined) s.positionals.push(...s.rest);
+  if (s.flags.has("--help") || s.flags.has("-h")) {
+    return { command: "help", topic: command };
+  }
+  if (s.positionals.length > 1) {
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(s.positionals[1])}`,
+      command,
+    );
+  }
+  const pidFile = single(s, "--pid-file", command);
+  const name = s.positionals[0];
+  if (name !== undefined && pidFile !== undefined) {
+    throw new UsageError("give a NAME or --pid-file, not both", command);
+  }
+  const target: Target | undefined = pidFile !== undefined
+    ? { pidFile }
+    : name !== undefined
+    ? { name }
+    : undefined;
+  if (command === "status") {
+    return { command, target, json: s.flags.has("--json") };
+  }
+  if (!target) throw new UsageError("missing NAME or --pid-file", command);
+  if (command === "reload") return { command, target };
+  const signal = single(s, "--signal", command) ?? "TERM";
+  if (signalNumber(signal) === undefined) {
+    throw new UsageError(
+      `invalid --signal ${JSON.stringify(signal)}: not a signal name`,
+      command,
+    );
+  }
+  return {
+    command,
+    target,
+    timeout: seconds(
+      single(s, "--timeout", command),
+      "--timeout",
+      command,
+      10_000,
+    ),
+    signal,
+  };
+}
+
+/** Parses the arguments of `daemonize` (without the program's own name). */
+export function parseArgs(args: readonly string[]): Parsed {
+  const [first, ...rest] = args;
+  switch (first) {
+    case undefined:
+      throw new UsageError(
+        "missing command (start, stop, restart, reload, status, run)",
+      );
+    case "-h":
+    case "--help":
+    case "help":
+      return { command: "help", topic: rest[0] };
+    case "-V":
+    case "--version":
+      return { command: "version" };
+    case "start":
+    case "run":
+      return parseStart(first, rest);
+    case "stop":
+    case "restart":
+    case "reload":
+    case "status":
+      return parseTarget(first, rest);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+  }
+}
