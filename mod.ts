@@ -33,6 +33,7 @@ export { PidFile } from "./src/pid_file.ts";
 export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";
+export { control, type ControlOptions } from "./src/control.ts";
 export type { Program } from "./src/program.ts";
 
 if (import.meta.main) {

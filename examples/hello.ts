@@ -1,21 +1,17 @@
 /**
- * The smallest useful daemon: writes a timestamped line every second to its
- * log until it is stopped.
+ * The smallest useful daemon, controlling itself: it writes a timestamped
+ * line every second to its log until it is stopped.
  *
- *   deno run -A examples/hello.ts     # or: bun examples/hello.ts
- *   kill $(cat /tmp/daemonize-hello/hello.pid)
+ *   deno run -A examples/hello.ts start     # or: bun examples/hello.ts start
+ *   deno run -A examples/hello.ts status
+ *   deno run -A examples/hello.ts stop
+ *
+ * Its pid file and log are the named ones of the `daemonize` command
+ * (`daemonize status hello` shows it too).
  */
-import { mkdirSync } from "node:fs";
-import { daemonize } from "../mod.ts";
+import { control } from "../mod.ts";
 
-const dir = "/tmp/daemonize-hello";
-mkdirSync(dir, { recursive: true });
-
-const daemon = await daemonize({
-  pidFile: `${dir}/hello.pid`,
-  stdout: `${dir}/hello.log`,
-  stderr: `${dir}/hello.log`,
-});
+const daemon = await control({ name: "hello" });
 
 const say = (text: string) =>
   console.log(`${new Date().toISOString()} ${text}`);

@@ -1,0 +1,202 @@
+/**
+ * A script that controls itself, as the seeds' `python my_daemon.py
+ * start|stop|restart|status`: one call reads the command from the script's
+ * arguments and either returns the running daemon or does the command and
+ * exits.
+ *
+ * @module
+ */
+import { basename, extname } from "node:path";
+import process from "node:process";
+import { type Daemon, daemonize, detach } from "./daemonize.ts";
+import { DaemonError } from "./errors.ts";
+import type { DaemonOptions } from "./options.ts";
+import { isRelaunched } from "./relaunch.ts";
+import {
+  type Output,
+  processOutput,
+  reloadCommand,
+  statusCommand,
+  stopCommand,
+} from "./cli/commands.ts";
+import { helpText } from "./cli/format.ts";
+import { checkName, ensureDirs, namedFiles, stateDirs } from "./cli/state.ts";
+
+/** Options of {@link control}: the daemon's, plus its name. */
+export interface ControlOptions extends DaemonOptions {
+  /**
+   * The daemon's name, for messages and the default pid file and log.
+   * @default {the script's file name without extension}
+   */
+  name?: string;
+  /**
+   * Milliseconds `stop` waits before `SIGKILL`.
+   * @default {10000}
+   */
+  stopTimeout?: number;
+}
+
+/** The script's own arguments, under Deno, Bun or a compiled binary. */
+function scriptArgs(): string[] {
+  const g = globalThis as { Deno?: { args: string[] } };
+  return g.Deno ? [...g.Deno.args] : process.argv.slice(2);
+}
+
+function scriptName(): string {
+  const g = globalThis as {
+    Deno?: { mainModule: string };
+    Bun?: { main: string };
+  };
+  const main = g.Deno?.mainModule ?? g.Bun?.main ?? process.argv[1] ?? "daemon";
+  return basename(main, extname(main));
+}
+
+/**
+ * Runs the command given as the script's first argument:
+ * - `start`: daemonizes; resolves with the daemon (in the daemon only);
+ * - `run`: the same set-up in the foreground; resolves with the daemon;
+ * - `stop`, `restart`, `reload`, `status`: does it and exits (`restart`
+ *   resolves in the new daemon).
+ *
+ * The pid file and log default to the named ones of the `daemonize`
+ * command, so `daemonize status NAME` sees the script's daemon too.
+ *
+ * @example A self-controlling daemon
+ * ```ts ignore
+ * import { control } from "./control.ts";
+ *
+ * // deno run -A ticker.ts start|stop|restart|reload|status|run
+ * const daemon = await control({ name: "ticker" });
+ * const timer = setInterval(() => console.log("tick"), 1000);
+ * daemon.onStop(() => clearInterval(timer));
+ * ```
+ */
+export async function control(
+  options: ControlOptions = {},
+  args: readonly string[] = scriptArgs(),
+): Promise<Daemon> {
+  const io = processOutput();
+  const { name: given, ...daemonOptions } = options;
+  const program = basename(process.argv[1] ?? "script");
+  let name: string;
+  try {
+    name = checkName(given ?? scriptName());
+  } catch (error) {
+    return exit(io, program, error);
+  }
+  const files = namedFiles(name);
+  const dirs = stateDirs();
+  const pidFile = daemonOptions.pidFile ?? files.pidFile;
+  const [command, ...rest] = args;
+  if (
+    rest.length > 0 || command === undefined || command === "--help" ||
+    command === "-h"
+  ) {
+    const usage = helpText(program, undefined, true);
+    if (command === "--help" || command === "-h") {
+      io.out(usage);
+      process.exit(0);
+    }
+    io.err(
+      `${program}: expected one command: start, stop, restart, reload, status or run\n`,
+    );
+    process.exit(2);
+  }
+  try {
+    switch (command) {
+      case "stop":
+        process.exit(
+          await stopCommand(
+            name,
+            pidFile,
+            options.stopTimeout ?? 10_000,
+            "TERM",
+            io,
+          ),
+        );
+        break;
+      case "reload":
+        process.exit(reloadCommand(name, pidFile, io));
+        break;
+      case "status":
+        process.exit(statusCommand(name, pidFile, false, io));
+        break;
+      case "restart":
+        if (!isRelaunched()) {
+          await stopCommand(
+            name,
+            pidFile,
+            options.stopTimeout ?? 10_000,
+            "TERM",
+            io,
+          );
+        }
+        return await startDaemon(
+          name,
+          pidFile,
+          daemonOptions,
+          files.log,
+          dirs,
+          io,
+        );
+      case "start":
+        return await startDaemon(
+          name,
+          pidFile,
+          daemonOptions,
+          files.log,
+          dirs,
+          io,
+        );
+      case "run":
+        ensureDirs(daemonOptions.pidFile ? [] : [dirs.run]);
+        return await daemonize({
+          ...daemonOptions,
+          pidFile,
+          detachProcess: false,
+        });
+      default:
+        io.err(
+          `${program}: unknown command ${
+            JSON.stringify(command)
+          } (see '${program} --help')\n`,
+        );
+        process.exit(2);
+    }
+  } catch (error) {
+    return exit(io, program, error);
+  }
+  throw new Error("unreachable");
+}
+
+async function startDaemon(
+  name: string,
+  pidFile: string,
+  options: DaemonOptions,
+  log: string,
+  dirs: { run: string; log: string },
+  io: Output,
+): Promise<Daemon> {
+  const logged = options.stdout === undefined || options.stderr === undefined;
+  ensureDirs([
+    ...(options.pidFile ? [] : [dirs.run]),
+    ...(logged ? [dirs.log] : []),
+  ]);
+  const result = await detach({
+    ...options,
+    pidFile,
+    stdout: options.stdout ?? log,
+    stderr: options.stderr ?? log,
+  });
+  if (result.role === "daemon") return result.daemon;
+  io.out(`${name} started (pid ${result.pid})\n`);
+  process.exit(0);
+}
+
+function exit(io: Output, program: string, error: unknown): never {
+  if (error instanceof DaemonError) {
+    io.err(`${program}: ${error.step}: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
