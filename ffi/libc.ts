@@ -37,7 +37,7 @@ export class SysCallError extends Error {
 
 function errnoName(errno: number): string {
   try {
-    return getSystemErrorName(-errno);
+    return getSystemErrorName(-errno) ?? `errno ${errno}`;
   } catch {
     return `errno ${errno}`;
   }
@@ -45,7 +45,7 @@ function errnoName(errno: number): string {
 
 function errnoText(errno: number): string {
   try {
-    const text = getSystemErrorMessage(-errno);
+    const text = getSystemErrorMessage(-errno) ?? `system error ${errno}`;
     return text.charAt(0).toUpperCase() + text.slice(1);
   } catch {
     return `System error ${errno}`;

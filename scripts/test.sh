@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and every test, under Deno and under Bun, and ends with one
+# Runs every check and every test, under Deno, under Bun and against the built
+# binary, and ends with one
 # line "N passed, N failed" counting all of them. Exit status 0 only if none
 # failed. Expects `npm install` to have run.
 set -u
@@ -51,6 +52,18 @@ if [ -n "$bun_pass" ]; then
   count "bun test" "$bun_pass" "${bun_fail:-0}"
 else
   count "bun test (did not finish)" 0 1
+fi
+
+gate build-binary deno run -A scripts/build.ts
+if [ -x dist/daemonize ]; then
+  DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test tests/cli_test.ts 2>&1 | tee "$log/binary-test"
+  bin_pass=$(grep -E '^ *[0-9]+ pass$' "$log/binary-test" | tail -1 | tr -dc 0-9)
+  bin_fail=$(grep -E '^ *[0-9]+ fail$' "$log/binary-test" | tail -1 | tr -dc 0-9)
+  if [ -n "$bin_pass" ]; then
+    count "binary test" "$bin_pass" "${bin_fail:-0}"
+  else
+    count "binary test (did not finish)" 0 1
+  fi
 fi
 
 echo "$passed passed, $failed failed"

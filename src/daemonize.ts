@@ -140,6 +140,8 @@ class DaemonProcess implements Daemon {
   /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
   setUp(program?: Program): void {
     const o = this.#options;
+    // Read before the privilege drop: /proc/self is root's until exec then.
+    const env = program ? programEnv(program) : undefined;
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
       ["pid-file", () => this.pidFile?.acquire(this.pid)],
@@ -157,7 +159,7 @@ class DaemonProcess implements Daemon {
     } catch (error) {
       this.#fail(error as DaemonError);
     }
-    if (program) this.#become(program);
+    if (program) this.#become(program, env!);
     guardInspectorSignal();
     if (this.#channel) {
       process.on("uncaughtException", this.#failStartup);
@@ -167,11 +169,10 @@ class DaemonProcess implements Daemon {
   }
 
   /** Replaces this process with `program`, handing it the pid file's lock. */
-  #become(program: Program): never {
+  #become(program: Program, env: string[]): never {
     let failure: unknown;
     try {
       const [name, ...args] = program.command;
-      const env = programEnv(program);
       const path = findProgram(name!, envValue(env, "PATH"));
       this.pidFile?.handOver();
       this.#channel?.execing();

@@ -285,7 +285,7 @@ function awaitReady(
     libc.waitReadable(fd, 2000);
   }
   const status = reaped ? undefined : libc.waitpid(child);
-  pidFile?.removeIfAbandoned(daemonPid);
+  pidFile?.removeIfStale();
   if (failure) throw failure;
   if (timedOut) {
     throw new DaemonError(
@@ -298,7 +298,8 @@ function awaitReady(
       "startup",
       `${program.name} ${
         describeEnd(ended)
-      } within ${program.grace} ms of starting`,
+      } within ${program.grace} ms of starting` +
+        logTail(logs),
     );
   }
   if (!ended && status && !("code" in status && status.code === 0)) {

@@ -179,10 +179,11 @@ export class PidFile {
   }
 
   /**
-   * Removes the file if nobody holds its lock and it names `pid` or nobody:
-   * what a starter does after its daemon failed, so nothing is left behind.
+   * Removes the file if nobody holds its lock: what a starter does after its
+   * daemon failed, and `stop` after the daemon is gone. A daemon starting at
+   * that moment notices the file it locked was unlinked and takes a new one.
    */
-  removeIfAbandoned(pid: number | undefined): void {
+  removeIfStale(): void {
     const libc = getLibc();
     const c = libc.constants;
     let fd: number;
@@ -193,8 +194,6 @@ export class PidFile {
     }
     try {
       if (!libc.flock(fd, c.LOCK_EX | c.LOCK_NB)) return;
-      const written = this.read();
-      if (written !== undefined && written !== pid) return;
       if (sameFile(libc.fileIdOf(fd), this.#currentId())) {
         libc.unlink(this.path);
       }

@@ -32,8 +32,11 @@ export const DEFAULT_PATH =
 
 function executable(path: string): boolean {
   try {
+    const stat = statSync(path);
+    // access(X_OK) alone says yes to root for any file.
+    if (!stat.isFile() || (stat.mode & 0o111) === 0) return false;
     accessSync(path, fs.X_OK);
-    return statSync(path).isFile();
+    return true;
   } catch {
     return false;
   }

@@ -129,21 +129,39 @@ export function newTag(): string {
   return `--test-tag=${crypto.randomUUID()}`;
 }
 
-/** Pids of live (non-zombie) processes whose command line contains `tag`. */
+/**
+ * Pids of live (non-zombie) processes whose command line or environment
+ * contains `tag` (tests pass it in TEST_TAG, which programs inherit).
+ */
 export function tagged(tag: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(entry)) continue;
+    if (!/^[0-9]+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(tag) && alive(Number(entry))) {
-        pids.push(Number(entry));
-      }
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8");
+      const marked = cmdline.includes(tag) ||
+        environ.includes(`TEST_TAG=${tag}`);
+      if (marked && alive(Number(entry))) pids.push(Number(entry));
     } catch {
       // Gone meanwhile.
     }
   }
   return pids;
+}
+
+/** The binary under test, when $DAEMONIZE_TEST_BINARY names one. */
+export const binary: string | undefined = process.env.DAEMONIZE_TEST_BINARY ||
+  undefined;
+
+/** The form of the command under test, for test names. */
+export const form: string = binary ? "binary" : runtime;
+
+/** The `daemonize` command line: the binary, or mod.ts under the runtime. */
+export function cliCommand(args: string[]): string[] {
+  return binary
+    ? [binary, ...args]
+    : runtimeCommand(join(root, "mod.ts"), args);
 }
 
 /** Kills every process carrying `tag` (by pid) and waits for them to die. */

@@ -49,7 +49,7 @@ export async function stopCommand(
 ): Promise<number> {
   const file = new PidFile(pidFile);
   const result = await stop(file, { timeout, signal, killGroup: true });
-  file.removeIfAbandoned(result.state === "stopped" ? result.pid : undefined);
+  file.removeIfStale();
   if (result.state === "not-running") {
     io.out(`${name} is not running\n`);
   } else if (result.forced) {

@@ -1,0 +1,67 @@
+/**
+ * Builds the self-contained `daemonize` executable at dist/daemonize.
+ *
+ * `deno compile` is tried first; it needs to download Deno's runtime for
+ * executables (denort), which fails on machines without access to it. Then
+ * `bun build --compile` is used, which needs nothing from the network.
+ *
+ *   deno run -A scripts/build.ts [--bun]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const output = join(root, "dist", "daemonize");
+mkdirSync(dirname(output), { recursive: true });
+
+function tool(name: string): string {
+  const local = join(root, "node_modules", ".bin", name);
+  try {
+    statSync(local);
+    return local;
+  } catch {
+    return name;
+  }
+}
+
+function attempt(label: string, command: string[], timeout: number): boolean {
+  const started = Date.now();
+  const result = spawnSync(command[0]!, command.slice(1), {
+    cwd: root,
+    encoding: "utf8",
+    timeout,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const ms = Date.now() - started;
+  if (result.status === 0) {
+    console.log(`built ${output} with ${label} in ${ms} ms`);
+    return true;
+  }
+  const reason =
+    (result.stderr || result.error?.message || "").trim().split("\n")[0];
+  console.error(`${label} failed after ${ms} ms: ${reason}`);
+  return false;
+}
+
+const onlyBun = process.argv.includes("--bun");
+const built = (!onlyBun &&
+  attempt("deno compile", [
+    tool("deno"),
+    "compile",
+    "-A",
+    "--output",
+    output,
+    "mod.ts",
+  ], 60_000)) ||
+  attempt("bun build --compile", [
+    tool("bun"),
+    "build",
+    "--compile",
+    "mod.ts",
+    "--outfile",
+    output,
+  ], 120_000);
+process.exit(built ? 0 : 1);

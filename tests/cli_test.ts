@@ -1,0 +1,517 @@
+/**
+ * The `daemonize` command end to end, under Deno, Bun, or the binary named by
+ * $DAEMONIZE_TEST_BINARY: real programs started as daemons, checked via /proc.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import {
+  alive,
+  cliCommand,
+  form,
+  inMask,
+  killTagged,
+  newTag,
+  procStat,
+  procStatus,
+  type Ran,
+  readText,
+  removeDir,
+  root,
+  run,
+  runtimeCommand,
+  shellQuote,
+  tagged,
+  tempDir,
+  test,
+  waitFor,
+} from "./harness.ts";
+
+interface Ctx {
+  dir: string;
+  tag: string;
+  cli(args: string[], env?: Record<string, string>): Ran;
+}
+
+async function withHome(body: (c: Ctx) => void | Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const tag = newTag();
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run(cliCommand(args), {
+      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag, NO_COLOR: "", ...env },
+    });
+  try {
+    await body({ dir, tag, cli });
+  } finally {
+    await killTagged(tag);
+    removeDir(dir);
+  }
+}
+
+function pidOf(dir: string, name: string): number {
+  return Number(readText(join(dir, `${name}.pid`)));
+}
+
+const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
+  test(`[${form}] ${name}`, () => withHome(body));
+
+t(
+  "start runs the program itself as a detached daemon holding the pid file",
+  ({ dir, cli }) => {
+    const ran = cli(["start", "--name", "idle", "--", "sleep", "300"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidOf(dir, "idle");
+    assert.equal(ran.stdout, `idle started (pid ${pid})\n`);
+    assert.equal(ran.stderr, "");
+    assert.equal(
+      readFileSync(`/proc/${pid}/cmdline`, "utf8"),
+      "sleep\x00300\x00",
+    );
+    const [, ppid, , sid, ttyNr] = procStat(pid);
+    assert.equal(Number(ppid), 1);
+    assert.notEqual(Number(sid), pid, "not a session leader");
+    assert.equal(Number(ttyNr), 0);
+    assert.match(
+      readFileSync("/proc/locks", "utf8"),
+      new RegExp(`FLOCK +ADVISORY +WRITE +${pid} `),
+    );
+    const status = procStatus(pid);
+    for (const sig of [20, 21, 22]) {
+      assert.ok(
+        inMask(status.get("SigIgn")!, sig),
+      );
+    }
+    assert.equal(status.get("Umask"), "0022");
+  },
+);
+
+t(
+  "status reports pid, uptime, RSS and command with LSB exit codes",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
+    const pid = pidOf(dir, "sleep");
+    const one = cli(["status", "sleep"]);
+    assert.equal(one.code, 0);
+    assert.match(
+      one.stdout,
+      new RegExp(
+        `^sleep: running \\(pid ${pid}, up \\d+s, RSS [\\d.]+ MB\\): sleep 300\\n$`,
+      ),
+    );
+    const json = JSON.parse(cli(["status", "sleep", "--json"]).stdout);
+    assert.deepEqual(Object.keys(json).sort(), [
+      "command",
+      "name",
+      "pid",
+      "pidFile",
+      "rssBytes",
+      "state",
+      "uptimeSeconds",
+    ]);
+    assert.equal(json.state, "running");
+    assert.equal(json.pid, pid);
+    assert.equal(json.command, "sleep 300");
+    const all = cli(["status", "--json"]);
+    assert.equal(JSON.parse(all.stdout).daemons.length, 1);
+    process.kill(pid, "SIGKILL");
+    assert.ok(await waitFor(() => !alive(pid), 3000));
+    const dead = cli(["status", "sleep"]);
+    assert.equal(dead.code, 1, "dead, pid file left");
+    assert.match(dead.stdout, /^sleep: dead/);
+    assert.equal(cli(["stop", "sleep"]).code, 0);
+    const gone = cli(["status", "sleep"]);
+    assert.equal(gone.code, 3);
+    assert.equal(gone.stdout, "sleep: stopped\n");
+    assert.equal(
+      cli(["status", "--pid-file", join(dir, "nothing.pid")]).code,
+      3,
+    );
+  },
+);
+
+t(
+  "stop ends the daemon with SIGTERM and stopping it again is not an error",
+  ({ dir, cli }) => {
+    assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
+    const pid = pidOf(dir, "sleep");
+    const stopped = cli(["stop", "sleep"]);
+    assert.equal(stopped.code, 0);
+    assert.equal(stopped.stdout, `sleep stopped (pid ${pid})\n`);
+    assert.ok(!alive(pid));
+    assert.ok(!existsSync(join(dir, "sleep.pid")));
+    const again = cli(["stop", "sleep"]);
+    assert.equal(again.code, 0);
+    assert.equal(again.stdout, "sleep is not running\n");
+  },
+);
+
+t(
+  "stop falls back to SIGKILL for the daemon and its process group",
+  ({ dir, cli }) => {
+    const script = join(dir, "stubborn.sh");
+    writeFileSync(
+      script,
+      '#!/bin/sh\ntrap "" TERM\nsleep 300 &\necho $! > "$1"\nwait\n',
+    );
+    chmodSync(script, 0o755);
+    const childFile = join(dir, "child");
+    assert.equal(
+      cli(["start", "--name", "stubborn", "--", script, childFile]).code,
+      0,
+    );
+    const pid = pidOf(dir, "stubborn");
+    assert.ok(waitForSync(() => readText(childFile) !== ""));
+    const child = Number(readText(childFile));
+    const stopped = cli(["stop", "stubborn", "--timeout", "0.3"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(
+      stopped.stdout,
+      `stubborn killed (pid ${pid}): still running 0.3 s after SIGTERM\n`,
+    );
+    assert.ok(!alive(pid));
+    assert.ok(
+      waitForSync(() => !alive(child)),
+      "its child was killed with the group",
+    );
+  },
+);
+
+function waitForSync(condition: () => boolean, ms = 3000): boolean {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  return condition();
+}
+
+t("stop never signals a process named by a forged pid file", ({ dir, cli }) => {
+  const bystander = run(["sh", "-c", "sleep 300 > /dev/null 2>&1 & echo $!"], {
+    env: { TEST_TAG: "" },
+  });
+  const pid = Number(bystander.stdout);
+  try {
+    writeFileSync(join(dir, "forged.pid"), `${pid}\n`);
+    const ran = cli(["stop", "forged", "--timeout", "0.2"]);
+    assert.equal(ran.code, 0);
+    assert.equal(ran.stdout, "forged is not running\n");
+    assert.ok(alive(pid), "the bystander survived");
+  } finally {
+    process.kill(pid, "SIGKILL");
+  }
+});
+
+t("restart starts the same command again with a new pid", ({ dir, cli }) => {
+  assert.equal(cli(["start", "--name", "nap", "--", "sleep", "301"]).code, 0);
+  const first = pidOf(dir, "nap");
+  const ran = cli(["restart", "nap"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const second = pidOf(dir, "nap");
+  assert.notEqual(second, first);
+  assert.ok(!alive(first));
+  assert.equal(
+    readFileSync(`/proc/${second}/cmdline`, "utf8"),
+    "sleep\x00301\x00",
+  );
+  assert.equal(
+    ran.stdout,
+    `nap stopped (pid ${first})\nnap started (pid ${second})\n`,
+  );
+  assert.deepEqual(cli(["restart", "never-started"]).code, 1);
+});
+
+t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
+  const script = join(dir, "hup.sh");
+  const seen = join(dir, "seen");
+  writeFileSync(
+    script,
+    `#!/bin/sh\ntrap 'echo hup >> ${seen}' HUP\nwhile :; do sleep 0.05; done\n`,
+  );
+  chmodSync(script, 0o755);
+  assert.equal(cli(["start", "--name", "hup", "--", script]).code, 0);
+  const ran = cli(["reload", "hup"]);
+  assert.equal(ran.code, 0);
+  assert.match(ran.stdout, /^hup reloaded \(SIGHUP to pid \d+\)\n$/);
+  assert.ok(await waitFor(() => readText(seen) === "hup\n", 3000));
+  assert.equal(cli(["reload", "nothing"]).code, 7);
+});
+
+t(
+  "a second start of a running name is refused without touching it",
+  ({ dir, cli }) => {
+    assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
+    const pid = pidOf(dir, "sleep");
+    const again = cli(["start", "--", "sleep", "300"]);
+    assert.equal(again.code, 1);
+    assert.equal(
+      again.stderr,
+      `daemonize: pid-file: already running (pid ${pid})\n`,
+    );
+    assert.ok(alive(pid));
+  },
+);
+
+t(
+  "a program exiting in its first moments fails the start with its status and output",
+  ({ dir, cli, tag }) => {
+    const ran = cli([
+      "start",
+      "--name",
+      "bad",
+      "--",
+      "sh",
+      "-c",
+      "echo config is broken >&2; exit 5",
+    ]);
+    assert.equal(ran.code, 1);
+    assert.match(
+      ran.stderr,
+      /^daemonize: startup: sh exited with status 5 within 100 ms of starting\n/,
+    );
+    assert.match(ran.stderr, /config is broken/);
+    assert.ok(!existsSync(join(dir, "bad.pid")));
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "start options: user, umask, cwd, env, clear-env and log files reach the program",
+  ({ dir, cli }) => {
+    const out = join(dir, "env.out");
+    writeFileSync(out, "");
+    chmodSync(out, 0o666);
+    const show =
+      `env > ${out}; umask >> ${out}; pwd >> ${out}; echo to-log; exec sleep 300`;
+    const ran = cli([
+      "start",
+      "--name=shown",
+      "--user",
+      "nobody",
+      "--umask",
+      "027",
+      "--cwd",
+      "/tmp",
+      "--env",
+      "GREETING=hi there",
+      "--log",
+      join(dir, "shown.log"),
+      "--",
+      "sh",
+      "-c",
+      show,
+    ], { SECRET_FROM_PARENT: "x" });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidOf(dir, "shown");
+    assert.ok(waitForSync(() => readText(out).includes("/tmp")));
+    const text = readText(out);
+    assert.match(text, /^GREETING=hi there$/m);
+    assert.match(text, /^SECRET_FROM_PARENT=x$/m);
+    assert.doesNotMatch(text, /DAEMONIZE_STAGE/);
+    assert.match(text, /^0027$/m);
+    assert.match(text, /^\/tmp$/m);
+    assert.equal(procStatus(pid).get("Uid")!.split("\t")[0], "65534");
+    assert.equal(readText(join(dir, "shown.log")), "to-log\n");
+    assert.equal(cli(["stop", "shown"]).code, 0);
+    const cleared = cli([
+      "start",
+      "--name",
+      "clean",
+      "--clear-env",
+      "--env",
+      `TEST_TAG=x`,
+      "--",
+      "sh",
+      "-c",
+      `env > ${out}; exec sleep 300`,
+    ]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.ok(waitForSync(() => readText(out).includes("PATH=")));
+    assert.doesNotMatch(readText(out), /SECRET|DAEMONIZE_HOME/);
+    process.kill(pidOf(dir, "clean"), "SIGKILL");
+  },
+);
+
+t(
+  "run keeps the program in the foreground with the same set-up",
+  ({ dir, cli }) => {
+    const ran = cli([
+      "run",
+      "--name",
+      "fg",
+      "--",
+      "sh",
+      "-c",
+      `echo $$; cat ${join(dir, "fg.pid")}; exit 3`,
+    ]);
+    assert.equal(ran.code, 3, ran.stderr);
+    const [shell, written] = ran.stdout.trim().split("\n");
+    assert.equal(shell, written, "the program holds the pid file as itself");
+  },
+);
+
+/** One-line message, exit code, nothing left behind. */
+function expectRefusal(
+  c: Ctx,
+  args: string[],
+  code: number,
+  message: RegExp,
+  env = {},
+) {
+  const ran = c.cli(args, env);
+  assert.equal(ran.code, code, `${args.join(" ")}: ${ran.stderr}`);
+  assert.equal(ran.stderr.trimEnd().split("\n").length, 1, ran.stderr);
+  assert.match(ran.stderr.trimEnd(), message);
+  assert.equal(ran.stdout, "");
+  assert.deepEqual(tagged(c.tag), [], "nothing left running");
+  for (const name of ["sleep", "x"]) {
+    assert.ok(!existsSync(join(c.dir, `${name}.pid`)));
+  }
+}
+
+t(
+  "each bad input is one line on stderr with the right exit code and nothing left",
+  (c) => {
+    expectRefusal(
+      c,
+      ["start", "--bogus", "--", "sleep", "1"],
+      2,
+      /^daemonize: unknown option --bogus \(see 'daemonize start --help'\)$/,
+    );
+    expectRefusal(
+      c,
+      ["start"],
+      2,
+      /^daemonize: missing program: give it after --/,
+    );
+    expectRefusal(
+      c,
+      ["frobnicate"],
+      2,
+      /^daemonize: unknown command "frobnicate"/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--", "no-such-program-x"],
+      127,
+      /^daemonize: program: program not found in PATH: no-such-program-x$/,
+    );
+    const plain = join(c.dir, "plain.txt");
+    writeFileSync(plain, "not a program\n", { mode: 0o644 });
+    expectRefusal(
+      c,
+      ["start", "--", plain],
+      126,
+      /^daemonize: program: program is not executable: .*plain\.txt$/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--cwd", "/no/such/dir", "--", "sleep", "1"],
+      1,
+      /^daemonize: working-directory: cannot change working directory to \/no\/such\/dir: No such file or directory \(ENOENT\)$/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--user", "no-such-user-x", "--", "sleep", "1"],
+      1,
+      /^daemonize: user: unknown user "no-such-user-x"$/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--umask", "8", "--", "sleep", "1"],
+      2,
+      /^daemonize: invalid --umask "8": expected octal like 022/,
+    );
+    expectRefusal(
+      c,
+      ["stop", "x", "--signal", "NOPE"],
+      2,
+      /^daemonize: invalid --signal "NOPE": not a signal name/,
+    );
+    expectRefusal(
+      c,
+      ["stop", "../etc"],
+      1,
+      /^daemonize: options: Invalid name "..\/etc"/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--", "sleep", "1"],
+      1,
+      /^daemonize: options: cannot create state folder \/proc\/nope/,
+      {
+        DAEMONIZE_HOME: "/proc/nope",
+      },
+    );
+  },
+);
+
+t(
+  "--help on every command prints to stdout and exits 0; --version too",
+  ({ cli }) => {
+    for (
+      const command of ["start", "stop", "restart", "reload", "status", "run"]
+    ) {
+      const ran = cli([command, "--help"]);
+      assert.equal(ran.code, 0);
+      assert.match(ran.stdout, new RegExp(`^daemonize ${command}`));
+    }
+    const top = cli(["--help"]);
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /^Usage: daemonize COMMAND/);
+    const version = cli(["--version"]);
+    assert.match(version.stdout, /^daemonize \d+\.\d+\.\d+\n$/);
+  },
+);
+
+t("colour only on a terminal and never with NO_COLOR", ({ dir, cli }) => {
+  assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
+  assert.ok(
+    !cli(["status", "sleep"]).stdout.includes("\x1b["),
+    "no colour into a pipe",
+  );
+  const command = shellQuote(cliCommand(["status", "sleep"]));
+  const onTty = run(["script", "-qec", command, "/dev/null"], {
+    env: { DAEMONIZE_HOME: dir, NO_COLOR: "" },
+  });
+  // NO_COLOR="" still counts as set: colour off.
+  assert.ok(!onTty.stdout.includes("\x1b[32m"));
+  const coloured = run([
+    "script",
+    "-qec",
+    `unset NO_COLOR; ${command}`,
+    "/dev/null",
+  ], {
+    env: { DAEMONIZE_HOME: dir },
+  });
+  assert.ok(
+    coloured.stdout.includes("\x1b[32mrunning\x1b[0m"),
+    coloured.stdout,
+  );
+});
+
+if (form !== "binary") {
+  t(
+    "a script controls itself: start, status, restart, stop",
+    ({ dir, tag, cli }) => {
+      const hello = runtimeCommand(join(root, "examples", "hello.ts"));
+      const self = (command: string) =>
+        run([...hello, command], {
+          env: { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+        });
+      const started = self("start");
+      assert.equal(started.code, 0, started.stderr);
+      const pid = pidOf(dir, "hello");
+      assert.equal(started.stdout, `hello started (pid ${pid})\n`);
+      assert.equal(self("status").code, 0);
+      assert.equal(cli(["status", "hello"]).code, 0, "the command sees it too");
+      const restarted = self("restart");
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.notEqual(pidOf(dir, "hello"), pid);
+      const stopped = self("stop");
+      assert.match(stopped.stdout, /^hello stopped/);
+      assert.equal(self("status").code, 3);
+      assert.equal(self("bogus").code, 2);
+    },
+  );
+}
