@@ -1,0 +1,369 @@
+/**
+ * Side-by-side benchmark: start, stop and status latency and idle RSS of our
+ * daemon forms (Deno, Bun, the binary) next to bare runtime starts and the
+ * peers a user would otherwise pick (start-stop-daemon, daemonize(1),
+ * python-daemon, pm2). Prints one table of medians and the ratios.
+ *
+ *   deno run -A scripts/bench.ts [--runs 15]
+ *
+ * Peers come from Debian (`apt-get install daemonize python3-daemon`) and npm
+ * (`npm install --prefix /tmp/peers pm2`); a missing one is skipped and said so.
+ * Build the binary first (`deno run -A scripts/build.ts`).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const runsArg = process.argv.indexOf("--runs");
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+const deno = join(root, "node_modules", "deno", "deno");
+const bun = join(root, "node_modules", "bun", "bin", "bun.exe");
+const binary = join(root, "dist", "daemonize");
+const pm2 = process.env.PM2 ?? "/tmp/peers/node_modules/.bin/pm2";
+const work = mkdtempSync(join(tmpdir(), "daemonize-bench-"));
+const pidFile = join(work, "bench.pid");
+const env = {
+  ...process.env,
+  DAEMONIZE_HOME: work,
+  PM2_HOME: join(work, "pm2"),
+};
+
+/** Runs a command; returns wall milliseconds, failing loudly on a non-zero exit. */
+function timed(command: string[], allowFail = false): number {
+  const started = performance.now();
+  const result = spawnSync(command[0]!, command.slice(1), {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const ms = performance.now() - started;
+  if (result.status !== 0 && !allowFail) {
+    throw new Error(
+      `${command.join(" ")} exited ${result.status}: ${result.stderr}`,
+    );
+  }
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? sorted[mid]!
+    : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function pidIn(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\S+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function waitGone(pid: number): void {
+  const deadline = Date.now() + 5000;
+  while (alive(pid) && Date.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+  }
+}
+
+function kill(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Gone.
+  }
+  waitGone(pid);
+}
+
+function rssKb(pid: number): number | undefined {
+  const match = /^VmRSS:\s+(\d+)/m.exec(
+    readFileSync(`/proc/${pid}/status`, "utf8"),
+  );
+  return match ? Number(match[1]) : undefined;
+}
+
+interface Row {
+  name: string;
+  start?: number | undefined;
+  stop?: number | undefined;
+  status?: number | undefined;
+  rss?: number | undefined;
+  note?: string | undefined;
+}
+
+interface Form {
+  name: string;
+  start: string[];
+  stop?: string[];
+  status?: string[];
+  /** The daemon's pid after a start. */
+  pid: () => number | undefined;
+  cleanup?: () => void;
+  rss?: boolean;
+}
+
+/** Measures one form: RUNS starts (after a warm-up), stops and status checks. */
+function measure(form: Form): Row {
+  const starts: number[] = [];
+  const stops: number[] = [];
+  const statuses: number[] = [];
+  let rss: number | undefined;
+  for (let i = -1; i < RUNS; i++) {
+    const start = timed(form.start);
+    const pid = form.pid();
+    if (pid === undefined || !alive(pid)) {
+      throw new Error(`${form.name}: no daemon after start`);
+    }
+    if (form.status) {
+      const ms = timed(form.status);
+      if (i >= 0) statuses.push(ms);
+    }
+    if (i === 0 && form.rss) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+      rss = rssKb(pid);
+    }
+    if (form.stop) {
+      const ms = timed(form.stop);
+      waitGone(pid);
+      if (i >= 0) stops.push(ms);
+    } else {
+      kill(pid);
+    }
+    form.cleanup?.();
+    if (i >= 0) starts.push(start);
+  }
+  return {
+    name: form.name,
+    start: median(starts),
+    stop: stops.length ? median(stops) : undefined,
+    status: statuses.length ? median(statuses) : undefined,
+    rss: rss !== undefined ? rss / 1024 : undefined,
+  };
+}
+
+function bare(name: string, command: string[]): Row {
+  const runs: number[] = [];
+  for (let i = -1; i < RUNS; i++) {
+    const ms = timed(command);
+    if (i >= 0) runs.push(ms);
+  }
+  return { name, start: median(runs), note: "bare start, no daemon" };
+}
+
+const sleepName = "napper";
+const namedPid = () => pidIn(join(work, `${sleepName}.pid`));
+const cli = (prefix: string[], grace = "0") => ({
+  start: [
+    ...prefix,
+    "start",
+    "--name",
+    sleepName,
+    "--grace",
+    grace,
+    "--",
+    "sleep",
+    "1000",
+  ],
+  stop: [...prefix, "stop", sleepName],
+  status: [...prefix, "status", sleepName],
+});
+const rows: Row[] = [];
+const skipped: string[] = [];
+
+const denoRun = [deno, "run", "-A"];
+rows.push(
+  bare("deno run (empty script)", [
+    ...denoRun,
+    join(root, "scripts/bench/empty.ts"),
+  ]),
+);
+rows.push(
+  bare("bun (empty script)", [bun, join(root, "scripts/bench/empty.ts")]),
+);
+const libDaemon = join(root, "scripts/bench/lib_daemon.ts");
+const libStop = (
+  runtime: string[],
+) => [...runtime, join(root, "mod.ts"), "stop", "--pid-file", pidFile];
+for (const [label, runtime] of [["Deno", denoRun], ["Bun", [bun]]] as const) {
+  for (const mode of ["double", "single"]) {
+    rows.push(measure({
+      name: `daemonize() library, ${label}, ${mode} detach`,
+      start: [...runtime, libDaemon, pidFile, mode],
+      stop: libStop([...runtime]),
+      status: [
+        ...runtime,
+        join(root, "mod.ts"),
+        "status",
+        "--pid-file",
+        pidFile,
+      ],
+      pid: () => pidIn(pidFile),
+      rss: mode === "double",
+    }));
+  }
+}
+const forms: [string, string[]][] = [
+  ["command, Deno (deno run -A mod.ts)", [...denoRun, join(root, "mod.ts")]],
+  ["command, Bun (bun mod.ts)", [bun, join(root, "mod.ts")]],
+];
+if (existsSync(binary)) {
+  forms.push(["command, binary (dist/daemonize)", [binary]]);
+} else skipped.push("the binary (run scripts/build.ts first)");
+for (const [label, prefix] of forms) {
+  rows.push({
+    ...measure({
+      name: `${label} start -- sleep`,
+      ...cli(prefix),
+      pid: namedPid,
+    }),
+    rss: 0,
+  });
+}
+if (existsSync(binary)) {
+  rows.push(measure({
+    name: "command, binary, default --grace 0.1",
+    ...cli([binary], "0.1"),
+    pid: namedPid,
+  }));
+}
+
+rows.push(measure({
+  name: "peer: start-stop-daemon",
+  start: [
+    "start-stop-daemon",
+    "--start",
+    "--background",
+    "--make-pidfile",
+    "--pidfile",
+    pidFile,
+    "--exec",
+    "/bin/sleep",
+    "--",
+    "1000",
+  ],
+  stop: [
+    "start-stop-daemon",
+    "--stop",
+    "--pidfile",
+    pidFile,
+    "--retry",
+    "TERM/5/KILL/5",
+  ],
+  status: ["start-stop-daemon", "--status", "--pidfile", pidFile],
+  pid: () => pidIn(pidFile),
+  cleanup: () => rmSync(pidFile, { force: true }),
+}));
+if (existsSync("/usr/sbin/daemonize")) {
+  rows.push(measure({
+    name: "peer: daemonize(1)",
+    start: [
+      "/usr/sbin/daemonize",
+      "-p",
+      pidFile,
+      "-l",
+      pidFile,
+      "/bin/sleep",
+      "1000",
+    ],
+    pid: () => pidIn(pidFile),
+    cleanup: () => rmSync(pidFile, { force: true }),
+  }));
+} else skipped.push("daemonize(1) (apt-get install daemonize)");
+if (spawnSync("/usr/bin/python3", ["-c", "import daemon"]).status === 0) {
+  rows.push(measure({
+    name: "peer: python-daemon",
+    start: [
+      "/usr/bin/python3",
+      join(root, "scripts/bench/python_daemon.py"),
+      pidFile,
+    ],
+    pid: () => pidIn(pidFile),
+    cleanup: () => rmSync(pidFile, { force: true }),
+    rss: true,
+  }));
+} else skipped.push("python-daemon (apt-get install python3-daemon)");
+if (existsSync(pm2)) {
+  const pm2Pid = () => {
+    const out = spawnSync(pm2, ["pid", sleepName], { env, encoding: "utf8" })
+      .stdout.trim();
+    return Number(out.split("\n").at(-1)) || undefined;
+  };
+  const boot: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    timed([pm2, "kill"], true);
+    boot.push(
+      timed([pm2, "start", "sleep", "--name", sleepName, "--", "1000"]),
+    );
+    timed([pm2, "delete", sleepName], true);
+  }
+  rows.push(measure({
+    name: "peer: pm2 (its daemon already up)",
+    start: [pm2, "start", "sleep", "--name", sleepName, "--", "1000"],
+    stop: [pm2, "delete", sleepName],
+    status: [pm2, "describe", sleepName],
+    pid: pm2Pid,
+  }));
+  rows.push({
+    name: "peer: pm2 (booting its daemon)",
+    start: median(boot),
+    note: "3 runs",
+  });
+  timed([pm2, "kill"], true);
+} else skipped.push("pm2 (npm install --prefix /tmp/peers pm2, or set PM2)");
+
+rmSync(work, { recursive: true, force: true });
+
+const f = (n: number | undefined) => (n === undefined ? "—" : n.toFixed(1));
+const byName = (name: string) =>
+  rows.find((r) => r.name.startsWith(name))?.start;
+const bareDeno = byName("deno run")!;
+const bareBun = byName("bun (empty")!;
+const pm2Start = byName("peer: pm2 (its");
+const pythonStart = byName("peer: python-daemon");
+console.log(
+  `daemonize benchmark, ${
+    new Date().toISOString().slice(0, 10)
+  }, medians of ${RUNS} runs (ms; RSS in MB)\n`,
+);
+console.log(
+  "| form | start | stop | status | idle RSS | start ÷ bare runtime | pm2 ÷ start |",
+);
+console.log("|---|---|---|---|---|---|---|");
+for (const r of rows) {
+  const bareRef = r.name.includes("Bun") || r.name.includes("binary")
+    ? bareBun
+    : bareDeno;
+  const ours = !r.name.startsWith("peer") && !r.note;
+  console.log(
+    `| ${r.name} | ${f(r.start)} | ${f(r.stop)} | ${f(r.status)} | ${
+      f(r.rss)
+    } | ${ours && r.start ? (r.start / bareRef).toFixed(2) + "×" : ""} | ${
+      ours && r.start && pm2Start ? (pm2Start / r.start).toFixed(1) + "×" : ""
+    } |`,
+  );
+}
+if (pythonStart) console.log(`\npython-daemon start: ${f(pythonStart)} ms`);
+console.log(
+  "Idle RSS 0 for the command forms: no process of ours stays resident (the program is the daemon).",
+);
+console.log(
+  "Status ratio is against the bare start of the same runtime (the binary: bare Bun).",
+);
+if (skipped.length) console.log(`Skipped: ${skipped.join("; ")}`);

@@ -1,0 +1,1 @@
+// An empty program: the cost of a bare runtime start.
