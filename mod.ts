@@ -16,19 +16,9 @@
  *
  * @module
  */
-export {
-  type Daemon,
-  daemonize,
-  detach,
-  type DetachResult,
-} from "./src/daemonize.ts";
+export { type Daemon, daemonize, detach, type DetachResult } from "./src/daemonize.ts";
 export { DaemonError, type Step } from "./src/errors.ts";
-export type {
-  DaemonOptions,
-  SignalAction,
-  SignalMap,
-  SignalName,
-} from "./src/options.ts";
+export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
 export { PidFile } from "./src/pid_file.ts";
 export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";

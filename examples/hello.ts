@@ -13,8 +13,7 @@ import { control } from "../mod.ts";
 
 const daemon = await control({ name: "hello" });
 
-const say = (text: string) =>
-  console.log(`${new Date().toISOString()} ${text}`);
+const say = (text: string) => console.log(`${new Date().toISOString()} ${text}`);
 say(`hello daemon started as pid ${daemon.pid}`);
 const timer = setInterval(() => say("still here"), 1000);
 daemon.onStop(() => {

@@ -5,14 +5,7 @@
  *
  * @module
  */
-import type {
-  Bound,
-  FfiBackend,
-  NativeType,
-  Pointer,
-  SymbolSpec,
-  SymbolTable,
-} from "./backend.ts";
+import type { Bound, FfiBackend, NativeType, Pointer, SymbolSpec, SymbolTable } from "./backend.ts";
 
 interface BunFfi {
   dlopen(
@@ -79,8 +72,6 @@ export const bunBackend: FfiBackend = {
   address: (buffer) => BigInt(bunFfi().ptr(buffer)),
   readI32: (pointer, offset) => bunFfi().read.i32(pointer as number, offset),
   readU32: (pointer, offset) => bunFfi().read.u32(pointer as number, offset),
-  readPointer: (pointer: Pointer, offset) =>
-    bunFfi().read.ptr(pointer as number, offset) || null,
-  readCString: (pointer) =>
-    new (bunFfi().CString)(pointer as number).toString(),
+  readPointer: (pointer: Pointer, offset) => bunFfi().read.ptr(pointer as number, offset) || null,
+  readCString: (pointer) => new (bunFfi().CString)(pointer as number).toString(),
 };

@@ -304,9 +304,7 @@ export class Libc {
     const view = new DataView(buffer.buffer);
     const { dev, ino, devSize } = this.constants.stat;
     return {
-      dev: devSize === 8
-        ? view.getBigUint64(dev, true)
-        : BigInt(view.getUint32(dev, true)),
+      dev: devSize === 8 ? view.getBigUint64(dev, true) : BigInt(view.getUint32(dev, true)),
       ino: view.getBigUint64(ino, true),
     };
   }
@@ -412,9 +410,7 @@ export class Libc {
         );
         if (got === 0) return undefined;
         const raw = status[0]!;
-        return (raw & 0x7f) === 0
-          ? { code: (raw >> 8) & 0xff }
-          : { signal: raw & 0x7f };
+        return (raw & 0x7f) === 0 ? { code: (raw >> 8) & 0xff } : { signal: raw & 0x7f };
       } catch (error) {
         if (error instanceof SysCallError && error.code === "EINTR") continue;
         throw error;
@@ -601,9 +597,7 @@ export class Libc {
   /** Looks a user up by name or id; undefined if there is none. */
   account(user: string | number): Account | undefined {
     const i = this.#i;
-    const entry = typeof user === "number"
-      ? i.getpwuid!(user)
-      : i.getpwnam!(cString(user));
+    const entry = typeof user === "number" ? i.getpwuid!(user) : i.getpwnam!(cString(user));
     if (isNull(entry)) return undefined;
     const { uid, gid, dir } = this.constants.passwd;
     const ffi = this.#ffi;
@@ -618,9 +612,7 @@ export class Libc {
   /** Looks a group up by name or id; returns its gid, undefined if none. */
   groupId(group: string | number): number | undefined {
     const i = this.#i;
-    const entry = typeof group === "number"
-      ? i.getgrgid!(group)
-      : i.getgrnam!(cString(group));
+    const entry = typeof group === "number" ? i.getgrgid!(group) : i.getgrnam!(cString(group));
     if (isNull(entry)) return undefined;
     return this.#ffi.readU32(entry, this.constants.groupGid);
   }

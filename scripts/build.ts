@@ -40,8 +40,7 @@ function attempt(label: string, command: string[], timeout: number): boolean {
     console.log(`built ${output} with ${label} in ${ms} ms`);
     return true;
   }
-  const reason =
-    (result.stderr || result.error?.message || "").trim().split("\n")[0];
+  const reason = (result.stderr || result.error?.message || "").trim().split("\n")[0];
   console.error(`${label} failed after ${ms} ms: ${reason}`);
   return false;
 }

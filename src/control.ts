@@ -157,9 +157,7 @@ export async function control(
         });
       default:
         io.err(
-          `${program}: unknown command ${
-            JSON.stringify(command)
-          } (see '${program} --help')\n`,
+          `${program}: unknown command ${JSON.stringify(command)} (see '${program} --help')\n`,
         );
         process.exit(2);
     }

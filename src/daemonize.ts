@@ -26,18 +26,8 @@ import process from "node:process";
 import { setTimeout } from "node:timers";
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
-import {
-  launch,
-  readyDescriptor,
-  spawnStage,
-  streamActions,
-  watchChild,
-} from "./launch.ts";
-import {
-  type DaemonOptions,
-  type ResolvedOptions,
-  resolveOptions,
-} from "./options.ts";
+import { launch, readyDescriptor, spawnStage, streamActions, watchChild } from "./launch.ts";
+import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
@@ -191,9 +181,7 @@ class DaemonProcess implements Daemon {
   };
 
   #failStartup = (error: unknown): void => {
-    const text = error instanceof Error
-      ? `${error.name}: ${error.message}`
-      : String(error);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     console.error(error);
     this.#fail(
       new DaemonError("startup", `uncaught ${text}`, { cause: error }),

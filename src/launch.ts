@@ -296,9 +296,7 @@ function awaitReady(
   if (program && ended) {
     throw new DaemonError(
       "startup",
-      `${program.name} ${
-        describeEnd(ended)
-      } within ${program.grace} ms of starting` +
+      `${program.name} ${describeEnd(ended)} within ${program.grace} ms of starting` +
         logTail(logs),
     );
   }

@@ -304,9 +304,7 @@ export function resolveOptions(
   if (o.umask !== undefined) {
     if (!Number.isInteger(o.umask) || o.umask < 0 || o.umask > 0o777) {
       bad(
-        `Invalid umask: expected an integer from 0 to 0o777, got ${
-          show(o.umask)
-        }`,
+        `Invalid umask: expected an integer from 0 to 0o777, got ${show(o.umask)}`,
       );
     }
     umask = o.umask;
@@ -317,9 +315,7 @@ export function resolveOptions(
     preserve.some((fd) => !Number.isInteger(fd) || fd < 0)
   ) {
     bad(
-      `Invalid filesPreserve: expected descriptor numbers, got ${
-        show(preserve)
-      }`,
+      `Invalid filesPreserve: expected descriptor numbers, got ${show(preserve)}`,
     );
   }
   if (
@@ -327,34 +323,27 @@ export function resolveOptions(
     o.readiness !== "manual"
   ) {
     bad(
-      `Invalid readiness: expected "auto" or "manual", got ${
-        show(o.readiness)
-      }`,
+      `Invalid readiness: expected "auto" or "manual", got ${show(o.readiness)}`,
     );
   }
   if (o.detachProcess !== undefined && typeof o.detachProcess !== "boolean") {
     bad(
-      `Invalid detachProcess: expected true, false or undefined, got ${
-        show(o.detachProcess)
-      }`,
+      `Invalid detachProcess: expected true, false or undefined, got ${show(o.detachProcess)}`,
     );
   }
   const chroot = path("chrootDirectory", o.chrootDirectory, cwd);
   return {
     // Inside a chroot the working directory is a path within the jail.
-    workingDirectory:
-      chroot && o.workingDirectory && !isAbsolute(o.workingDirectory)
-        ? resolve("/", o.workingDirectory)
-        : path("workingDirectory", o.workingDirectory ?? "/", cwd)!,
+    workingDirectory: chroot && o.workingDirectory && !isAbsolute(o.workingDirectory)
+      ? resolve("/", o.workingDirectory)
+      : path("workingDirectory", o.workingDirectory ?? "/", cwd)!,
     chrootDirectory: chroot,
     umask,
     user: principal("user", o.user),
     group: principal("group", o.group),
     initgroups: flag("initgroups", o.initgroups, true),
     preventCore: flag("preventCore", o.preventCore, true),
-    filesPreserve: [...new Set(preserve)].filter((fd) => fd > 2).sort((a, b) =>
-      a - b
-    ),
+    filesPreserve: [...new Set(preserve)].filter((fd) => fd > 2).sort((a, b) => a - b),
     pidFile: path("pidFile", o.pidFile, cwd),
     stdin: path("stdin", o.stdin, cwd) ?? "/dev/null",
     stdout: path("stdout", o.stdout, cwd),

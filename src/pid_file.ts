@@ -72,9 +72,7 @@ export class PidFile {
           const holder = this.#waitForPid();
           throw new DaemonError(
             "pid-file",
-            holder === undefined
-              ? "already running"
-              : `already running (pid ${holder})`,
+            holder === undefined ? "already running" : `already running (pid ${holder})`,
             { code: "EWOULDBLOCK" },
           );
         }
@@ -162,9 +160,7 @@ export class PidFile {
       const pids = flockHolders(libc.readTextFile("/proc/locks"), id);
       if (pids.length === 0) return undefined;
       const written = this.read();
-      const pid = written !== undefined && pids.includes(written)
-        ? written
-        : pids[0]!;
+      const pid = written !== undefined && pids.includes(written) ? written : pids[0]!;
       return libc.processExists(pid) ? pid : undefined;
     }
     // Elsewhere, probe the lock: free means nobody runs.
@@ -241,9 +237,7 @@ function sameFile(a: FileId | undefined, b: FileId | undefined): boolean {
 function deviceName(dev: bigint): string {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return `${major.toString(16).padStart(2, "0")}:${
-    minor.toString(16).padStart(2, "0")
-  }`;
+  return `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`;
 }
 
 /**

@@ -27,8 +27,7 @@ export interface Program {
 }
 
 /** The `PATH` given to a program started with a cleared environment. */
-export const DEFAULT_PATH =
-  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function executable(path: string): boolean {
   try {

@@ -281,8 +281,7 @@ t(
     const out = join(dir, "env.out");
     writeFileSync(out, "");
     chmodSync(out, 0o666);
-    const show =
-      `env > ${out}; umask >> ${out}; pwd >> ${out}; echo to-log; exec sleep 300`;
+    const show = `env > ${out}; umask >> ${out}; pwd >> ${out}; echo to-log; exec sleep 300`;
     const ran = cli([
       "start",
       "--name=shown",

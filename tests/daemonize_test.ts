@@ -626,10 +626,7 @@ test("a relative script path and relative options resolve from the starting dire
     const ran = startFixture(tag, "report", {
       options: { pidFile: "d.pid", stdout: "out.log" },
       cwd: dir,
-      wrap: (c) =>
-        c.map((w) =>
-          w === fixture("report.ts") ? "../" + relativeFixture(dir) : w
-        ),
+      wrap: (c) => c.map((w) => w === fixture("report.ts") ? "../" + relativeFixture(dir) : w),
     });
     assert.equal(ran.code, 0, ran.stderr);
     assert.ok(alive(pidIn(join(dir, "d.pid"))));

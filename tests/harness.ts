@@ -6,13 +6,7 @@
  * with $DAEMONIZE_TEST_BINARY set, the command tests run that binary.
  */
 import { spawn, spawnSync } from "node:child_process";
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -159,9 +153,7 @@ export const form: string = binary ? "binary" : runtime;
 
 /** The `daemonize` command line: the binary, or mod.ts under the runtime. */
 export function cliCommand(args: string[]): string[] {
-  return binary
-    ? [binary, ...args]
-    : runtimeCommand(join(root, "mod.ts"), args);
+  return binary ? [binary, ...args] : runtimeCommand(join(root, "mod.ts"), args);
 }
 
 /** Kills every process carrying `tag` (by pid) and waits for them to die. */

@@ -14,13 +14,7 @@ import { signalNumber } from "../options.ts";
 import { PidFile } from "../pid_file.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
-import {
-  lsbStatus,
-  processFacts,
-  statusLine,
-  type StatusReport,
-  useColour,
-} from "./format.ts";
+import { lsbStatus, processFacts, statusLine, type StatusReport, useColour } from "./format.ts";
 
 /** Where commands write. */
 export interface Output {
@@ -54,9 +48,9 @@ export async function stopCommand(
     io.out(`${name} is not running\n`);
   } else if (result.forced) {
     io.out(
-      `${name} killed (pid ${result.pid}): still running ${
-        timeout / 1000
-      } s after SIG${signal.replace(/^SIG/i, "").toUpperCase()}\n`,
+      `${name} killed (pid ${result.pid}): still running ${timeout / 1000} s after SIG${
+        signal.replace(/^SIG/i, "").toUpperCase()
+      }\n`,
     );
   } else {
     io.out(`${name} stopped (pid ${result.pid})\n`);
@@ -108,9 +102,7 @@ export function statusCommand(
   try {
     report = reportOf(name, pidFile);
   } catch (error) {
-    const message = error instanceof DaemonError
-      ? error.message
-      : String(error);
+    const message = error instanceof DaemonError ? error.message : String(error);
     if (json) {
       io.out(
         JSON.stringify({ name, state: "unknown", pidFile, error: message }) +
@@ -133,16 +125,12 @@ export function statusAllCommand(
 ): number {
   let names: string[] = [];
   try {
-    names = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) =>
-      basename(f, ".pid")
-    )
+    names = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => basename(f, ".pid"))
       .sort();
   } catch {
     // No state folder yet: no daemons.
   }
-  const reports = names.map((name) =>
-    reportOf(name, join(runDir, `${name}.pid`))
-  );
+  const reports = names.map((name) => reportOf(name, join(runDir, `${name}.pid`)));
   if (json) io.out(JSON.stringify({ daemons: reports }) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
   else {for (const report of reports) {

@@ -97,26 +97,16 @@ export function useColour(
 export function statusLine(report: StatusReport, colour: boolean): string {
   const state = paint(
     report.state,
-    report.state === "running"
-      ? "green"
-      : report.state === "dead"
-      ? "red"
-      : "yellow",
+    report.state === "running" ? "green" : report.state === "dead" ? "red" : "yellow",
     colour,
   );
   if (report.state === "running") {
     const facts = [
       `pid ${report.pid}`,
-      report.uptimeSeconds !== null
-        ? `up ${formatDuration(report.uptimeSeconds)}`
-        : undefined,
-      report.rssBytes !== null
-        ? `RSS ${formatBytes(report.rssBytes)}`
-        : undefined,
+      report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
+      report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
     ].filter(Boolean).join(", ");
-    return `${report.name}: ${state} (${facts})${
-      report.command ? `: ${report.command}` : ""
-    }`;
+    return `${report.name}: ${state} (${facts})${report.command ? `: ${report.command}` : ""}`;
   }
   if (report.state === "dead") {
     return `${report.name}: ${state} (pid file ${report.pidFile} left${
@@ -173,9 +163,7 @@ the pid file's lock. Stopping a stopped daemon is not an error.`,
     reload: `${program} reload${target}\n\nSend SIGHUP to the daemon.`,
     status: `${program} status [${target.trim()}] [--json]
 
-Show pid, uptime, RSS and command${
-      self ? "" : "; without NAME, every known daemon"
-    }.
+Show pid, uptime, RSS and command${self ? "" : "; without NAME, every known daemon"}.
 Exit status: 0 running, 1 dead but pid file left, 3 not running, 4 unknown.`,
   };
   if (topic && lines[topic]) return lines[topic] + "\n";

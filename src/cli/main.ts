@@ -20,12 +20,7 @@ import {
   stopCommand,
 } from "./commands.ts";
 import { helpText } from "./format.ts";
-import {
-  parseArgs,
-  type StartCommand,
-  type Target,
-  UsageError,
-} from "./parse.ts";
+import { parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 
 /** The version printed by `--version`. */
@@ -59,13 +54,9 @@ async function start(
   const dirs = stateDirs();
   ensureDirs([
     ...(parsed.pidFile === undefined ? [dirs.run] : []),
-    ...(parsed.stdout === undefined || parsed.stderr === undefined
-      ? [dirs.log]
-      : []),
+    ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
-  const pidFile = parsed.pidFile !== undefined
-    ? resolve(parsed.pidFile)
-    : files.pidFile;
+  const pidFile = parsed.pidFile !== undefined ? resolve(parsed.pidFile) : files.pidFile;
   const options = {
     ...parsed.options,
     pidFile,
@@ -78,9 +69,7 @@ async function start(
     clearEnv: parsed.clearEnv,
     grace: parsed.grace,
   }, options);
-  const commandFile = parsed.pidFile !== undefined
-    ? `${pidFile}.json`
-    : files.commandFile;
+  const commandFile = parsed.pidFile !== undefined ? `${pidFile}.json` : files.commandFile;
   const saved: SavedStart = { args, cwd: process.cwd() };
   try {
     writeFileSync(commandFile, JSON.stringify(saved) + "\n", { mode: 0o644 });
@@ -163,9 +152,7 @@ export async function main(
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const hint = error.command
-        ? `${program} ${error.command} --help`
-        : `${program} --help`;
+      const hint = error.command ? `${program} ${error.command} --help` : `${program} --help`;
       io.err(`${program}: ${error.message} (see '${hint}')\n`);
       return 2;
     }

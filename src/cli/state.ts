@@ -43,9 +43,7 @@ export function checkName(name: string): string {
   if (!/^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/.test(name) || name.length > 100) {
     throw new DaemonError(
       "options",
-      `Invalid name ${
-        JSON.stringify(name)
-      }: use letters, digits, '.', '_', '@' and '-'`,
+      `Invalid name ${JSON.stringify(name)}: use letters, digits, '.', '_', '@' and '-'`,
     );
   }
   return name;
@@ -69,9 +67,7 @@ export function ensureDirs(dirs: readonly string[]): void {
       const code = (error as { code?: string }).code;
       throw new DaemonError(
         "options",
-        `cannot create state folder ${dir}: ${
-          code ?? (error as Error).message
-        }`,
+        `cannot create state folder ${dir}: ${code ?? (error as Error).message}`,
         { code, cause: error },
       );
     }
