@@ -28,6 +28,6 @@ export type { Program } from "./src/program.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");
-  const { default: process } = await import("node:process");
-  process.exit(await main(process.argv.slice(2)));
+  const { exit, scriptArgs } = await import("./src/host.ts");
+  exit(await main(scriptArgs()));
 }

@@ -8,9 +8,6 @@
  *
  * @module
  */
-import { readdirSync } from "node:fs";
-import process from "node:process";
-import { getSystemErrorMessage, getSystemErrorName } from "node:util";
 import type { Bound, FfiBackend, Pointer, SymbolTable } from "./backend.ts";
 import { bunBackend } from "./bun.ts";
 import { denoBackend } from "./deno.ts";
@@ -26,29 +23,13 @@ export class SysCallError extends Error {
   readonly code: string;
   /** Creates the error for `call` failing with `errno`. */
   constructor(call: string, errno: number) {
-    const code = errnoName(errno);
-    super(`${errnoText(errno)} (${code})`);
+    const [code, text] = getLibc().constants.errnos[errno] ??
+      [`errno ${errno}`, `System error ${errno}`];
+    super(`${text} (${code})`);
     this.name = "SysCallError";
     this.call = call;
     this.errno = errno;
     this.code = code;
-  }
-}
-
-function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-errno) ?? `errno ${errno}`;
-  } catch {
-    return `errno ${errno}`;
-  }
-}
-
-function errnoText(errno: number): string {
-  try {
-    const text = getSystemErrorMessage(-errno) ?? `system error ${errno}`;
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  } catch {
-    return `System error ${errno}`;
   }
 }
 
@@ -128,6 +109,7 @@ const identity = {
   getpwuid: { parameters: ["u32"], result: "pointer" },
   getgrnam: { parameters: ["buffer"], result: "pointer" },
   getgrgid: { parameters: ["u32"], result: "pointer" },
+  access: { parameters: ["buffer", "i32"], result: "i32" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies SymbolTable;
 
@@ -151,10 +133,13 @@ export interface Account {
   readonly home: string;
 }
 
-/** Identity of a file: device and inode numbers. */
+/** Identity of a file (device and inode numbers), its type and size. */
 export interface FileId {
   readonly dev: bigint;
   readonly ino: bigint;
+  /** `st_mode`: type and permission bits. */
+  readonly mode: number;
+  readonly size: number;
 }
 
 /** A file action applied in the child by {@link Libc.spawn}, in order. */
@@ -302,10 +287,12 @@ export class Libc {
   }
   #fileId(buffer: Uint8Array): FileId {
     const view = new DataView(buffer.buffer);
-    const { dev, ino, devSize } = this.constants.stat;
+    const { dev, ino, devSize, mode, modeSize, size } = this.constants.stat;
     return {
       dev: devSize === 8 ? view.getBigUint64(dev, true) : BigInt(view.getUint32(dev, true)),
       ino: view.getBigUint64(ino, true),
+      mode: modeSize === 4 ? view.getUint32(mode, true) : view.getUint16(mode, true),
+      size: Number(view.getBigInt64(size, true)),
     };
   }
   /** Sets or clears `fd`'s close-on-exec flag. */
@@ -537,6 +524,10 @@ export class Libc {
     this.#check("execve", result);
     throw new SysCallError("execve", 0);
   }
+  /** Whether the real user may execute `path` (`access(2)` with `X_OK`). */
+  canExecute(path: string): boolean {
+    return Number(this.#i.access!(cString(path), 1)) === 0;
+  }
   /** `chroot(2)`. */
   chroot(path: string): void {
     this.#check("chroot", this.#i.chroot!(cString(path)));
@@ -620,8 +611,19 @@ export class Libc {
 
 function openDescriptors(): number[] {
   // Only reached without addclosefrom_np (glibc < 2.34, macOS).
-  const dir = process.platform === "linux" ? "/proc/self/fd" : "/dev/fd";
-  return readdirSync(dir).map(Number).filter(Number.isInteger);
+  const dir = osName() === "linux" ? "/proc/self/fd" : "/dev/fd";
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  const names = deno
+    ? [...deno.readDirSync(dir)].map((entry) => entry.name)
+    : (import.meta as unknown as { require(id: string): { readdirSync(p: string): string[] } })
+      .require("node:fs").readdirSync(dir);
+  return names.map(Number).filter(Number.isInteger);
+}
+
+/** The OS name as Node gives it, without loading Node's modules under Deno. */
+function osName(): string {
+  const g = globalThis as { Deno?: typeof Deno; process?: { platform: string } };
+  return g.Deno ? g.Deno.build.os : g.process!.platform;
 }
 
 let libc: Libc | undefined;
@@ -629,11 +631,9 @@ let libc: Libc | undefined;
 /** The libc binding for the running runtime and OS, created on first use. */
 export function getLibc(): Libc {
   if (libc) return libc;
-  const constants = platformConstants(process.platform);
+  const constants = platformConstants(osName());
   if (!constants) {
-    throw new Error(
-      `Cannot bind libc: unsupported operating system "${process.platform}"`,
-    );
+    throw new Error(`Cannot bind libc: unsupported operating system "${osName()}"`);
   }
   libc = new Libc("Deno" in globalThis ? denoBackend : bunBackend, constants);
   return libc;

@@ -42,13 +42,72 @@ export interface PlatformConstants {
   };
   /** Byte offset of `gr_gid` in `struct group`. */
   readonly groupGid: number;
-  /** Byte offsets in `struct stat` of `st_dev` (of `devSize` bytes) and `st_ino`. */
+  /**
+   * Byte offsets in `struct stat`: `st_dev` (of `devSize` bytes), `st_ino`,
+   * `st_mode` (of `modeSize` bytes) and `st_size`.
+   */
   readonly stat: {
     readonly dev: number;
     readonly devSize: 4 | 8;
     readonly ino: number;
+    readonly mode: number;
+    readonly modeSize: 2 | 4;
+    readonly size: number;
   };
+  /** Signal numbers by name. */
+  readonly signals: Readonly<Record<string, number>>;
+  /** errno values: name and text, by number. */
+  readonly errnos: Readonly<Record<number, readonly [string, string]>>;
 }
+
+/** errno values shared by Linux and macOS (1–34). */
+const commonErrnos: Record<number, readonly [string, string]> = {
+  1: ["EPERM", "Operation not permitted"],
+  2: ["ENOENT", "No such file or directory"],
+  3: ["ESRCH", "No such process"],
+  4: ["EINTR", "Interrupted system call"],
+  5: ["EIO", "Input/output error"],
+  6: ["ENXIO", "No such device or address"],
+  7: ["E2BIG", "Argument list too long"],
+  8: ["ENOEXEC", "Exec format error"],
+  9: ["EBADF", "Bad file descriptor"],
+  10: ["ECHILD", "No child processes"],
+  12: ["ENOMEM", "Cannot allocate memory"],
+  13: ["EACCES", "Permission denied"],
+  14: ["EFAULT", "Bad address"],
+  16: ["EBUSY", "Device or resource busy"],
+  17: ["EEXIST", "File exists"],
+  18: ["EXDEV", "Invalid cross-device link"],
+  19: ["ENODEV", "No such device"],
+  20: ["ENOTDIR", "Not a directory"],
+  21: ["EISDIR", "Is a directory"],
+  22: ["EINVAL", "Invalid argument"],
+  23: ["ENFILE", "Too many open files in system"],
+  24: ["EMFILE", "Too many open files"],
+  25: ["ENOTTY", "Inappropriate ioctl for device"],
+  26: ["ETXTBSY", "Text file busy"],
+  27: ["EFBIG", "File too large"],
+  28: ["ENOSPC", "No space left on device"],
+  29: ["ESPIPE", "Illegal seek"],
+  30: ["EROFS", "Read-only file system"],
+  31: ["EMLINK", "Too many links"],
+  32: ["EPIPE", "Broken pipe"],
+};
+
+const commonSignals = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 const linux: PlatformConstants = {
   library: "libc.so.6",
@@ -74,7 +133,37 @@ const linux: PlatformConstants = {
   spawnStructSize: 512,
   passwd: { uid: 16, gid: 20, dir: 32 },
   groupGid: 16,
-  stat: { dev: 0, devSize: 8, ino: 8 },
+  stat: { dev: 0, devSize: 8, ino: 8, mode: 24, modeSize: 4, size: 48 },
+  signals: {
+    ...commonSignals,
+    SIGBUS: 7,
+    SIGUSR1: 10,
+    SIGUSR2: 12,
+    SIGSTKFLT: 16,
+    SIGCHLD: 17,
+    SIGCONT: 18,
+    SIGSTOP: 19,
+    SIGTSTP: 20,
+    SIGTTIN: 21,
+    SIGTTOU: 22,
+    SIGURG: 23,
+    SIGXCPU: 24,
+    SIGXFSZ: 25,
+    SIGVTALRM: 26,
+    SIGPROF: 27,
+    SIGWINCH: 28,
+    SIGIO: 29,
+    SIGPWR: 30,
+    SIGSYS: 31,
+  },
+  errnos: {
+    ...commonErrnos,
+    11: ["EAGAIN", "Resource temporarily unavailable"],
+    36: ["ENAMETOOLONG", "File name too long"],
+    38: ["ENOSYS", "Function not implemented"],
+    39: ["ENOTEMPTY", "Directory not empty"],
+    40: ["ELOOP", "Too many levels of symbolic links"],
+  },
 };
 
 const darwin: PlatformConstants = {
@@ -101,7 +190,37 @@ const darwin: PlatformConstants = {
   spawnStructSize: 512,
   passwd: { uid: 16, gid: 20, dir: 48 },
   groupGid: 16,
-  stat: { dev: 0, devSize: 4, ino: 8 },
+  stat: { dev: 0, devSize: 4, ino: 8, mode: 4, modeSize: 2, size: 96 },
+  signals: {
+    ...commonSignals,
+    SIGEMT: 7,
+    SIGBUS: 10,
+    SIGSYS: 12,
+    SIGURG: 16,
+    SIGSTOP: 17,
+    SIGTSTP: 18,
+    SIGCONT: 19,
+    SIGCHLD: 20,
+    SIGTTIN: 21,
+    SIGTTOU: 22,
+    SIGIO: 23,
+    SIGXCPU: 24,
+    SIGXFSZ: 25,
+    SIGVTALRM: 26,
+    SIGPROF: 27,
+    SIGWINCH: 28,
+    SIGINFO: 29,
+    SIGUSR1: 30,
+    SIGUSR2: 31,
+  },
+  errnos: {
+    ...commonErrnos,
+    35: ["EAGAIN", "Resource temporarily unavailable"],
+    62: ["ELOOP", "Too many levels of symbolic links"],
+    63: ["ENAMETOOLONG", "File name too long"],
+    66: ["ENOTEMPTY", "Directory not empty"],
+    78: ["ENOSYS", "Function not implemented"],
+  },
 };
 
 /** The operating systems we have constants for. */

@@ -20,7 +20,6 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
-const bin = (name: string) => join(root, "node_modules", ".bin", name);
 const deno = join(root, "node_modules", "deno", "deno");
 const bun = join(root, "node_modules", "bun", "bin", "bun.exe");
 const binary = join(root, "dist", "daemonize");

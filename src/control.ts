@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { basename, extname } from "node:path";
-import process from "node:process";
 import { type Daemon, daemonize, detach } from "./daemonize.ts";
 import { DaemonError } from "./errors.ts";
+import { exit as processExit, mainModule, scriptArgs } from "./host.ts";
+import { baseName } from "./paths.ts";
 import type { DaemonOptions } from "./options.ts";
 import { isRelaunched } from "./relaunch.ts";
 import {
@@ -36,19 +36,10 @@ export interface ControlOptions extends DaemonOptions {
   stopTimeout?: number;
 }
 
-/** The script's own arguments, under Deno, Bun or a compiled binary. */
-function scriptArgs(): string[] {
-  const g = globalThis as { Deno?: { args: string[] } };
-  return g.Deno ? [...g.Deno.args] : process.argv.slice(2);
-}
-
 function scriptName(): string {
-  const g = globalThis as {
-    Deno?: { mainModule: string };
-    Bun?: { main: string };
-  };
-  const main = g.Deno?.mainModule ?? g.Bun?.main ?? process.argv[1] ?? "daemon";
-  return basename(main, extname(main));
+  const base = baseName(mainModule());
+  const dot = base.lastIndexOf(".");
+  return dot > 0 ? base.slice(0, dot) : base;
 }
 
 /**
@@ -77,7 +68,7 @@ export async function control(
 ): Promise<Daemon> {
   const io = processOutput();
   const { name: given, ...daemonOptions } = options;
-  const program = basename(process.argv[1] ?? "script");
+  const program = baseName(mainModule()) || "script";
   let name: string;
   try {
     name = checkName(given ?? scriptName());
@@ -95,17 +86,17 @@ export async function control(
     const usage = helpText(program, undefined, true);
     if (command === "--help" || command === "-h") {
       io.out(usage);
-      process.exit(0);
+      processExit(0);
     }
     io.err(
       `${program}: expected one command: start, stop, restart, reload, status or run\n`,
     );
-    process.exit(2);
+    processExit(2);
   }
   try {
     switch (command) {
       case "stop":
-        process.exit(
+        processExit(
           await stopCommand(
             name,
             pidFile,
@@ -116,10 +107,10 @@ export async function control(
         );
         break;
       case "reload":
-        process.exit(reloadCommand(name, pidFile, io));
+        processExit(reloadCommand(name, pidFile, io));
         break;
       case "status":
-        process.exit(statusCommand(name, pidFile, false, io));
+        processExit(statusCommand(name, pidFile, false, io));
         break;
       case "restart":
         if (!isRelaunched()) {
@@ -159,7 +150,7 @@ export async function control(
         io.err(
           `${program}: unknown command ${JSON.stringify(command)} (see '${program} --help')\n`,
         );
-        process.exit(2);
+        processExit(2);
     }
   } catch (error) {
     return exit(io, program, error);
@@ -188,13 +179,13 @@ async function startDaemon(
   });
   if (result.role === "daemon") return result.daemon;
   io.out(`${name} started (pid ${result.pid})\n`);
-  process.exit(0);
+  processExit(0);
 }
 
 function exit(io: Output, program: string, error: unknown): never {
   if (error instanceof DaemonError) {
     io.err(`${program}: ${error.step}: ${error.message}\n`);
-    process.exit(1);
+    processExit(1);
   }
   throw error;
 }

@@ -21,11 +21,9 @@
  *
  * @module
  */
-import { fstatSync } from "node:fs";
-import process from "node:process";
-import { setTimeout } from "node:timers";
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
+import { exit, exitProgram, onExit, onUncaught, pid as ownPid, ppid } from "./host.ts";
 import { launch, readyDescriptor, spawnStage, streamActions, watchChild } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
@@ -67,7 +65,7 @@ export type DetachResult =
 let current: DaemonProcess | undefined;
 
 class DaemonProcess implements Daemon {
-  readonly pid = process.pid;
+  readonly pid = ownPid();
   readonly detached: boolean;
   readonly pidFile: PidFile | undefined;
   readonly #controller = new AbortController();
@@ -75,6 +73,8 @@ class DaemonProcess implements Daemon {
   readonly #channel: ReadyChannel | undefined;
   readonly #options: ResolvedOptions;
   #stopping: Promise<never> | undefined;
+  #removeExitListener: (() => void) | undefined;
+  #removeUncaughtListener: (() => void) | undefined;
 
   constructor(
     options: ResolvedOptions,
@@ -93,8 +93,7 @@ class DaemonProcess implements Daemon {
   ready(): void {
     if (!this.#channel?.open) return;
     this.#channel.ready(this.pid);
-    process.off("uncaughtException", this.#failStartup);
-    process.off("unhandledRejection", this.#failStartup);
+    this.#removeUncaughtListener?.();
   }
 
   onStop(callback: () => void | Promise<void>): void {
@@ -112,7 +111,7 @@ class DaemonProcess implements Daemon {
       console.error(
         `daemonize: stop callbacks still running after ${this.#options.stopTimeout} ms; exiting`,
       );
-      process.exit(1);
+      exitProgram(1);
     }, this.#options.stopTimeout);
     const results = await Promise.allSettled(
       this.#callbacks.map((callback) => Promise.resolve().then(callback)),
@@ -124,7 +123,7 @@ class DaemonProcess implements Daemon {
         code = code || 1;
       }
     }
-    process.exit(code);
+    exitProgram(code);
   }
 
   /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
@@ -143,7 +142,7 @@ class DaemonProcess implements Daemon {
       ["user", () => owner && changeOwner(owner, o.initgroups)],
       ["signals", () => installSignals(o.signals, () => void this.stop(0))],
     ];
-    process.on("exit", this.#onExit);
+    this.#removeExitListener = onExit(this.#onExit);
     try {
       for (const [step, run] of steps) attempt(step, `${step} failed`, run);
     } catch (error) {
@@ -152,8 +151,7 @@ class DaemonProcess implements Daemon {
     if (program) this.#become(program, env!);
     guardInspectorSignal();
     if (this.#channel) {
-      process.on("uncaughtException", this.#failStartup);
-      process.on("unhandledRejection", this.#failStartup);
+      this.#removeUncaughtListener = onUncaught(this.#failStartup);
       if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
     }
   }
@@ -177,7 +175,7 @@ class DaemonProcess implements Daemon {
 
   #onExit = (code: number): void => {
     if (this.#channel?.open) this.#channel.exited(code);
-    this.pidFile?.release();
+    this.pidFile?.release({ keepLock: true });
   };
 
   #failStartup = (error: unknown): void => {
@@ -189,16 +187,12 @@ class DaemonProcess implements Daemon {
   };
 
   #fail(error: DaemonError): never {
-    if (!this.#channel) {
-      this.pidFile?.release();
-      process.off("exit", this.#onExit);
-      throw error;
-    }
+    this.#removeExitListener?.();
+    this.pidFile?.release();
+    if (!this.#channel) throw error;
     console.error(`daemonize: ${error.step}: ${error.message}`);
     this.#channel.failed(error);
-    process.off("exit", this.#onExit);
-    this.pidFile?.release();
-    process.exit(1);
+    exit(1);
   }
 }
 
@@ -230,9 +224,9 @@ function changeWorkingDirectory(o: ResolvedOptions): void {
 
 /** Started by init or a supervisor: parent pid 1, or stdin is a socket. */
 function startedBySupervisor(): boolean {
-  if (process.ppid === 1) return true;
+  if (ppid() === 1) return true;
   try {
-    return fstatSync(0).isSocket();
+    return (getLibc().fileIdOf(0).mode & 0o170000) === 0o140000;
   } catch {
     return false;
   }
@@ -263,16 +257,16 @@ function startDaemonStage(
     child = spawnStage(command, actions, false);
   } catch (error) {
     channel.failed(asDaemonError("spawn", "cannot start the daemon", error));
-    process.exit(1);
+    exit(1);
   }
   if (grace > 0) {
     const ended = watchChild(child, grace);
     if (ended) {
       channel.ended(ended);
-      process.exit(1);
+      exit(1);
     }
   }
-  process.exit(0);
+  exit(0);
 }
 
 /**
@@ -331,7 +325,7 @@ function start(
   const markers = takeMarkers();
   if (!markers) {
     const detaching = resolved.detachProcess ?? !startedBySupervisor();
-    if (program) findProgram(program.command[0] ?? "", process.env.PATH);
+    if (program) findProgram(program.command[0] ?? "", getLibc().getenv("PATH"));
     if (detaching) {
       const name = program?.command[0];
       const pid = launch(
@@ -354,7 +348,7 @@ function start(
     startDaemonStage(resolved, markers.readyFd, program?.grace ?? 0);
   }
   const channel = new ReadyChannel(markers.readyFd);
-  channel.started(process.pid);
+  channel.started(ownPid());
   current = new DaemonProcess(resolved, channel);
   if (markers.main !== mainModule()) {
     channel.failed(
@@ -363,7 +357,7 @@ function start(
         `the program started again is ${mainModule()}, not ${markers.main}`,
       ),
     );
-    process.exit(1);
+    exit(1);
   }
   current.setUp(program);
   return { role: "daemon", daemon: current };
@@ -397,8 +391,8 @@ export async function daemonize(options: DaemonOptions = {}): Promise<Daemon> {
   } catch (error) {
     const e = asDaemonError("startup", "cannot start daemon", error);
     console.error(`daemonize: ${e.step}: ${e.message}`);
-    process.exit(1);
+    exit(1);
   }
-  if (result.role === "starter") process.exit(0);
+  if (result.role === "starter") exit(0);
   return result.daemon;
 }

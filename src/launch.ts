@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { readFileSync, statSync } from "node:fs";
-import { constants } from "node:os";
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { attempt, DaemonError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -29,11 +27,11 @@ const RESET_SIGNALS = [
   "SIGTTIN",
   "SIGTTOU",
   "SIGXFSZ",
-].map((name) => (constants.signals as Record<string, number>)[name]!);
+];
 
 /** The name of signal `number`, such as `SIGKILL`. */
 export function signalName(number: number): string {
-  for (const [name, value] of Object.entries(constants.signals)) {
+  for (const [name, value] of Object.entries(getLibc().constants.signals)) {
     if (value === number) return name;
   }
   return `signal ${number}`;
@@ -114,7 +112,7 @@ export function spawnStage(
       getLibc().spawn({
         ...command,
         newSession,
-        defaultSignals: RESET_SIGNALS,
+        defaultSignals: RESET_SIGNALS.map((name) => getLibc().constants.signals[name]!),
         fileActions: actions,
       }),
   );
@@ -173,7 +171,7 @@ function logMarks(options: ResolvedOptions): Map<string, number> {
   for (const path of [options.stdout, options.stderr]) {
     if (path === undefined || marks.has(path)) continue;
     try {
-      marks.set(path, statSync(path).size);
+      marks.set(path, getLibc().fileIdAt(path).size);
     } catch {
       marks.set(path, 0);
     }
@@ -186,7 +184,7 @@ function logTail(marks: Map<string, number>): string {
   const lines: string[] = [];
   for (const [path, from] of marks) {
     try {
-      const added = readFileSync(path).subarray(from).toString().trimEnd();
+      const added = new TextDecoder().decode(getLibc().readFile(path).subarray(from)).trimEnd();
       if (added) {
         lines.push(
           ...added.split("\n").slice(-10).map((l) => `  ${path}: ${l}`),
@@ -278,7 +276,7 @@ function awaitReady(
     for (const pid of [daemonPid, child]) {
       if (pid !== undefined) {
         try {
-          libc.kill(pid, constants.signals.SIGKILL);
+          libc.kill(pid, libc.constants.signals.SIGKILL!);
         } catch { /* already gone */ }
       }
     }

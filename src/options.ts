@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
-import process from "node:process";
-import { constants } from "node:os";
+import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
+import { cwd as currentDirectory, isDeno } from "./host.ts";
+import { isAbsolute, resolvePath as resolve } from "./paths.ts";
 
 /** What a signal does in the daemon. */
 export type SignalAction =
@@ -247,7 +247,7 @@ export function signalNumber(name: string): number | undefined {
   const full = name.toUpperCase().startsWith("SIG")
     ? name.toUpperCase()
     : `SIG${name.toUpperCase()}`;
-  return (constants.signals as Record<string, number | undefined>)[full];
+  return getLibc().constants.signals[full];
 }
 
 function signalTable(map: unknown): Map<number, SignalAction> {
@@ -264,7 +264,7 @@ function signalTable(map: unknown): Map<number, SignalAction> {
     if (name === "SIGKILL" || name === "SIGSTOP") {
       bad(`Invalid signalMap: ${name} cannot be caught or ignored`);
     }
-    if (name === "SIGUSR1" && "Deno" in globalThis) {
+    if (name === "SIGUSR1" && isDeno) {
       bad(
         "Invalid signalMap: SIGUSR1 opens Deno's debugger, so a Deno daemon ignores it; use SIGUSR2",
       );
@@ -291,7 +291,7 @@ function signalTable(map: unknown): Map<number, SignalAction> {
  */
 export function resolveOptions(
   options: DaemonOptions = {},
-  cwd: string = process.cwd(),
+  cwd: string = currentDirectory(),
 ): ResolvedOptions {
   if (typeof options !== "object" || options === null) {
     bad(`Invalid options: expected an object, got ${show(options)}`);

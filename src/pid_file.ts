@@ -5,9 +5,9 @@
  *
  * @module
  */
-import process from "node:process";
 import { type FileId, getLibc, SysCallError } from "../ffi/libc.ts";
 import { asDaemonError, DaemonError } from "./errors.ts";
+import { pid as ownPid, platform } from "./host.ts";
 
 /**
  * A pid file: acquire it in the daemon, ask it who runs from anywhere else.
@@ -42,7 +42,7 @@ export class PidFile {
    * @throws {DaemonError} of step `"pid-file"`: `already running (pid N)`
    * when a live process holds the lock, or the system's refusal.
    */
-  acquire(pid: number = process.pid): void {
+  acquire(pid: number = ownPid()): void {
     if (this.#fd !== undefined) return;
     const libc = getLibc();
     const c = libc.constants;
@@ -107,8 +107,11 @@ export class PidFile {
    * Removes the file and drops the lock. When the daemon may no longer
    * remove it (it dropped privileges and the directory is root's), the file
    * is emptied instead; the released lock is what tells it is stale.
+   *
+   * With `keepLock` (at exit) the lock stays held until the process is
+   * gone, so whoever waits for it knows the daemon has really ended.
    */
-  release(): void {
+  release(options: { keepLock?: boolean } = {}): void {
     const fd = this.#fd;
     if (fd === undefined) return;
     const libc = getLibc();
@@ -121,9 +124,11 @@ export class PidFile {
         }
       }
     } finally {
-      this.#fd = undefined;
-      this.#id = undefined;
-      libc.close(fd);
+      if (!options.keepLock) {
+        this.#fd = undefined;
+        this.#id = undefined;
+        libc.close(fd);
+      }
     }
   }
 
@@ -156,7 +161,7 @@ export class PidFile {
     const id = this.#currentId();
     if (!id) return undefined;
     const libc = getLibc();
-    if (process.platform === "linux") {
+    if (platform === "linux") {
       const pids = flockHolders(libc.readTextFile("/proc/locks"), id);
       if (pids.length === 0) return undefined;
       const written = this.read();

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { accessSync, constants as fs, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import process from "node:process";
 import { getLibc } from "../ffi/libc.ts";
+import { cwd as currentDirectory, platform } from "./host.ts";
+import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
 import { DaemonError } from "./errors.ts";
 import { isMarker } from "./relaunch.ts";
 
@@ -30,12 +29,11 @@ export interface Program {
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function executable(path: string): boolean {
+  const libc = getLibc();
   try {
-    const stat = statSync(path);
+    const { mode } = libc.fileIdAt(path);
     // access(X_OK) alone says yes to root for any file.
-    if (!stat.isFile() || (stat.mode & 0o111) === 0) return false;
-    accessSync(path, fs.X_OK);
-    return true;
+    return (mode & 0o170000) === 0o100000 && (mode & 0o111) !== 0 && libc.canExecute(path);
   } catch {
     return false;
   }
@@ -49,12 +47,12 @@ function executable(path: string): boolean {
 export function findProgram(
   name: string,
   pathVariable: string | undefined,
-  cwd: string = process.cwd(),
+  cwd: string = currentDirectory(),
 ): string {
   if (name.includes("/")) {
     const path = isAbsolute(name) ? name : resolve(cwd, name);
     try {
-      statSync(path);
+      getLibc().fileIdAt(path);
     } catch {
       throw new DaemonError("program", `program not found: ${name}`, {
         code: "ENOENT",
@@ -80,10 +78,11 @@ export function findProgram(
 export function programEnv(program: Program): string[] {
   const env = new Map<string, string>();
   if (!program.clearEnv) {
-    const initial = process.platform === "linux"
+    const initial = platform === "linux"
       ? new TextDecoder().decode(getLibc().readFile("/proc/self/environ"))
         .split("\0")
-      : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+      : Object.entries((globalThis as { process: { env: Record<string, string> } }).process.env)
+        .map(([k, v]) => `${k}=${v}`);
     for (const entry of initial) {
       const eq = entry.indexOf("=");
       if (eq > 0 && !isMarker(entry)) {

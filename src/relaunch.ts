@@ -8,9 +8,9 @@
  *
  * @module
  */
-import process from "node:process";
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
+import { execPath, isDeno, mainModule as hostMainModule, platform } from "./host.ts";
 
 /** The stage a re-executed process is in. */
 export type Stage = "intermediate" | "daemon";
@@ -36,13 +36,7 @@ export interface Command {
 }
 
 /** The running program's main module, as the runtime names it. */
-export function mainModule(): string {
-  const g = globalThis as {
-    Deno?: { mainModule: string };
-    Bun?: { main: string };
-  };
-  return g.Deno?.mainModule ?? g.Bun?.main ?? process.argv[1] ?? "";
-}
+export const mainModule: () => string = hostMainModule;
 
 /** Whether this process is a stage of a start (markers present, not taken). */
 export function isRelaunched(): boolean {
@@ -63,7 +57,9 @@ export function takeMarkers(): Markers | undefined {
   for (const name of [STAGE, READY_FD, MAIN]) {
     libc.unsetenv(name);
     // Bun's process.env is a copy made at start-up; Deno's reads libc's.
-    if (!("Deno" in globalThis)) delete process.env[name];
+    if (!isDeno) {
+      delete (globalThis as { process: { env: Record<string, string> } }).process.env[name];
+    }
   }
   return { stage, readyFd, main };
 }
@@ -97,7 +93,7 @@ export function relaunchCommand(stage: Stage, readyFd: number): Command {
   const libc = getLibc();
   let cmdline: string[];
   let env: string[];
-  if (process.platform === "linux") {
+  if (platform === "linux") {
     // The command line as typed, runtime flags included: Deno shows its flags
     // nowhere else, and Bun's execArgv also holds BUN_OPTIONS values.
     cmdline = nulSeparated(libc.readFile("/proc/self/cmdline"));
@@ -105,12 +101,14 @@ export function relaunchCommand(stage: Stage, readyFd: number): Command {
     // values of a .env file there, which the new process loads again anyway.
     env = nulSeparated(libc.readFile("/proc/self/environ"));
   } else {
-    cmdline = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
-    env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    const node = (globalThis as {
+      process: { argv0: string; execArgv: string[]; argv: string[]; env: Record<string, string> };
+    }).process;
+    cmdline = [node.argv0, ...node.execArgv, ...node.argv.slice(1)];
+    env = Object.entries(node.env).map(([k, v]) => `${k}=${v}`);
   }
   env = env.filter((entry) => !isMarker(entry));
   env.push(`${STAGE}=${stage}`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
-  const g = globalThis as { Deno?: { execPath(): string } };
-  const path = g.Deno ? g.Deno.execPath() : process.execPath;
+  const path = execPath();
   return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };
 }

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { constants } from "node:os";
-import process from "node:process";
-import { setTimeout } from "node:timers";
 import { getLibc } from "../ffi/libc.ts";
+import { backgroundTimer, isDeno, onSignal } from "./host.ts";
 import { signalName } from "./launch.ts";
 import type { SignalAction } from "./options.ts";
 
@@ -21,14 +19,14 @@ export function installSignals(
 ): void {
   const libc = getLibc();
   for (const [number, action] of table) {
-    const name = signalName(number) as NodeJS.Signals;
+    const name = signalName(number);
     if (action === "ignore") {
       // Never for a signal with a listener: SIG_IGN would silence it.
       libc.ignoreSignal(number, true);
     } else if (action === "terminate") {
-      process.on(name, terminate);
+      onSignal(name, terminate);
     } else {
-      process.on(name, () => {
+      onSignal(name, () => {
         Promise.resolve().then(action).catch((error) => {
           console.error(`daemonize: handler of ${name} failed:`, error);
         });
@@ -57,16 +55,16 @@ function caught(number: number): boolean | undefined {
  * for the first seconds, which is harmless before Deno's install.
  */
 export function guardInspectorSignal(): void {
-  if (!("Deno" in globalThis)) return;
-  const usr1 = constants.signals.SIGUSR1;
+  if (!isDeno) return;
   const libc = getLibc();
+  const usr1 = libc.constants.signals.SIGUSR1!;
   let ticks = 0;
   const tick = () => {
     ticks++;
     const installed = caught(usr1);
     if (installed !== false) libc.ignoreSignal(usr1, true);
     if (installed === true || (installed === undefined && ticks > 50)) return;
-    setTimeout(tick, ticks < 50 ? 100 : 1000).unref();
+    backgroundTimer(tick, ticks < 50 ? 100 : 1000);
   };
-  setTimeout(tick, 100).unref();
+  backgroundTimer(tick, 100);
 }

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import process from "node:process";
 import { getLibc, SysCallError } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
+import { pid as ownPid } from "./host.ts";
 import { signalNumber } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 
@@ -120,7 +120,7 @@ export async function stop(
     const group = options.killGroup ? processGroup(pid) : undefined;
     send(signalNumber("SIGKILL")!);
     if (
-      group !== undefined && group > 1 && group !== processGroup(process.pid)
+      group !== undefined && group > 1 && group !== processGroup(ownPid())
     ) {
       try {
         libc.kill(-group, signalNumber("SIGKILL")!);

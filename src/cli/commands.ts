@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { readdirSync } from "node:fs";
-import { basename, join } from "node:path";
-import process from "node:process";
 import { getLibc } from "../../ffi/libc.ts";
 import { DaemonError } from "../errors.ts";
+import { readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
+import { baseName as basename, joinPath as join } from "../paths.ts";
 import { signalNumber } from "../options.ts";
 import { PidFile } from "../pid_file.ts";
 import { status } from "../status.ts";
@@ -27,9 +26,9 @@ export interface Output {
 /** Output to the process's stdout and stderr. */
 export function processOutput(): Output {
   return {
-    out: (text) => void process.stdout.write(text),
-    err: (text) => void process.stderr.write(text),
-    colour: useColour(process.stdout, process.env),
+    out: writeOut,
+    err: writeErr,
+    colour: useColour(stdoutIsTerminal(), getLibc().getenv("NO_COLOR"), getLibc().getenv("TERM")),
   };
 }
 
@@ -125,7 +124,7 @@ export function statusAllCommand(
 ): number {
   let names: string[] = [];
   try {
-    names = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => basename(f, ".pid"))
+    names = readDirectory(runDir).filter((f) => f.endsWith(".pid")).map((f) => basename(f, ".pid"))
       .sort();
   } catch {
     // No state folder yet: no daemons.

@@ -85,12 +85,13 @@ export function paint(
   return `\x1b[${code}m${text}\x1b[0m`;
 }
 
-/** Whether to colour output written to a stream. */
+/** Whether to colour output: on a terminal, without NO_COLOR, not for TERM=dumb. */
 export function useColour(
-  stream: { isTTY?: boolean },
-  env: Record<string, string | undefined>,
-) {
-  return !!stream.isTTY && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  terminal: boolean,
+  noColor: string | undefined,
+  term: string | undefined,
+): boolean {
+  return terminal && noColor === undefined && term !== "dumb";
 }
 
 /** One human line about a daemon. */

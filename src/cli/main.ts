@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import process from "node:process";
 import denoJson from "../../deno.json" with { type: "json" };
+import { getLibc } from "../../ffi/libc.ts";
 import { daemonizeProgram } from "../daemonize.ts";
 import { DaemonError } from "../errors.ts";
+import { cwd, writeTextFile } from "../host.ts";
+import { resolvePath } from "../paths.ts";
 import { isRelaunched } from "../relaunch.ts";
 import {
   type Output,
@@ -36,7 +36,7 @@ function resolveTarget(
   target: Target,
 ): { name: string; pidFile: string; commandFile: string } {
   if ("pidFile" in target) {
-    const pidFile = resolve(target.pidFile);
+    const pidFile = resolvePath(cwd(), target.pidFile);
     return { name: pidFile, pidFile, commandFile: `${pidFile}.json` };
   }
   const name = checkName(target.name);
@@ -56,7 +56,7 @@ async function start(
     ...(parsed.pidFile === undefined ? [dirs.run] : []),
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
-  const pidFile = parsed.pidFile !== undefined ? resolve(parsed.pidFile) : files.pidFile;
+  const pidFile = parsed.pidFile !== undefined ? resolvePath(cwd(), parsed.pidFile) : files.pidFile;
   const options = {
     ...parsed.options,
     pidFile,
@@ -70,9 +70,9 @@ async function start(
     grace: parsed.grace,
   }, options);
   const commandFile = parsed.pidFile !== undefined ? `${pidFile}.json` : files.commandFile;
-  const saved: SavedStart = { args, cwd: process.cwd() };
+  const saved: SavedStart = { args, cwd: cwd() };
   try {
-    writeFileSync(commandFile, JSON.stringify(saved) + "\n", { mode: 0o644 });
+    writeTextFile(commandFile, JSON.stringify(saved) + "\n", 0o644);
   } catch {
     io.err(
       `daemonize: warning: cannot save the start command to ${commandFile}; restart won't work\n`,
@@ -90,7 +90,7 @@ async function restart(
   const { name, pidFile, commandFile } = resolveTarget(target);
   let saved: SavedStart;
   try {
-    saved = JSON.parse(readFileSync(commandFile, "utf8"));
+    saved = JSON.parse(getLibc().readTextFile(commandFile));
   } catch {
     throw new DaemonError(
       "options",
@@ -100,7 +100,7 @@ async function restart(
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon.
   if (!isRelaunched()) await stopCommand(name, pidFile, timeout, "TERM", io);
-  process.chdir(saved.cwd);
+  getLibc().chdir(saved.cwd);
   const parsed = parseArgs(saved.args);
   if (parsed.command !== "start") {
     throw new DaemonError("options", `bad saved command in ${commandFile}`);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import { signalNumber } from "../options.ts";
 

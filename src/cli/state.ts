@@ -8,11 +8,10 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
+import { getLibc } from "../../ffi/libc.ts";
 import { DaemonError } from "../errors.ts";
+import { makeDirectory } from "../host.ts";
+import { joinPath as join } from "../paths.ts";
 
 /** The folders of named daemons. */
 export interface StateDirs {
@@ -24,18 +23,16 @@ export interface StateDirs {
 
 /** The state folders for this user and environment. */
 export function stateDirs(
-  env: Record<string, string | undefined> = process.env,
-  uid: number = process.getuid?.() ?? 0,
+  getenv: (name: string) => string | undefined = (name) => getLibc().getenv(name),
+  uid: number = getLibc().ids().euid,
 ): StateDirs {
-  if (env.DAEMONIZE_HOME) {
-    return { run: env.DAEMONIZE_HOME, log: env.DAEMONIZE_HOME };
-  }
+  const home = getenv("DAEMONIZE_HOME");
+  if (home) return { run: home, log: home };
   if (uid === 0) return { run: "/run/daemonize", log: "/var/log/daemonize" };
-  const state = join(env.HOME || homedir(), ".local", "state", "daemonize");
-  return {
-    run: env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "daemonize") : state,
-    log: state,
-  };
+  const userHome = getenv("HOME") || getLibc().account(uid)?.home || "/";
+  const state = join(userHome, ".local/state/daemonize");
+  const runtime = getenv("XDG_RUNTIME_DIR");
+  return { run: runtime ? join(runtime, "daemonize") : state, log: state };
 }
 
 /** Checks a daemon name: letters, digits, `.`, `_`, `@`, `-`; no leading dot. */
@@ -50,7 +47,11 @@ export function checkName(name: string): string {
 }
 
 /** The files of daemon `name`. */
-export function namedFiles(name: string, dirs: StateDirs = stateDirs()) {
+export function namedFiles(name: string, dirs: StateDirs = stateDirs()): {
+  pidFile: string;
+  commandFile: string;
+  log: string;
+} {
   return {
     pidFile: join(dirs.run, `${name}.pid`),
     commandFile: join(dirs.run, `${name}.json`),
@@ -62,14 +63,14 @@ export function namedFiles(name: string, dirs: StateDirs = stateDirs()) {
 export function ensureDirs(dirs: readonly string[]): void {
   for (const dir of new Set(dirs)) {
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      makeDirectory(dir, 0o755);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      throw new DaemonError(
-        "options",
-        `cannot create state folder ${dir}: ${code ?? (error as Error).message}`,
-        { code, cause: error },
-      );
+      const reason = code ?? (error as Error).message;
+      throw new DaemonError("options", `cannot create state folder ${dir}: ${reason}`, {
+        code,
+        cause: error,
+      });
     }
   }
 }

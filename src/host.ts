@@ -1,0 +1,196 @@
+/**
+ * What the running runtime offers, behind one face: Deno's own API under
+ * Deno, the `process` global and Node's built-ins under Bun.
+ *
+ * Why not `node:` built-ins everywhere: under Deno each costs start-up time
+ * (4–19 ms per module, 30+ ms for the set we would need), and every
+ * millisecond of start-up is a daemon's start latency. Under Bun they are
+ * nearly free and are used.
+ *
+ * @module
+ */
+
+interface NodeFs {
+  mkdirSync(path: string, options: { recursive: boolean; mode: number }): void;
+  writeFileSync(path: string, data: string, options: { mode: number }): void;
+  readdirSync(path: string): string[];
+  writeSync(fd: number, data: string): number;
+}
+
+interface NodeProcess {
+  pid: number;
+  ppid: number;
+  platform: string;
+  argv: string[];
+  execPath: string;
+  exitCode?: number | string | undefined;
+  stdout: { isTTY?: boolean };
+  cwd(): string;
+  exit(code?: number): never;
+  on(event: string, listener: (...args: never[]) => void): void;
+  off(event: string, listener: (...args: never[]) => void): void;
+}
+
+const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+const node = (globalThis as unknown as { process?: NodeProcess }).process!;
+const bun = (globalThis as { Bun?: { main: string } }).Bun;
+
+let fs: NodeFs | undefined;
+function nodeFs(): NodeFs {
+  fs ??= (import.meta as unknown as { require(id: string): NodeFs }).require("node:fs");
+  return fs;
+}
+
+/** Whether the runtime is Deno. */
+export const isDeno: boolean = deno !== undefined;
+
+/** The OS, as Node names it (`linux`, `darwin`). */
+export const platform: string = deno ? deno.build.os : node.platform;
+
+/** This process's pid. */
+export function pid(): number {
+  return deno ? deno.pid : node.pid;
+}
+
+/** The parent's pid. */
+export function ppid(): number {
+  return deno ? deno.ppid : node.ppid;
+}
+
+/** The working directory. */
+export function cwd(): string {
+  return deno ? deno.cwd() : node.cwd();
+}
+
+/** Exits with `code`. */
+export function exit(code: number): never {
+  return deno ? deno.exit(code) : node.exit(code);
+}
+
+/**
+ * Exits with `code` the way a program's own `process.exit()` would, so its
+ * `process.on("exit")` listeners run under Deno too (Node's layer is loaded
+ * then, if the program had not loaded it: a cost paid only at exit).
+ */
+export function exitProgram(code: number): never {
+  return (globalThis as unknown as { process: NodeProcess }).process.exit(code);
+}
+
+/** The runtime executable (or the compiled program) as an absolute path. */
+export function execPath(): string {
+  return deno ? deno.execPath() : node.execPath;
+}
+
+/** The program's main module. */
+export function mainModule(): string {
+  return deno?.mainModule ?? bun?.main ?? node.argv[1] ?? "";
+}
+
+/** The program's own arguments. */
+export function scriptArgs(): string[] {
+  return deno ? [...deno.args] : node.argv.slice(2);
+}
+
+/** Listens for a signal; returns the function that stops listening. */
+export function onSignal(signal: string, listener: () => void): () => void {
+  if (deno) {
+    deno.addSignalListener(signal as Deno.Signal, listener);
+    return () => deno.removeSignalListener(signal as Deno.Signal, listener);
+  }
+  node.on(signal, listener);
+  return () => node.off(signal, listener);
+}
+
+/** Runs `listener` with the exit status when the process exits normally. */
+export function onExit(listener: (code: number) => void): () => void {
+  if (deno) {
+    const onUnload = () => listener(deno.exitCode);
+    globalThis.addEventListener("unload", onUnload);
+    return () => globalThis.removeEventListener("unload", onUnload);
+  }
+  const onNodeExit = (code: number) => listener(code);
+  node.on("exit", onNodeExit);
+  return () => node.off("exit", onNodeExit);
+}
+
+/**
+ * Runs `listener` instead of the default (print and exit) for an uncaught
+ * exception or unhandled rejection.
+ */
+export function onUncaught(listener: (error: unknown) => void): () => void {
+  if (deno) {
+    const onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      listener(event.error);
+    };
+    const onRejection = (event: PromiseRejectionEvent) => {
+      event.preventDefault();
+      listener(event.reason);
+    };
+    globalThis.addEventListener("error", onError);
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    return () => {
+      globalThis.removeEventListener("error", onError);
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+    };
+  }
+  const onError = (error: unknown) => listener(error);
+  node.on("uncaughtException", onError);
+  node.on("unhandledRejection", onError);
+  return () => {
+    node.off("uncaughtException", onError);
+    node.off("unhandledRejection", onError);
+  };
+}
+
+/** A timer that does not keep the process alive. */
+export function backgroundTimer(callback: () => void, ms: number): void {
+  const timer = setTimeout(callback, ms) as unknown;
+  if (deno) deno.unrefTimer(timer as number);
+  else (timer as { unref(): void }).unref();
+}
+
+const encoder = new TextEncoder();
+
+function writeAll(fd: 1 | 2, text: string): void {
+  if (deno) {
+    const stream = fd === 1 ? deno.stdout : deno.stderr;
+    let bytes = encoder.encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+  } else {
+    nodeFs().writeSync(fd, text);
+  }
+}
+
+/** Writes to standard output, synchronously. */
+export function writeOut(text: string): void {
+  writeAll(1, text);
+}
+
+/** Writes to standard error, synchronously. */
+export function writeErr(text: string): void {
+  writeAll(2, text);
+}
+
+/** Whether standard output is a terminal. */
+export function stdoutIsTerminal(): boolean {
+  return deno ? deno.stdout.isTerminal() : !!node.stdout.isTTY;
+}
+
+/** Creates a directory and its parents. */
+export function makeDirectory(path: string, mode: number): void {
+  if (deno) deno.mkdirSync(path, { recursive: true, mode });
+  else nodeFs().mkdirSync(path, { recursive: true, mode });
+}
+
+/** Writes a text file (created with `mode`). */
+export function writeTextFile(path: string, text: string, mode: number): void {
+  if (deno) deno.writeTextFileSync(path, text, { mode });
+  else nodeFs().writeFileSync(path, text, { mode });
+}
+
+/** The names in a directory. */
+export function readDirectory(path: string): string[] {
+  if (deno) return [...deno.readDirSync(path)].map((entry) => entry.name);
+  return nodeFs().readdirSync(path);
+}
