@@ -24,13 +24,13 @@
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
 import { exit, exitProgram, onExit, onUncaught, pid as ownPid, ppid } from "./host.ts";
-import { launch, readyDescriptor, spawnStage, streamActions, watchChild } from "./launch.ts";
+import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
-import { mainModule, relaunchCommand, takeMarkers } from "./relaunch.ts";
+import { mainModule, takeMarkers } from "./relaunch.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
 /** The running daemon, as the code after `daemonize()` sees it. */
@@ -238,38 +238,6 @@ function envValue(env: readonly string[], name: string): string | undefined {
 }
 
 /**
- * The intermediate stage: start the daemon outside this session, then leave
- * (after watching it for `grace` ms, when it is to become another program).
- */
-function startDaemonStage(
-  options: ResolvedOptions,
-  readyFd: number,
-  grace: number,
-): never {
-  const channel = new ReadyChannel(readyFd);
-  let child: number;
-  try {
-    const command = relaunchCommand("daemon", readyFd);
-    // Standard streams are already the daemon's; keep them and the channel.
-    const actions = streamActions(options, readyFd).filter((action) =>
-      !("open" in action) && !("dup2" in action && action.dup2.to === 2)
-    );
-    child = spawnStage(command, actions, false);
-  } catch (error) {
-    channel.failed(asDaemonError("spawn", "cannot start the daemon", error));
-    exit(1);
-  }
-  if (grace > 0) {
-    const ended = watchChild(child, grace);
-    if (ended) {
-      channel.ended(ended);
-      exit(1);
-    }
-  }
-  exit(0);
-}
-
-/**
  * Turns this program into a daemon, or starts it as one: the form for
  * programs that go on after starting their daemon. In the starting process
  * it returns `{ role: "starter", pid }` once the daemon is ready; in the
@@ -343,9 +311,6 @@ function start(
       "reexec",
       "the program started again with other options",
     );
-  }
-  if (markers.stage === "intermediate") {
-    startDaemonStage(resolved, markers.readyFd, program?.grace ?? 0);
   }
   const channel = new ReadyChannel(markers.readyFd);
   channel.started(ownPid());

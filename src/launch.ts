@@ -3,6 +3,12 @@
  * its standard streams and descriptors already set as the daemon's, then wait
  * on a pipe until the daemon says it is ready or why it is not.
  *
+ * Detaching twice needs a session leader that starts the daemon and leaves.
+ * That middle process is `/bin/sh` (`"$@" &`), which costs about a
+ * millisecond, where a second start of the runtime would cost tens. A shell
+ * starts background commands with SIGINT and SIGQUIT ignored; the daemon
+ * resets both first thing.
+ *
  * @module
  */
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
@@ -10,7 +16,7 @@ import { attempt, DaemonError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { PidFile, sleepSync } from "./pid_file.ts";
 import { parseMessage } from "./ready_channel.ts";
-import { type Command, relaunchCommand, type Stage } from "./relaunch.ts";
+import { type Command, relaunchCommand } from "./relaunch.ts";
 
 /** Signals reset to their default action in the daemon. */
 const RESET_SIGNALS = [
@@ -100,22 +106,30 @@ export function streamActions(
 }
 
 /** Starts `command` in a new session with the daemon's descriptors. */
-export function spawnStage(
-  command: Command,
-  actions: FileAction[],
-  newSession: boolean,
-): number {
-  return attempt(
-    "spawn",
-    `cannot start ${command.path}`,
-    () =>
-      getLibc().spawn({
-        ...command,
-        newSession,
-        defaultSignals: RESET_SIGNALS.map((name) => getLibc().constants.signals[name]!),
-        fileActions: actions,
-      }),
-  );
+function spawnDetached(command: Command, actions: FileAction[]): number {
+  const libc = getLibc();
+  return attempt("spawn", `cannot start ${command.path}`, () =>
+    libc.spawn({
+      ...command,
+      newSession: true,
+      defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),
+      fileActions: actions,
+    }));
+}
+
+/**
+ * `command` started by a shell in the background, so that it is not the
+ * session leader. With `reportFd`, the shell stays to wait for it and writes
+ * `EXIT <status>` there if it ends (the starter kills the shell once it has
+ * seen enough).
+ */
+export function viaShell(command: Command, reportFd?: number): Command {
+  const script = reportFd === undefined ? '"$@" &' : `"$@" & wait $!; echo "EXIT $?" >&${reportFd}`;
+  return {
+    path: "/bin/sh",
+    argv: ["sh", "-c", script, "sh", command.path, ...command.argv.slice(1)],
+    env: command.env,
+  };
 }
 
 /** What the starter knows of a program the daemon becomes. */
@@ -124,6 +138,8 @@ export interface ProgramStart {
   readonly name: string;
   /** Milliseconds it must stay up after it started. */
   readonly grace: number;
+  /** Whether a shell watches it (double detach with a grace period). */
+  readonly watch?: boolean;
 }
 
 /**
@@ -145,8 +161,11 @@ export function launch(
   }
   checkStreams(options);
   const logs = logMarks(options);
-  const stage: Stage = options.singleDetach ? "daemon" : "intermediate";
-  const command = relaunchCommand(stage, readyDescriptor(options));
+  const readyFd = readyDescriptor(options);
+  const daemon = relaunchCommand(readyFd);
+  // In double mode with a grace period the shell also watches the program.
+  const watch = !options.singleDetach && program !== undefined && program.grace > 0;
+  const command = options.singleDetach ? daemon : viaShell(daemon, watch ? readyFd : undefined);
   const [readEnd, writeEnd] = attempt(
     "spawn",
     "cannot create the readiness pipe",
@@ -154,12 +173,12 @@ export function launch(
   );
   let child: number;
   try {
-    child = spawnStage(command, streamActions(options, writeEnd), true);
+    child = spawnDetached(command, streamActions(options, writeEnd));
   } finally {
     libc.close(writeEnd);
   }
   try {
-    return awaitReady(readEnd, child, options, pidFile, program, logs);
+    return awaitReady(readEnd, child, options, pidFile, program && { ...program, watch }, logs);
   } finally {
     libc.close(readEnd);
   }
@@ -197,6 +216,11 @@ function logTail(marks: Map<string, number>): string {
   return lines.length ? "\n" + lines.join("\n") : "";
 }
 
+/** A shell reports death by signal N as status 128 + N. */
+function shellStatus(code: number, fromShell: boolean | undefined): ExitStatus {
+  return fromShell && code > 128 && code < 192 ? { signal: code - 128 } : { code };
+}
+
 /** Describes how a program or daemon ended. */
 export function describeEnd(status: ExitStatus): string {
   return "code" in status
@@ -221,7 +245,7 @@ function awaitReady(
   child: number,
   options: ResolvedOptions,
   pidFile: PidFile | undefined,
-  program: ProgramStart | undefined,
+  program: (ProgramStart & { watch: boolean }) | undefined,
   logs: Map<string, number>,
 ): number {
   const libc = getLibc();
@@ -232,13 +256,21 @@ function awaitReady(
   let daemonPid: number | undefined;
   let failure: DaemonError | undefined;
   let ended: ExitStatus | undefined;
-  let execed = false;
+  let execedAt: number | undefined;
   let timedOut = false;
   let reaped = false;
   for (;;) {
-    const left = deadline - Date.now();
+    // Once the program runs, a watching shell only speaks if it ends.
+    const watching = program?.watch && execedAt !== undefined;
+    const limit = watching ? Math.min(deadline, execedAt! + program!.grace) : deadline;
+    const left = limit - Date.now();
     if (left <= 0 || !libc.waitReadable(fd, left)) {
-      timedOut = true;
+      if (watching && !ended && !failure && Date.now() < deadline) {
+        libc.kill(child, libc.constants.signals.SIGKILL!);
+        libc.waitpid(child);
+        return daemonPid!;
+      }
+      timedOut = !ended && !failure;
       break;
     }
     const n = libc.read(fd, buffer);
@@ -250,9 +282,8 @@ function awaitReady(
       pending = pending.slice(newline + 1);
       if (!message) continue;
       if (message.kind === "pid") daemonPid = message.pid;
-      else if (message.kind === "exec") execed = true;
-      else if (message.kind === "exit") ended ??= { code: message.code };
-      else if (message.kind === "killed") ended ??= { signal: message.signal };
+      else if (message.kind === "exec") execedAt = Date.now();
+      else if (message.kind === "exit") ended ??= shellStatus(message.code, program?.watch);
       else if (message.kind === "error") failure ??= message.error;
       else {
         if (!options.singleDetach) libc.waitpid(child);
@@ -260,9 +291,8 @@ function awaitReady(
       }
     }
   }
-  if (execed && !failure && !ended && !timedOut && daemonPid !== undefined) {
-    // The program runs; in single mode it is our child, so we watch it here
-    // (in double mode the intermediate watched it before closing the pipe).
+  if (execedAt !== undefined && !failure && !ended && !timedOut && daemonPid !== undefined) {
+    // The program runs. In single mode it is our child: watch it here.
     if (!options.singleDetach) {
       libc.waitpid(child);
       return daemonPid;

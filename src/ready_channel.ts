@@ -7,14 +7,14 @@
  * - `READY <n>`: set-up is done, the starter may exit 0;
  * - `ERR <json>`: a step failed; the starter prints it and exits 1;
  * - `EXEC`: the daemon is about to become another program;
- * - `EXIT <code>` / `KILLED <signal>`: the daemon (or the program it became)
- *   ended before it was ready.
+ * - `EXIT <code>`: the daemon exited before it was ready (or, written by the
+ *   watching shell, the program it became ended: 128 + N for signal N);
  *
  * End of file without `READY` means the daemon is gone.
  *
  * @module
  */
-import { type ExitStatus, getLibc } from "../ffi/libc.ts";
+import { getLibc } from "../ffi/libc.ts";
 import { DaemonError, type Step } from "./errors.ts";
 
 /** A message from the daemon. */
@@ -23,7 +23,6 @@ export type ReadyMessage =
   | { readonly kind: "ready"; readonly pid: number }
   | { readonly kind: "exec" }
   | { readonly kind: "exit"; readonly code: number }
-  | { readonly kind: "killed"; readonly signal: number }
   | { readonly kind: "error"; readonly error: DaemonError };
 
 /** Parses one line of the handshake; undefined for anything else. */
@@ -42,8 +41,6 @@ export function parseMessage(line: string): ReadyMessage | undefined {
       return { kind: "exec" };
     case "EXIT":
       return { kind: "exit", code: Number(rest) };
-    case "KILLED":
-      return { kind: "killed", signal: Number(rest) };
     case "ERR": {
       try {
         const { step, message, code } = JSON.parse(rest);
@@ -115,13 +112,6 @@ export class ReadyChannel {
   /** Reports an exit before readiness. */
   exited(code: number): void {
     this.#send(`EXIT ${code}`);
-  }
-
-  /** Reports how a child (the daemon, seen by its parent) ended. */
-  ended(status: ExitStatus): void {
-    this.#send(
-      "code" in status ? `EXIT ${status.code}` : `KILLED ${status.signal}`,
-    );
   }
 
   /** Says the daemon is about to execute another program. */

@@ -12,16 +12,12 @@ import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
 import { execPath, isDeno, mainModule as hostMainModule, platform } from "./host.ts";
 
-/** The stage a re-executed process is in. */
-export type Stage = "intermediate" | "daemon";
-
 const STAGE = "DAEMONIZE_STAGE";
 const READY_FD = "DAEMONIZE_READY_FD";
 const MAIN = "DAEMONIZE_MAIN";
 
 /** What the markers told a re-executed process. */
 export interface Markers {
-  readonly stage: Stage;
   /** The descriptor to report readiness on. */
   readonly readyFd: number;
   /** The main module of the program that started it. */
@@ -41,7 +37,7 @@ export const mainModule: () => string = hostMainModule;
 /** Whether this process is a stage of a start (markers present, not taken). */
 export function isRelaunched(): boolean {
   const stage = getLibc().getenv(STAGE);
-  return stage === "intermediate" || stage === "daemon";
+  return stage === "daemon";
 }
 
 /**
@@ -51,7 +47,7 @@ export function isRelaunched(): boolean {
 export function takeMarkers(): Markers | undefined {
   const libc = getLibc();
   const stage = libc.getenv(STAGE);
-  if (stage !== "intermediate" && stage !== "daemon") return undefined;
+  if (stage !== "daemon") return undefined;
   const readyFd = Number(libc.getenv(READY_FD));
   const main = libc.getenv(MAIN) ?? "";
   for (const name of [STAGE, READY_FD, MAIN]) {
@@ -61,7 +57,10 @@ export function takeMarkers(): Markers | undefined {
       delete (globalThis as { process: { env: Record<string, string> } }).process.env[name];
     }
   }
-  return { stage, readyFd, main };
+  // Started by a shell in the background: SIGINT and SIGQUIT come ignored.
+  libc.ignoreSignal(libc.constants.signals.SIGINT!, false);
+  libc.ignoreSignal(libc.constants.signals.SIGQUIT!, false);
+  return { readyFd, main };
 }
 
 /** Whether an environment entry (`NAME=value`) is one of our markers. */
@@ -77,12 +76,12 @@ function nulSeparated(bytes: Uint8Array): string[] {
 }
 
 /**
- * The command that starts this program again as stage `stage`, reporting
- * on descriptor `readyFd`.
+ * The command that starts this program again as its daemon, reporting on
+ * descriptor `readyFd`.
  * @throws {DaemonError} of step `"reexec"` when the program can't be started
  * again (a module read from standard input).
  */
-export function relaunchCommand(stage: Stage, readyFd: number): Command {
+export function relaunchCommand(readyFd: number): Command {
   const main = mainModule();
   if (main.includes("$deno$stdin")) {
     throw new DaemonError(
@@ -108,7 +107,7 @@ export function relaunchCommand(stage: Stage, readyFd: number): Command {
     env = Object.entries(node.env).map(([k, v]) => `${k}=${v}`);
   }
   env = env.filter((entry) => !isMarker(entry));
-  env.push(`${STAGE}=${stage}`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
+  env.push(`${STAGE}=daemon`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
   const path = execPath();
   return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };
 }
