@@ -46,6 +46,7 @@ const core = {
   kill: { parameters: ["i32", "i32"], result: "i32" },
   getenv: { parameters: ["buffer"], result: "pointer" },
   unsetenv: { parameters: ["buffer"], result: "i32" },
+  isatty: { parameters: ["i32"], result: "i32" },
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   stat: { parameters: ["buffer", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
@@ -294,6 +295,10 @@ export class Libc {
       mode: modeSize === 4 ? view.getUint32(mode, true) : view.getUint16(mode, true),
       size: Number(view.getBigInt64(size, true)),
     };
+  }
+  /** Whether `fd` is a terminal. */
+  isTerminal(fd: number): boolean {
+    return Number(this.#c.isatty!(fd)) === 1;
   }
   /** Sets or clears `fd`'s close-on-exec flag. */
   setCloseOnExec(fd: number, on = true): void {

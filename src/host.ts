@@ -10,11 +10,12 @@
  * @module
  */
 
+import { getLibc } from "../ffi/libc.ts";
+
 interface NodeFs {
   mkdirSync(path: string, options: { recursive: boolean; mode: number }): void;
   writeFileSync(path: string, data: string, options: { mode: number }): void;
   readdirSync(path: string): string[];
-  writeSync(fd: number, data: string): number;
 }
 
 interface NodeProcess {
@@ -24,7 +25,6 @@ interface NodeProcess {
   argv: string[];
   execPath: string;
   exitCode?: number | string | undefined;
-  stdout: { isTTY?: boolean };
   cwd(): string;
   exit(code?: number): never;
   on(event: string, listener: (...args: never[]) => void): void;
@@ -32,7 +32,11 @@ interface NodeProcess {
 }
 
 const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-const node = (globalThis as unknown as { process?: NodeProcess }).process!;
+// Read lazily: under Deno, merely touching `globalThis.process` loads Node's
+// layer (12 ms).
+function node(): NodeProcess {
+  return (globalThis as unknown as { process: NodeProcess }).process;
+}
 const bun = (globalThis as { Bun?: { main: string } }).Bun;
 
 let fs: NodeFs | undefined;
@@ -45,26 +49,26 @@ function nodeFs(): NodeFs {
 export const isDeno: boolean = deno !== undefined;
 
 /** The OS, as Node names it (`linux`, `darwin`). */
-export const platform: string = deno ? deno.build.os : node.platform;
+export const platform: string = deno ? deno.build.os : node().platform;
 
 /** This process's pid. */
 export function pid(): number {
-  return deno ? deno.pid : node.pid;
+  return deno ? deno.pid : node().pid;
 }
 
 /** The parent's pid. */
 export function ppid(): number {
-  return deno ? deno.ppid : node.ppid;
+  return deno ? deno.ppid : node().ppid;
 }
 
 /** The working directory. */
 export function cwd(): string {
-  return deno ? deno.cwd() : node.cwd();
+  return deno ? deno.cwd() : node().cwd();
 }
 
 /** Exits with `code`. */
 export function exit(code: number): never {
-  return deno ? deno.exit(code) : node.exit(code);
+  return deno ? deno.exit(code) : node().exit(code);
 }
 
 /**
@@ -78,17 +82,17 @@ export function exitProgram(code: number): never {
 
 /** The runtime executable (or the compiled program) as an absolute path. */
 export function execPath(): string {
-  return deno ? deno.execPath() : node.execPath;
+  return deno ? deno.execPath() : node().execPath;
 }
 
 /** The program's main module. */
 export function mainModule(): string {
-  return deno?.mainModule ?? bun?.main ?? node.argv[1] ?? "";
+  return deno?.mainModule ?? bun?.main ?? node().argv[1] ?? "";
 }
 
 /** The program's own arguments. */
 export function scriptArgs(): string[] {
-  return deno ? [...deno.args] : node.argv.slice(2);
+  return deno ? [...deno.args] : node().argv.slice(2);
 }
 
 /** Listens for a signal; returns the function that stops listening. */
@@ -97,8 +101,8 @@ export function onSignal(signal: string, listener: () => void): () => void {
     deno.addSignalListener(signal as Deno.Signal, listener);
     return () => deno.removeSignalListener(signal as Deno.Signal, listener);
   }
-  node.on(signal, listener);
-  return () => node.off(signal, listener);
+  node().on(signal, listener);
+  return () => node().off(signal, listener);
 }
 
 /** Runs `listener` with the exit status when the process exits normally. */
@@ -109,8 +113,8 @@ export function onExit(listener: (code: number) => void): () => void {
     return () => globalThis.removeEventListener("unload", onUnload);
   }
   const onNodeExit = (code: number) => listener(code);
-  node.on("exit", onNodeExit);
-  return () => node.off("exit", onNodeExit);
+  node().on("exit", onNodeExit);
+  return () => node().off("exit", onNodeExit);
 }
 
 /**
@@ -135,11 +139,11 @@ export function onUncaught(listener: (error: unknown) => void): () => void {
     };
   }
   const onError = (error: unknown) => listener(error);
-  node.on("uncaughtException", onError);
-  node.on("unhandledRejection", onError);
+  node().on("uncaughtException", onError);
+  node().on("unhandledRejection", onError);
   return () => {
-    node.off("uncaughtException", onError);
-    node.off("unhandledRejection", onError);
+    node().off("uncaughtException", onError);
+    node().off("unhandledRejection", onError);
   };
 }
 
@@ -150,31 +154,19 @@ export function backgroundTimer(callback: () => void, ms: number): void {
   else (timer as { unref(): void }).unref();
 }
 
-const encoder = new TextEncoder();
-
-function writeAll(fd: 1 | 2, text: string): void {
-  if (deno) {
-    const stream = fd === 1 ? deno.stdout : deno.stderr;
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
-  } else {
-    nodeFs().writeSync(fd, text);
-  }
-}
-
-/** Writes to standard output, synchronously. */
+/** Writes to standard output, synchronously (libc: Bun's streams cost 8 ms to set up). */
 export function writeOut(text: string): void {
-  writeAll(1, text);
+  getLibc().writeAll(1, text);
 }
 
 /** Writes to standard error, synchronously. */
 export function writeErr(text: string): void {
-  writeAll(2, text);
+  getLibc().writeAll(2, text);
 }
 
 /** Whether standard output is a terminal. */
 export function stdoutIsTerminal(): boolean {
-  return deno ? deno.stdout.isTerminal() : !!node.stdout.isTTY;
+  return getLibc().isTerminal(1);
 }
 
 /** Creates a directory and its parents. */
