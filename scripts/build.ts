@@ -53,13 +53,13 @@ const built = (!onlyBun &&
     "-A",
     "--output",
     output,
-    "mod.ts",
+    "cli.ts",
   ], 60_000)) ||
   attempt("bun build --compile", [
     tool("bun"),
     "build",
     "--compile",
-    "mod.ts",
+    "cli.ts",
     "--outfile",
     output,
   ], 120_000);

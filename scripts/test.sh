@@ -32,7 +32,7 @@ count() { # count NAME PASSED FAILED: adds a runner's totals
 
 gate fmt deno fmt --check
 gate lint deno lint
-gate check deno check mod.ts src/ ffi/ tests/ scripts/ examples/
+gate check deno check mod.ts cli.ts src/ ffi/ tests/ scripts/ examples/
 gate doc-lint deno doc --lint mod.ts
 gate publish-dry-run deno publish --dry-run --allow-dirty
 
