@@ -55,6 +55,9 @@ const core = {
 const spawn = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "usize", "i32"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -367,25 +370,58 @@ export class Libc {
     return [fds[0]!, fds[1]!];
   }
   /**
-   * Waits up to `timeoutMs` for `fd` to become readable (or hung up).
-   * Returns false on timeout. Blocks the calling thread.
+   * Waits up to `timeoutMs` for any of `fds` to become readable (or hung
+   * up); returns those that are. Empty on timeout. Blocks the thread.
    */
-  waitReadable(fd: number, timeoutMs: number): boolean {
-    const record = new Uint8Array(8);
-    const view = new DataView(record.buffer);
+  poll(fds: readonly number[], timeoutMs: number): number[] {
+    const records = new Uint8Array(8 * fds.length);
+    const view = new DataView(records.buffer);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      view.setInt32(0, fd, true);
-      view.setInt16(4, this.constants.POLLIN, true);
-      view.setInt16(6, 0, true);
+      fds.forEach((fd, i) => {
+        view.setInt32(8 * i, fd, true);
+        view.setInt16(8 * i + 4, this.constants.POLLIN, true);
+        view.setInt16(8 * i + 6, 0, true);
+      });
       const left = Math.max(0, deadline - Date.now());
       try {
-        return this.#check("poll", this.#s.poll!(record, 1, left)) > 0;
+        this.#check("poll", this.#s.poll!(records, fds.length, left));
+        return fds.filter((_, i) => view.getInt16(8 * i + 6, true) !== 0);
       } catch (error) {
         if (error instanceof SysCallError && error.code === "EINTR") continue;
         throw error;
       }
     }
+  }
+  /** Waits up to `timeoutMs` for `fd` to become readable; false on timeout. */
+  waitReadable(fd: number, timeoutMs: number): boolean {
+    return this.poll([fd], timeoutMs).length > 0;
+  }
+  /**
+   * A close-on-exec Unix datagram socket bound to the abstract address
+   * `name` (Linux), as systemd's `NOTIFY_SOCKET` is.
+   */
+  notifySocket(name: string): number {
+    const fd = this.#check("socket", this.#s.socket!(1, 2, 0));
+    try {
+      this.setCloseOnExec(fd);
+      const path = new TextEncoder().encode(name);
+      const address = new Uint8Array(3 + path.length);
+      new DataView(address.buffer).setUint16(0, 1, true);
+      address.set(path, 3);
+      this.#check("bind", this.#s.bind!(fd, address, address.length));
+      return fd;
+    } catch (error) {
+      this.close(fd);
+      throw error;
+    }
+  }
+  /** One datagram from `fd` without waiting, or undefined if none. */
+  receive(fd: number): string | undefined {
+    const buffer = new Uint8Array(4096);
+    const MSG_DONTWAIT = 0x40;
+    const n = Number(this.#s.recv!(fd, buffer, buffer.length, MSG_DONTWAIT));
+    return n < 0 ? undefined : new TextDecoder().decode(buffer.subarray(0, n));
   }
   /** `waitpid(2)`; with `noHang`, returns undefined while the child runs. */
   waitpid(pid: number, noHang = false): ExitStatus | undefined {

@@ -298,7 +298,7 @@ function start(
       const name = program?.command[0];
       const pid = launch(
         resolved,
-        name ? { name, grace: program!.grace } : undefined,
+        name ? { name, grace: program!.grace, notify: !!program!.notify } : undefined,
       );
       return { role: "starter", pid };
     }

@@ -13,6 +13,7 @@
  */
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { attempt, DaemonError } from "./errors.ts";
+import { pid as ownPid, platform } from "./host.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { PidFile, sleepSync } from "./pid_file.ts";
 import { parseMessage } from "./ready_channel.ts";
@@ -80,6 +81,7 @@ function checkStreams(options: ResolvedOptions): void {
 export function streamActions(
   options: ResolvedOptions,
   readyWrite: number,
+  reportWrite?: number,
 ): FileAction[] {
   const c = getLibc().constants;
   const append = c.O_WRONLY | c.O_CREAT | c.O_APPEND;
@@ -98,10 +100,11 @@ export function streamActions(
     actions.push({ dup2: { from: fd, to: fd } });
   }
   actions.push({ dup2: { from: readyWrite, to: readyFd } });
+  if (reportWrite !== undefined) actions.push({ dup2: { from: reportWrite, to: readyFd + 1 } });
   for (let fd = 3; fd < readyFd; fd++) {
     if (!options.filesPreserve.includes(fd)) actions.push({ close: fd });
   }
-  actions.push({ closeFrom: readyFd + 1 });
+  actions.push({ closeFrom: readyFd + (reportWrite === undefined ? 1 : 2) });
   return actions;
 }
 
@@ -119,12 +122,17 @@ function spawnDetached(command: Command, actions: FileAction[]): number {
 
 /**
  * `command` started by a shell in the background, so that it is not the
- * session leader. With `reportFd`, the shell stays to wait for it and writes
- * `EXIT <status>` there if it ends (the starter kills the shell once it has
- * seen enough).
+ * session leader. With `watch`, the shell stays to wait for it and writes
+ * `EXIT <status>` on descriptor `readyFd + 1` if it ends (the starter kills
+ * the shell once the program has proved itself). The shell keeps neither
+ * descriptor from the program, nor the readiness pipe for itself, so each
+ * pipe tells one thing.
  */
-export function viaShell(command: Command, reportFd?: number): Command {
-  const script = reportFd === undefined ? '"$@" &' : `"$@" & wait $!; echo "EXIT $?" >&${reportFd}`;
+export function viaShell(command: Command, readyFd: number, watch: boolean): Command {
+  const report = readyFd + 1;
+  const script = watch
+    ? `"$@" ${report}>&- & exec ${readyFd}>&-; wait $!; echo "EXIT $?" >&${report}`
+    : '"$@" &';
   return {
     path: "/bin/sh",
     argv: ["sh", "-c", script, "sh", command.path, ...command.argv.slice(1)],
@@ -138,8 +146,8 @@ export interface ProgramStart {
   readonly name: string;
   /** Milliseconds it must stay up after it started. */
   readonly grace: number;
-  /** Whether a shell watches it (double detach with a grace period). */
-  readonly watch?: boolean;
+  /** Wait for `READY=1` on a `NOTIFY_SOCKET` instead of the grace period. */
+  readonly notify?: boolean;
 }
 
 /**
@@ -162,25 +170,54 @@ export function launch(
   checkStreams(options);
   const logs = logMarks(options);
   const readyFd = readyDescriptor(options);
-  const daemon = relaunchCommand(readyFd);
-  // In double mode with a grace period the shell also watches the program.
-  const watch = !options.singleDetach && program !== undefined && program.grace > 0;
-  const command = options.singleDetach ? daemon : viaShell(daemon, watch ? readyFd : undefined);
-  const [readEnd, writeEnd] = attempt(
-    "spawn",
-    "cannot create the readiness pipe",
-    () => libc.pipe(),
-  );
-  let child: number;
+  const opened: number[] = [];
   try {
-    child = spawnDetached(command, streamActions(options, writeEnd));
-  } finally {
+    let notifyFd: number | undefined;
+    const extraEnv: string[] = [];
+    if (program?.notify) {
+      if (platform !== "linux") {
+        throw new DaemonError("options", "--notify needs Linux (an abstract NOTIFY_SOCKET)");
+      }
+      const name = `daemonize-notify-${ownPid()}-${Math.random().toString(36).slice(2)}`;
+      notifyFd = attempt(
+        "spawn",
+        "cannot create the notification socket",
+        () => libc.notifySocket(name),
+      );
+      opened.push(notifyFd);
+      extraEnv.push(`NOTIFY_SOCKET=@${name}`);
+    }
+    const daemon = relaunchCommand(readyFd, extraEnv);
+    // In double mode a shell watching the program reports how it ended.
+    const watch = !options.singleDetach && program !== undefined &&
+      (program.grace > 0 || !!program.notify);
+    const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
+    opened.push(readEnd, writeEnd);
+    const [reportRead, reportWrite] = watch
+      ? attempt("spawn", "cannot create a pipe", () => libc.pipe())
+      : [undefined, undefined];
+    if (reportRead !== undefined) opened.push(reportRead, reportWrite!);
+    const command = options.singleDetach ? daemon : viaShell(daemon, readyFd, watch);
+    const child = spawnDetached(command, streamActions(options, writeEnd, reportWrite));
     libc.close(writeEnd);
-  }
-  try {
-    return awaitReady(readEnd, child, options, pidFile, program && { ...program, watch }, logs);
+    if (reportWrite !== undefined) libc.close(reportWrite);
+    opened.splice(
+      0,
+      opened.length,
+      ...opened.filter((fd) => fd !== writeEnd && fd !== reportWrite),
+    );
+    return awaitReady({
+      fd: readEnd,
+      reportFd: reportRead,
+      notifyFd,
+      child,
+      options,
+      pidFile,
+      program,
+      logs,
+    });
   } finally {
-    libc.close(readEnd);
+    for (const fd of opened) libc.close(fd);
   }
 }
 
@@ -217,8 +254,8 @@ function logTail(marks: Map<string, number>): string {
 }
 
 /** A shell reports death by signal N as status 128 + N. */
-function shellStatus(code: number, fromShell: boolean | undefined): ExitStatus {
-  return fromShell && code > 128 && code < 192 ? { signal: code - 128 } : { code };
+function shellStatus(code: number): ExitStatus {
+  return code > 128 && code < 192 ? { signal: code - 128 } : { code };
 }
 
 /** Describes how a program or daemon ended. */
@@ -240,69 +277,120 @@ export function watchChild(pid: number, ms: number): ExitStatus | undefined {
   }
 }
 
-function awaitReady(
-  fd: number,
-  child: number,
-  options: ResolvedOptions,
-  pidFile: PidFile | undefined,
-  program: (ProgramStart & { watch: boolean }) | undefined,
-  logs: Map<string, number>,
-): number {
+interface Waiting {
+  /** The readiness pipe, written by the daemon only. */
+  readonly fd: number;
+  /** The watching shell's report pipe (double detach of a program). */
+  readonly reportFd: number | undefined;
+  /** The socket a `--notify` program sends `READY=1` to. */
+  readonly notifyFd: number | undefined;
+  /** What we started: the daemon (single detach) or the shell. */
+  readonly child: number;
+  readonly options: ResolvedOptions;
+  readonly pidFile: PidFile | undefined;
+  readonly program: ProgramStart | undefined;
+  readonly logs: Map<string, number>;
+}
+
+/** Reads `KIND` lines from a pipe; false at end of file. */
+class LineReader {
+  readonly #decoder = new TextDecoder();
+  readonly #buffer = new Uint8Array(4096);
+  #pending = "";
+  constructor(readonly fd: number) {}
+  /** Reads what is there; returns the complete lines, or undefined at EOF. */
+  read(): string[] | undefined {
+    const n = getLibc().read(this.fd, this.#buffer);
+    if (n === 0) return undefined;
+    this.#pending += this.#decoder.decode(this.#buffer.subarray(0, n), { stream: true });
+    const lines = this.#pending.split("\n");
+    this.#pending = lines.pop()!;
+    return lines;
+  }
+}
+
+function awaitReady(w: Waiting): number {
   const libc = getLibc();
+  const { options, program, child } = w;
   const deadline = Date.now() + options.readyTimeout;
-  const buffer = new Uint8Array(4096);
-  const decoder = new TextDecoder();
-  let pending = "";
   let daemonPid: number | undefined;
   let failure: DaemonError | undefined;
   let ended: ExitStatus | undefined;
   let execedAt: number | undefined;
   let timedOut = false;
   let reaped = false;
-  for (;;) {
-    // Once the program runs, a watching shell only speaks if it ends.
-    const watching = program?.watch && execedAt !== undefined;
-    const limit = watching ? Math.min(deadline, execedAt! + program!.grace) : deadline;
-    const left = limit - Date.now();
-    if (left <= 0 || !libc.waitReadable(fd, left)) {
-      if (watching && !ended && !failure && Date.now() < deadline) {
-        libc.kill(child, libc.constants.signals.SIGKILL!);
-        libc.waitpid(child);
-        return daemonPid!;
-      }
-      timedOut = !ended && !failure;
+
+  // Phase 1: the readiness pipe, until READY, a failure, or its end (the
+  // daemon exited, or became the program: the pipe is close-on-exec).
+  const pipe = new LineReader(w.fd);
+  for (let open = true; open && !failure;) {
+    const left = deadline - Date.now();
+    if (left <= 0 || !libc.waitReadable(w.fd, left)) {
+      timedOut = true;
       break;
     }
-    const n = libc.read(fd, buffer);
-    if (n === 0) break;
-    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      const message = parseMessage(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
-      if (!message) continue;
-      if (message.kind === "pid") daemonPid = message.pid;
-      else if (message.kind === "exec") execedAt = Date.now();
-      else if (message.kind === "exit") ended ??= shellStatus(message.code, program?.watch);
-      else if (message.kind === "error") failure ??= message.error;
-      else {
+    const lines = pipe.read();
+    if (!lines) break;
+    for (const line of lines) {
+      const message = parseMessage(line);
+      if (message?.kind === "pid") daemonPid = message.pid;
+      else if (message?.kind === "exec") execedAt = Date.now();
+      else if (message?.kind === "exit") ended ??= { code: message.code };
+      else if (message?.kind === "error") failure ??= message.error;
+      else if (message?.kind === "ready") {
         if (!options.singleDetach) libc.waitpid(child);
         return message.pid;
       }
     }
+    open = !ended;
   }
-  if (execedAt !== undefined && !failure && !ended && !timedOut && daemonPid !== undefined) {
-    // The program runs. In single mode it is our child: watch it here.
-    if (!options.singleDetach) {
-      libc.waitpid(child);
+
+  // Phase 2: the program runs; it must last its grace period, or say
+  // READY=1 (with --notify) before the ready timeout.
+  if (execedAt !== undefined && daemonPid !== undefined && !failure && !ended && !timedOut) {
+    const windowEnd = program?.notify ? deadline : execedAt + (program?.grace ?? 0);
+    const report = w.reportFd === undefined ? undefined : new LineReader(w.reportFd);
+    let proven = false;
+    while (!proven && !ended) {
+      if (options.singleDetach) {
+        ended = libc.waitpid(child, true);
+        if (ended) {
+          reaped = true;
+          break;
+        }
+      }
+      const left = windowEnd - Date.now();
+      if (left <= 0) {
+        if (program?.notify) timedOut = true;
+        else proven = true;
+        break;
+      }
+      const fds = [w.reportFd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
+      const ready = fds.length
+        ? libc.poll(fds, options.singleDetach ? Math.min(5, left) : left)
+        : [];
+      if (!fds.length) sleepSync(Math.min(5, left));
+      if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
+        proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
+      }
+      if (report && ready.includes(report.fd)) {
+        for (const line of report.read() ?? []) {
+          const message = parseMessage(line);
+          if (message?.kind === "exit") ended = shellStatus(message.code);
+        }
+      }
+    }
+    if (proven) {
+      if (!options.singleDetach) {
+        if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
+        libc.waitpid(child);
+      }
       return daemonPid;
     }
-    ended = watchChild(child, program?.grace ?? 0);
-    if (!ended) return daemonPid;
-    reaped = true;
   }
+
   if (timedOut) {
-    // Stop whatever is still holding our pipe, then wait for it to let go.
+    // Stop what we started, then let the pipe drain.
     for (const pid of [daemonPid, child]) {
       if (pid !== undefined) {
         try {
@@ -310,33 +398,26 @@ function awaitReady(
         } catch { /* already gone */ }
       }
     }
-    libc.waitReadable(fd, 2000);
+    libc.waitReadable(w.fd, 2000);
   }
   const status = reaped ? undefined : libc.waitpid(child);
-  pidFile?.removeIfStale();
+  w.pidFile?.removeIfStale();
   if (failure) throw failure;
   if (timedOut) {
-    throw new DaemonError(
-      "ready",
-      `daemon not ready within ${options.readyTimeout} ms; it was killed`,
-    );
+    const what = program?.notify ? `${program.name} did not send READY=1` : "daemon not ready";
+    throw new DaemonError("ready", `${what} within ${options.readyTimeout} ms; it was killed`);
   }
   if (program && ended) {
+    const when = program.notify
+      ? "before it sent READY=1"
+      : `within ${program.grace} ms of starting`;
     throw new DaemonError(
       "startup",
-      `${program.name} ${describeEnd(ended)} within ${program.grace} ms of starting` +
-        logTail(logs),
+      `${program.name} ${describeEnd(ended)} ${when}` + logTail(w.logs),
     );
   }
-  if (!ended && status && !("code" in status && status.code === 0)) {
-    ended = status;
-  }
-  if (ended) {
-    throw new DaemonError(
-      "startup",
-      `daemon ${describeEnd(ended)} before it was ready`,
-    );
-  }
+  if (!ended && status && !("code" in status && status.code === 0)) ended = status;
+  if (ended) throw new DaemonError("startup", `daemon ${describeEnd(ended)} before it was ready`);
   throw new DaemonError(
     "startup",
     "daemon ended before it was ready: it closed the readiness pipe without a word",

@@ -23,6 +23,11 @@ export interface Program {
    * count as a success; an exit within them is reported with its status.
    */
   readonly grace: number;
+  /**
+   * Wait until the program sends `READY=1` to `$NOTIFY_SOCKET` (the systemd
+   * readiness protocol), up to the ready timeout, instead of `grace`.
+   */
+  readonly notify?: boolean;
 }
 
 /** The `PATH` given to a program started with a cleared environment. */
@@ -91,6 +96,8 @@ export function programEnv(program: Program): string[] {
     }
   } else {
     env.set("PATH", DEFAULT_PATH);
+    const socket = getLibc().getenv("NOTIFY_SOCKET");
+    if (program.notify && socket) env.set("NOTIFY_SOCKET", socket);
   }
   for (const [key, value] of Object.entries(program.env ?? {})) {
     env.set(key, value);

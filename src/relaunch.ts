@@ -81,7 +81,7 @@ function nulSeparated(bytes: Uint8Array): string[] {
  * @throws {DaemonError} of step `"reexec"` when the program can't be started
  * again (a module read from standard input).
  */
-export function relaunchCommand(readyFd: number): Command {
+export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = []): Command {
   const main = mainModule();
   if (main.includes("$deno$stdin")) {
     throw new DaemonError(
@@ -106,7 +106,11 @@ export function relaunchCommand(readyFd: number): Command {
     cmdline = [node.argv0, ...node.execArgv, ...node.argv.slice(1)];
     env = Object.entries(node.env).map(([k, v]) => `${k}=${v}`);
   }
-  env = env.filter((entry) => !isMarker(entry));
+  const replaced = new Set(extraEnv.map((entry) => entry.slice(0, entry.indexOf("=") + 1)));
+  env = env.filter((entry) =>
+    !isMarker(entry) && !replaced.has(entry.slice(0, entry.indexOf("=") + 1))
+  );
+  env.push(...extraEnv);
   env.push(`${STAGE}=daemon`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
   const path = execPath();
   return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };

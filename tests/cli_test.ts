@@ -514,3 +514,45 @@ if (form !== "binary") {
     },
   );
 }
+
+t("--notify waits for the program's READY=1, and reports its absence", ({ dir, cli }) => {
+  const notifier = join(root, "tests", "fixtures", "notifier.py");
+  const started = Date.now();
+  const ran = cli(["start", "--notify", "--name", "ready", "--", "python3", notifier, "0.4"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.ok(Date.now() - started >= 400, "returned before READY=1");
+  const pid = pidOf(dir, "ready");
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /notifier\.py/);
+  const single = cli([
+    "start",
+    "--notify",
+    "--single-detach",
+    "--name",
+    "single",
+    "--",
+    "python3",
+    notifier,
+    "0",
+  ]);
+  assert.equal(single.code, 0, single.stderr);
+  const silent = cli([
+    "start",
+    "--notify",
+    "--ready-timeout",
+    "0.5",
+    "--name",
+    "silent",
+    "--",
+    "sleep",
+    "300",
+  ]);
+  assert.equal(silent.code, 1);
+  assert.equal(
+    silent.stderr,
+    "daemonize: ready: sleep did not send READY=1 within 500 ms; it was killed\n",
+  );
+  assert.ok(!existsSync(join(dir, "silent.pid")));
+  const dying = cli(["start", "--notify", "--name", "dying", "--", "sh", "-c", "exit 4"]);
+  assert.equal(dying.code, 1);
+  assert.match(dying.stderr, /^daemonize: startup: sh exited with status 4 before it sent READY=1/);
+});

@@ -147,6 +147,8 @@ Options (defaults in brackets):
   --clear-env          start from an empty environment (PATH kept default)
   --ready-timeout SEC  give up (and stop it) after this long [30]
   --grace SEC          an exit within this long after start is a failed start [0.1]
+  --notify             wait for READY=1 on $NOTIFY_SOCKET (systemd's protocol)
+                       instead, up to --ready-timeout
   --single-detach      detach once: faster, the daemon leads its session
 
 State folders: $DAEMONIZE_HOME, else for root /run/daemonize and

@@ -68,6 +68,7 @@ async function start(
     env: parsed.env,
     clearEnv: parsed.clearEnv,
     grace: parsed.grace,
+    notify: parsed.notify,
   }, options);
   const commandFile = parsed.pidFile !== undefined ? `${pidFile}.json` : files.commandFile;
   const saved: SavedStart = { args, cwd: cwd() };

@@ -38,6 +38,8 @@ export interface StartCommand {
   readonly clearEnv: boolean;
   /** Milliseconds the program must stay up for `start` to succeed. */
   readonly grace: number;
+  /** Wait for the program's `READY=1` on `$NOTIFY_SOCKET`. */
+  readonly notify: boolean;
 }
 
 /** A parsed command line. */
@@ -83,7 +85,7 @@ const START_VALUES = new Set([
   "--ready-timeout",
   "--grace",
 ]);
-const START_FLAGS = new Set(["--clear-env", "--single-detach", "--help", "-h"]);
+const START_FLAGS = new Set(["--clear-env", "--single-detach", "--notify", "--help", "-h"]);
 
 interface Scanned {
   values: Map<string, string[]>;
@@ -242,6 +244,7 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
     env,
     clearEnv: s.flags.has("--clear-env"),
     grace: seconds(get("--grace"), "--grace", command, 100),
+    notify: s.flags.has("--notify"),
   };
 }
 
