@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Starts the hello daemon under Deno, shows it as ps and its log see it, then
-# leaves it running (stop it with: kill $(cat /tmp/daemonize-hello/hello.pid)).
+# The demo: starts examples/hello.ts as a daemon under Deno, shows it with the
+# daemonize command's status and with ps, and prints its log. The daemon is
+# left running; stop it with:
+#   DAEMONIZE_HOME=/tmp/daemonize-demo node_modules/.bin/deno run -A mod.ts stop hello
 set -eu
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
-pid_file=/tmp/daemonize-hello/hello.pid
-deno run -A examples/hello.ts
-echo "started: pid $(cat "$pid_file")"
-ps -o pid,ppid,sid,tty,stat,args -p "$(cat "$pid_file")"
+export PATH="$PWD/node_modules/.bin:$PATH" DAEMONIZE_HOME=/tmp/daemonize-demo
+deno run -A examples/hello.ts restart
+deno run -A mod.ts status hello
+ps -o pid,ppid,sid,tty,stat,args -p "$(cat "$DAEMONIZE_HOME/hello.pid")"
 sleep 1.5
-echo "--- /tmp/daemonize-hello/hello.log"
-tail -n 3 /tmp/daemonize-hello/hello.log
+echo "--- $DAEMONIZE_HOME/hello.log"
+tail -n 3 "$DAEMONIZE_HOME/hello.log"
