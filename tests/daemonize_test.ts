@@ -735,3 +735,32 @@ if (runtime === "deno") {
     });
   });
 }
+
+if (runtime === "bun") {
+  test("a compiled program daemonizes itself the same way", async () => {
+    await withDaemon((dir, tag) => {
+      const binary = join(dir, "report.bin");
+      const built = run([
+        process.execPath,
+        "build",
+        "--compile",
+        fixture("report.ts"),
+        "--outfile",
+        binary,
+      ]);
+      assert.equal(built.code, 0, built.stderr);
+      const pidFile = join(dir, "d.pid");
+      const report = join(dir, "report");
+      const ran = run([binary, tag, "a b"], {
+        env: { DAEMON_OPTIONS: JSON.stringify({ pidFile }), DAEMON_REPORT: report },
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+      const pid = pidIn(pidFile);
+      assert.equal(pidIn(report), pid);
+      assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), `${binary}\0${tag}\0a b\0`);
+      const [, ppid, , sid] = procStat(pid);
+      assert.equal(Number(ppid), 1);
+      assert.notEqual(Number(sid), pid);
+    });
+  });
+}
