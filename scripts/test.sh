@@ -45,25 +45,24 @@ else
   count "deno test (did not finish)" 0 1
 fi
 
+bun_count() { # bun_count NAME LOG: adds the totals `bun test` printed
+  local pass fail
+  pass=$(grep -E '^ *[0-9]+ pass$' "$2" | tail -1 | tr -dc 0-9)
+  fail=$(grep -E '^ *[0-9]+ fail$' "$2" | tail -1 | tr -dc 0-9)
+  if [ -n "$pass" ]; then
+    count "$1" "$pass" "${fail:-0}"
+  else
+    count "$1 (did not finish)" 0 1
+  fi
+}
+
 bun test tests/ 2>&1 | tee "$log/bun-test"
-bun_pass=$(grep -E '^ *[0-9]+ pass$' "$log/bun-test" | tail -1 | tr -dc 0-9)
-bun_fail=$(grep -E '^ *[0-9]+ fail$' "$log/bun-test" | tail -1 | tr -dc 0-9)
-if [ -n "$bun_pass" ]; then
-  count "bun test" "$bun_pass" "${bun_fail:-0}"
-else
-  count "bun test (did not finish)" 0 1
-fi
+bun_count "bun test" "$log/bun-test"
 
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then
   DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test tests/cli_test.ts 2>&1 | tee "$log/binary-test"
-  bin_pass=$(grep -E '^ *[0-9]+ pass$' "$log/binary-test" | tail -1 | tr -dc 0-9)
-  bin_fail=$(grep -E '^ *[0-9]+ fail$' "$log/binary-test" | tail -1 | tr -dc 0-9)
-  if [ -n "$bin_pass" ]; then
-    count "binary test" "$bin_pass" "${bin_fail:-0}"
-  else
-    count "binary test (did not finish)" 0 1
-  fi
+  bun_count "binary test" "$log/binary-test"
 fi
 
 echo "$passed passed, $failed failed"

@@ -113,32 +113,11 @@ export async function control(
         processExit(statusCommand(name, pidFile, false, io));
         break;
       case "restart":
-        if (!isRelaunched()) {
-          await stopCommand(
-            name,
-            pidFile,
-            options.stopTimeout ?? 10_000,
-            "TERM",
-            io,
-          );
-        }
-        return await startDaemon(
-          name,
-          pidFile,
-          daemonOptions,
-          files.log,
-          dirs,
-          io,
-        );
       case "start":
-        return await startDaemon(
-          name,
-          pidFile,
-          daemonOptions,
-          files.log,
-          dirs,
-          io,
-        );
+        if (command === "restart" && !isRelaunched()) {
+          await stopCommand(name, pidFile, options.stopTimeout ?? 10_000, "TERM", io);
+        }
+        return await startDaemon(name, pidFile, daemonOptions, files.log, dirs, io);
       case "run":
         ensureDirs(daemonOptions.pidFile ? [] : [dirs.run]);
         return await daemonize({

@@ -60,16 +60,6 @@ export type Parsed =
     readonly json: boolean;
   };
 
-/** The commands, for help and for a self-controlling script. */
-export const COMMANDS = [
-  "start",
-  "stop",
-  "restart",
-  "reload",
-  "status",
-  "run",
-] as const;
-
 const START_VALUES = new Set([
   "--name",
   "--pid-file",
