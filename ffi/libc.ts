@@ -58,6 +58,10 @@ const spawn = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  sendto: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
+  },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -397,6 +401,25 @@ export class Libc {
   waitReadable(fd: number, timeoutMs: number): boolean {
     return this.poll([fd], timeoutMs).length > 0;
   }
+  /** A `sockaddr_un` for `path` (`@name`: Linux's abstract namespace). */
+  #unixAddress(path: string): Uint8Array {
+    const bytes = new TextEncoder().encode(path.startsWith("@") ? `\0${path.slice(1)}` : path);
+    const address = new Uint8Array(2 + bytes.length + (path.startsWith("@") ? 0 : 1));
+    new DataView(address.buffer).setUint16(0, 1, true);
+    address.set(bytes, 2);
+    return address;
+  }
+  /** Sends one datagram to the Unix socket `path` (systemd's `sd_notify`). */
+  notify(path: string, message: string): void {
+    const fd = this.#check("socket", this.#s.socket!(1, 2, 0));
+    try {
+      const data = new TextEncoder().encode(message);
+      const address = this.#unixAddress(path);
+      this.#check("sendto", this.#s.sendto!(fd, data, data.length, 0, address, address.length));
+    } finally {
+      this.close(fd);
+    }
+  }
   /**
    * A close-on-exec Unix datagram socket bound to the abstract address
    * `name` (Linux), as systemd's `NOTIFY_SOCKET` is.
@@ -405,10 +428,7 @@ export class Libc {
     const fd = this.#check("socket", this.#s.socket!(1, 2, 0));
     try {
       this.setCloseOnExec(fd);
-      const path = new TextEncoder().encode(name);
-      const address = new Uint8Array(3 + path.length);
-      new DataView(address.buffer).setUint16(0, 1, true);
-      address.set(path, 3);
+      const address = this.#unixAddress(`@${name}`);
       this.#check("bind", this.#s.bind!(fd, address, address.length));
       return fd;
     } catch (error) {

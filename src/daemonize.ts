@@ -73,6 +73,7 @@ class DaemonProcess implements Daemon {
   readonly #channel: ReadyChannel | undefined;
   readonly #options: ResolvedOptions;
   #stopping: Promise<never> | undefined;
+  #ready = false;
   #removeExitListener: (() => void) | undefined;
   #removeUncaughtListener: (() => void) | undefined;
 
@@ -91,9 +92,22 @@ class DaemonProcess implements Daemon {
   }
 
   ready(): void {
-    if (!this.#channel?.open) return;
-    this.#channel.ready(this.pid);
-    this.#removeUncaughtListener?.();
+    if (this.#ready) return;
+    this.#ready = true;
+    if (this.#channel) {
+      this.#channel.ready(this.pid);
+      this.#removeUncaughtListener?.();
+      return;
+    }
+    // In the foreground under systemd (Type=notify), say so its way.
+    const socket = getLibc().getenv("NOTIFY_SOCKET");
+    if (socket) {
+      try {
+        getLibc().notify(socket, `READY=1\nMAINPID=${this.pid}\n`);
+      } catch (error) {
+        console.error(`daemonize: cannot notify ${socket}: ${(error as Error).message}`);
+      }
+    }
   }
 
   onStop(callback: () => void | Promise<void>): void {
@@ -150,10 +164,8 @@ class DaemonProcess implements Daemon {
     }
     if (program) this.#become(program, env!);
     guardInspectorSignal();
-    if (this.#channel) {
-      this.#removeUncaughtListener = onUncaught(this.#failStartup);
-      if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
-    }
+    if (this.#channel) this.#removeUncaughtListener = onUncaught(this.#failStartup);
+    if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
   }
 
   /** Replaces this process with `program`, handing it the pid file's lock. */

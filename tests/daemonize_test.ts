@@ -764,3 +764,34 @@ if (runtime === "bun") {
     });
   });
 }
+
+test("in the foreground under systemd, readiness is sent to NOTIFY_SOCKET", async () => {
+  await withDaemon(async (dir, tag) => {
+    const socketPath = join(dir, "notify.sock");
+    const received = join(dir, "received");
+    const listener = runAsync([
+      "python3",
+      "-c",
+      "import socket,sys\n" +
+      "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n" +
+      "s.bind(sys.argv[1]); s.settimeout(20)\n" +
+      "open(sys.argv[2],'wb').write(s.recv(4096))\n",
+      socketPath,
+      received,
+    ]);
+    assert.ok(await waitFor(() => existsSync(socketPath), 5000));
+    const report = join(dir, "report");
+    const foreground = runAsync(runtimeCommand(fixture("report.ts"), [tag]), {
+      env: {
+        DAEMON_OPTIONS: JSON.stringify({ detachProcess: false }),
+        DAEMON_REPORT: report,
+        NOTIFY_SOCKET: socketPath,
+      },
+    });
+    await listener;
+    const pid = pidIn(report);
+    assert.equal(readText(received), `READY=1\nMAINPID=${pid}\n`);
+    process.kill(pid, "SIGTERM");
+    assert.equal((await foreground).code, 0);
+  });
+});
