@@ -24,6 +24,14 @@ export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";
 export { control, type ControlOptions } from "./src/control.ts";
+export {
+  type Clock,
+  every,
+  type EveryOptions,
+  type RunContext,
+  type Schedule,
+  type ScheduleResult,
+} from "./src/every.ts";
 export type { Program } from "./src/program.ts";
 
 if (import.meta.main) {
