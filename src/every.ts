@@ -80,8 +80,11 @@ export interface EveryOptions {
 
 /** Why a schedule ended, and what it did. */
 export interface ScheduleResult {
+  /** It ran `times` times, was stopped, or failed `maxFailures` times in a row. */
   readonly reason: "times" | "stopped" | "failures";
+  /** Runs started. */
   readonly runs: number;
+  /** Runs that failed. */
   readonly failures: number;
 }
 
