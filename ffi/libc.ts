@@ -43,6 +43,7 @@ const core = {
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   unlink: { parameters: ["buffer"], result: "i32" },
+  rename: { parameters: ["buffer", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   getenv: { parameters: ["buffer"], result: "pointer" },
   unsetenv: { parameters: ["buffer"], result: "i32" },
@@ -339,6 +340,10 @@ export class Libc {
   /** `unlink(2)`. */
   unlink(path: string): void {
     this.#check("unlink", this.#c.unlink!(cString(path)));
+  }
+  /** `rename(2)`. */
+  rename(from: string, to: string): void {
+    this.#check("rename", this.#c.rename!(cString(from), cString(to)));
   }
   /** `kill(2)`. */
   kill(pid: number, signal: number): void {

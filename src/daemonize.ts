@@ -23,7 +23,7 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
-import { exit, exitProgram, onExit, onUncaught, pid as ownPid, ppid } from "./host.ts";
+import { exit, exitProgram, followChdir, onExit, onUncaught, pid as ownPid, ppid } from "./host.ts";
 import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
@@ -223,6 +223,7 @@ function changeRoot(o: ResolvedOptions): void {
   attempt("chroot", `cannot change root directory to ${jail}`, () => {
     libc.chroot(jail);
     libc.chdir("/");
+    followChdir("/");
   });
 }
 
@@ -230,7 +231,10 @@ function changeWorkingDirectory(o: ResolvedOptions): void {
   attempt(
     "working-directory",
     `cannot change working directory to ${o.workingDirectory}`,
-    () => getLibc().chdir(o.workingDirectory),
+    () => {
+      getLibc().chdir(o.workingDirectory);
+      followChdir(o.workingDirectory);
+    },
   );
 }
 

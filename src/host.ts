@@ -26,6 +26,7 @@ interface NodeProcess {
   execPath: string;
   exitCode?: number | string | undefined;
   cwd(): string;
+  chdir(path: string): void;
   exit(code?: number): never;
   on(event: string, listener: (...args: never[]) => void): void;
   off(event: string, listener: (...args: never[]) => void): void;
@@ -64,6 +65,14 @@ export function ppid(): number {
 /** The working directory. */
 export function cwd(): string {
   return deno ? deno.cwd() : node().cwd();
+}
+
+/**
+ * Changes directory (after a libc `chdir` already did, for its errno): Bun
+ * keeps its own copy of the working directory, which must follow.
+ */
+export function followChdir(path: string): void {
+  if (!deno) node().chdir(path);
 }
 
 /** Exits with `code`. */

@@ -8,7 +8,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { getLibc } from "../../ffi/libc.ts";
 import { daemonizeProgram } from "../daemonize.ts";
 import { DaemonError } from "../errors.ts";
-import { cwd, writeTextFile } from "../host.ts";
+import { cwd, followChdir, writeTextFile } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { isRelaunched } from "../relaunch.ts";
 import {
@@ -102,6 +102,7 @@ async function restart(
   // process stops the old daemon.
   if (!isRelaunched()) await stopCommand(name, pidFile, timeout, "TERM", io);
   getLibc().chdir(saved.cwd);
+  followChdir(saved.cwd);
   const parsed = parseArgs(saved.args);
   if (parsed.command !== "start") {
     throw new DaemonError("options", `bad saved command in ${commandFile}`);
