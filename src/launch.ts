@@ -390,8 +390,9 @@ function awaitReady(w: Waiting): number {
   }
 
   if (timedOut) {
-    // Stop what we started, then let the pipe drain.
-    for (const pid of [daemonPid, child]) {
+    // Stop what we started: its whole process group (the shell and the
+    // daemon, even one that has not said its pid yet), then let the pipe drain.
+    for (const pid of [-child, daemonPid]) {
       if (pid !== undefined) {
         try {
           libc.kill(pid, libc.constants.signals.SIGKILL!);

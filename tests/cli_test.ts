@@ -556,3 +556,14 @@ t("--notify waits for the program's READY=1, and reports its absence", ({ dir, c
   assert.equal(dying.code, 1);
   assert.match(dying.stderr, /^daemonize: startup: sh exited with status 4 before it sent READY=1/);
 });
+
+t(
+  "a start that times out before the daemon even said its pid leaves nothing running",
+  ({ dir, tag, cli }) => {
+    const ran = cli(["start", "--ready-timeout", "0.01", "--name", "slow", "--", "sleep", "300"]);
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /^daemonize: ready: daemon not ready within 10 ms; it was killed\n$/);
+    assert.ok(waitForSync(() => tagged(tag).length === 0), "something was left running");
+    assert.ok(!existsSync(join(dir, "slow.pid")));
+  },
+);
