@@ -4,7 +4,7 @@
  *
  *   deno run -A scripts/bench_log.ts     # or: bun scripts/bench_log.ts
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLibc } from "../ffi/libc.ts";
@@ -14,6 +14,14 @@ const LINES = 100_000;
 const RUNS = 5;
 const message = `request served ${"x".repeat(60)}`;
 const dir = mkdtempSync(join(tmpdir(), "daemonize-logbench-"));
+
+/** Bytes in `path` and its rotated backups. */
+function written(path: string): number {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return readdirSync(dir)
+    .filter((f) => f === name || f.startsWith(`${name}.`))
+    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,7 +40,9 @@ function measure(label: string, run: (path: string) => number): string {
   const ms = median(times);
   const perSecond = (LINES / ms) * 1000;
   const mbPerSecond = (bytes / 1e6 / ms) * 1000;
-  return `| ${label} | ${(perSecond / 1000).toFixed(0)}k | ${mbPerSecond.toFixed(1)} | ${ms.toFixed(0)} |`;
+  return `| ${label} | ${(perSecond / 1000).toFixed(0)}k | ${mbPerSecond.toFixed(1)} | ${
+    ms.toFixed(0)
+  } |`;
 }
 
 const rows = [
@@ -54,13 +64,13 @@ const rows = [
     const log = new Logger(path, { reopenOn: null });
     for (let i = 0; i < LINES; i++) log.info(message, i);
     log.close();
-    return LINES * (message.length + 40);
+    return written(path);
   }),
   measure("Logger, rotating every 1 MB", (path) => {
     const log = new Logger(path, { maxBytes: 1_000_000, backups: 20, reopenOn: null });
     for (let i = 0; i < LINES; i++) log.info(message, i);
     log.close();
-    return LINES * (message.length + 40);
+    return written(path);
   }),
 ];
 rmSync(dir, { recursive: true, force: true });
