@@ -18,7 +18,7 @@ import {
   waitFor,
 } from "./harness.ts";
 
-const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  line (\d+) x{40}$/;
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}line (\d+) x{40}$/;
 
 /** Every line of the log and its backups, oldest first. */
 function allLines(dir: string, name: string): string[] {
@@ -38,7 +38,7 @@ test("log lines carry a timestamp and a level; lines below the level are left ou
     log.error(new Error("bad"));
     log.close();
     const lines = readText(path).split("\n");
-    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  hello \{"pid":1\} 2$/);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}hello \{"pid":1\} 2$/);
     assert.match(lines[1]!, /^\S+ ERROR Error: bad$/);
     assert.ok(!readText(path).includes("hidden"));
     assert.throws(() => log.info("closed"), /logger for .* is closed/);
@@ -113,7 +113,7 @@ test("SIGUSR2 reopens the file after logrotate moved it, and no line is lost", a
     ]
       .filter((l) => l !== "");
     assert.equal(lines.length, written);
-    lines.forEach((line, i) => assert.match(line, new RegExp(` INFO  line ${i}$`)));
+    lines.forEach((line, i) => assert.match(line, new RegExp(` INFO {2}line ${i}$`)));
   } finally {
     child.kill("SIGKILL");
     removeDir(dir);
@@ -135,9 +135,9 @@ test("a logger opened before daemonize() keeps writing from the daemon, after ch
     assert.equal(ran.code, 0, ran.stderr);
     const pid = Number(readText(join(dir, "d.pid")));
     const log = readText(join(dir, "daemon.log"));
-    assert.match(log, /INFO  before daemonize \d+\n/);
-    assert.match(log, new RegExp(`INFO  in the daemon ${pid} /\\n`));
-    assert.match(log, /INFO  after reopen\n/);
+    assert.match(log, /INFO {2}before daemonize \d+\n/);
+    assert.match(log, new RegExp(`INFO {2}in the daemon ${pid} /\\n`));
+    assert.match(log, /INFO {2}after reopen\n/);
     assert.equal(
       readText(join(dir, "stdout.log")),
       "console.log reaches the daemon's stdout file\n",

@@ -1,0 +1,54 @@
+/**
+ * What the examples share: reading a small JSON config file named by an
+ * environment variable, checked field by field with one-line errors.
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+
+/** Reads the JSON object in the file `$variable` names, or `{}` if unset. */
+export function readConfig(variable: string): Record<string, unknown> {
+  const path = process.env[variable];
+  if (!path) return {};
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    fail(`cannot read config ${path} (from $${variable}): ${(error as Error).message}`);
+  }
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    fail(`config ${path}: expected a JSON object`);
+  }
+  return config as Record<string, unknown>;
+}
+
+/** Prints a one-line configuration error and exits 2. */
+export function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+/** A positive number field, or its default. */
+export function numberField(
+  config: Record<string, unknown>,
+  key: string,
+  fallback: number,
+): number {
+  const value = config[key] ?? fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    fail(`config field "${key}": expected a positive number, got ${JSON.stringify(config[key])}`);
+  }
+  return value;
+}
+
+/** A string field, or its default (undefined: required). */
+export function stringField(
+  config: Record<string, unknown>,
+  key: string,
+  fallback?: string,
+): string {
+  const value = config[key] ?? fallback;
+  if (typeof value !== "string" || value === "") {
+    fail(`config field "${key}": expected a non-empty string, got ${JSON.stringify(config[key])}`);
+  }
+  return value;
+}
