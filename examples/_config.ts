@@ -21,10 +21,23 @@ export function readConfig(variable: string): Record<string, unknown> {
   return config as Record<string, unknown>;
 }
 
-/** Prints a one-line configuration error and exits 2. */
+/** A mistake in a config file. */
+export class ConfigError extends Error {}
+
+/** Throws a {@link ConfigError} with `message`. */
 export function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
+  throw new ConfigError(message);
+}
+
+/** Runs `load`; a config mistake is printed on one line, with exit status 2. */
+export function orExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
 }
 
 /** A positive number field, or its default. */

@@ -9,13 +9,17 @@
  */
 import { readFileSync } from "node:fs";
 import { control, every, Logger } from "../mod.ts";
-import { numberField, readConfig, stringField } from "./_config.ts";
+import { numberField, orExit, readConfig, stringField } from "./_config.ts";
 
-const config = readConfig("CPU_MONITOR_CONFIG");
-const interval = numberField(config, "interval", 5000);
-const logPath = stringField(config, "log", "/tmp/cpu-monitor.log");
-const maxBytes = numberField(config, "maxBytes", 1_000_000);
-const backups = numberField(config, "backups", 3);
+const { interval, logPath, maxBytes, backups } = orExit(() => {
+  const config = readConfig("CPU_MONITOR_CONFIG");
+  return {
+    interval: numberField(config, "interval", 5000),
+    logPath: stringField(config, "log", "/tmp/cpu-monitor.log"),
+    maxBytes: numberField(config, "maxBytes", 1_000_000),
+    backups: numberField(config, "backups", 3),
+  };
+});
 
 const daemon = await control({ name: "cpu-monitor" });
 const log = new Logger(logPath, { maxBytes, backups });
