@@ -199,13 +199,12 @@ export function launch(
     if (reportRead !== undefined) opened.push(reportRead, reportWrite!);
     const command = options.singleDetach ? daemon : viaShell(daemon, readyFd, watch);
     const child = spawnDetached(command, streamActions(options, writeEnd, reportWrite));
-    libc.close(writeEnd);
-    if (reportWrite !== undefined) libc.close(reportWrite);
-    opened.splice(
-      0,
-      opened.length,
-      ...opened.filter((fd) => fd !== writeEnd && fd !== reportWrite),
-    );
+    // Our copies of the write ends go now, so that each pipe ends with its writer.
+    for (const fd of [writeEnd, reportWrite]) {
+      if (fd === undefined) continue;
+      libc.close(fd);
+      opened.splice(opened.indexOf(fd), 1);
+    }
     return awaitReady({
       fd: readEnd,
       reportFd: reportRead,
