@@ -252,6 +252,26 @@ function logTail(marks: Map<string, number>): string {
   return lines.length ? "\n" + lines.join("\n") : "";
 }
 
+/** Waits up to `ms` for `pid` to be gone or a zombie (not our child: no waitpid). */
+function waitGone(pid: number, ms: number): void {
+  const libc = getLibc();
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (platform === "linux") {
+      let stat: string;
+      try {
+        stat = libc.readTextFile(`/proc/${pid}/stat`);
+      } catch {
+        return;
+      }
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2))) return;
+    } else if (!libc.processExists(pid)) {
+      return;
+    }
+    sleepSync(1);
+  }
+}
+
 /** A shell reports death by signal N as status 128 + N. */
 function shellStatus(code: number): ExitStatus {
   return code > 128 && code < 192 ? { signal: code - 128 } : { code };
@@ -401,6 +421,8 @@ function awaitReady(w: Waiting): number {
     libc.waitReadable(w.fd, 2000);
   }
   const status = reaped ? undefined : libc.waitpid(child);
+  // The pipe ends as the daemon's exit closes it: wait for the rest of the exit.
+  if (daemonPid !== undefined) waitGone(daemonPid, 2000);
   w.pidFile?.removeIfStale();
   if (failure) throw failure;
   if (timedOut) {

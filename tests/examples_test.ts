@@ -221,3 +221,23 @@ test("the SMTP client sends in the clear when told to, and reports a refused log
     removeDir(dir);
   }
 });
+
+test("the backup daemon runs under the daemonize command in its run form", async () => {
+  await withHome(async ({ dir, tag }) => {
+    const source = join(dir, "data");
+    mkdirSync(source);
+    writeFileSync(join(source, "f"), "x\n");
+    const log = join(dir, "backup.log");
+    const config = join(dir, "backup.json");
+    const destination = join(dir, "backups");
+    writeFileSync(config, JSON.stringify({ source, destination, interval: 100, keep: 3, log }));
+    const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag, BACKUP_CONFIG: config };
+    const program = runtimeCommand(example("backup"), ["run"]);
+    const started = run(cliCommand(["start", "--name", "nightly", "--", ...program]), { env });
+    assert.equal(started.code, 0, started.stderr);
+    assert.ok(await waitFor(() => lines(log, /snapshot/).length >= 2, 10_000), readText(log));
+    assert.match(run(cliCommand(["stop", "nightly"]), { env }).stdout, /^nightly stopped/);
+    assert.match(readText(log), /backup stopping\n$/);
+    assert.ok(readdirSync(destination).length <= 3);
+  });
+});
