@@ -82,6 +82,8 @@ test("the starter exits 0 only once the daemon runs, detached twice in its own s
     assert.notEqual(Number(sid), pid, "not a session leader");
     assert.notEqual(Number(pgid), pid, "not a process group leader");
     assert.equal(Number(ppid), 1, "reparented away from the starter");
+    const ignored = procStatus(pid).get("SigIgn")!;
+    assert.ok(!inMask(ignored, 2) && !inMask(ignored, 3), "SIGINT or SIGQUIT left ignored");
     assert.deepEqual(tagged(tag), [pid], "only the daemon is left running");
   });
 });
