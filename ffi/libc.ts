@@ -45,6 +45,7 @@ const core = {
   unlink: { parameters: ["buffer"], result: "i32" },
   rename: { parameters: ["buffer", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  syscall: { parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
   getenv: { parameters: ["buffer"], result: "pointer" },
   unsetenv: { parameters: ["buffer"], result: "i32" },
   isatty: { parameters: ["i32"], result: "i32" },
@@ -348,6 +349,27 @@ export class Libc {
   /** `kill(2)`. */
   kill(pid: number, signal: number): void {
     this.#check("kill", this.#c.kill!(pid, signal));
+  }
+  /**
+   * A pidfd for `pid` (Linux 5.3+): a handle on that very process, which a
+   * reused pid can't fool. Undefined where the kernel has none.
+   */
+  pidfdOpen(pid: number): number | undefined {
+    const SYS_pidfd_open = 434n;
+    try {
+      return this.#check("pidfd_open", this.#c.syscall!(SYS_pidfd_open, BigInt(pid), 0n, 0n, 0n));
+    } catch (error) {
+      if (error instanceof SysCallError && error.code === "ENOSYS") return undefined;
+      throw error;
+    }
+  }
+  /** Sends `signal` to the process behind `pidfd`. */
+  pidfdSendSignal(pidfd: number, signal: number): void {
+    const SYS_pidfd_send_signal = 424n;
+    this.#check(
+      "pidfd_send_signal",
+      this.#c.syscall!(SYS_pidfd_send_signal, BigInt(pidfd), BigInt(signal), 0n, 0n),
+    );
   }
   /** Whether a process with this pid exists (a zombie counts). */
   processExists(pid: number): boolean {

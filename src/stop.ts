@@ -8,7 +8,7 @@
  */
 import { getLibc, SysCallError } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
-import { pid as ownPid } from "./host.ts";
+import { pid as ownPid, platform } from "./host.ts";
 import { signalNumber } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 
@@ -97,27 +97,52 @@ export async function stop(
   const pid = file.holder();
   if (pid === undefined) return { state: "not-running" };
   const libc = getLibc();
+  // Signal through a pidfd where there is one: opened now and checked to be
+  // the lock's holder still, it can't reach another process that got the pid.
+  let pidfd: number | undefined;
+  try {
+    pidfd = platform === "linux" ? libc.pidfdOpen(pid) : undefined;
+  } catch {
+    return { state: "not-running" };
+  }
+  if (file.holder() !== pid) {
+    if (pidfd !== undefined) libc.close(pidfd);
+    return { state: "not-running" };
+  }
   const send = (sig: number) => {
     try {
-      libc.kill(pid, sig);
+      if (pidfd !== undefined) libc.pidfdSendSignal(pidfd, sig);
+      else libc.kill(pid, sig);
     } catch (error) {
       if (error instanceof SysCallError && error.code === "ESRCH") return;
-      throw new DaemonError(
-        "stop",
-        `cannot signal pid ${pid}: ${(error as Error).message}`,
-        {
-          code: (error as SysCallError).code,
-          cause: error,
-        },
-      );
+      throw new DaemonError("stop", `cannot signal pid ${pid}: ${(error as Error).message}`, {
+        code: (error as SysCallError).code,
+        cause: error,
+      });
     }
   };
+  try {
+    return await signalAndWait(file, pid, send, timeout, signal, options.killGroup ?? false);
+  } finally {
+    if (pidfd !== undefined) libc.close(pidfd);
+  }
+}
+
+async function signalAndWait(
+  file: PidFile,
+  pid: number,
+  send: (signal: number) => void,
+  timeout: number,
+  signal: number,
+  killGroup: boolean,
+): Promise<StopResult> {
+  const libc = getLibc();
   send(signal);
   if (await releasedWithin(file, pid, timeout)) {
     return { state: "stopped", pid, forced: false };
   }
   if (file.holder() === pid) {
-    const group = options.killGroup ? processGroup(pid) : undefined;
+    const group = killGroup ? processGroup(pid) : undefined;
     send(signalNumber("SIGKILL")!);
     if (
       group !== undefined && group > 1 && group !== processGroup(ownPid())
