@@ -8,33 +8,10 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { PidFile, status, stop } from "../mod.ts";
-import {
-  alive,
-  killTagged,
-  newTag,
-  readText,
-  removeDir,
-  startFixture,
-  tempDir,
-  test,
-  waitFor,
-} from "./harness.ts";
-
-async function withDir(
-  body: (dir: string, tag: string) => Promise<void> | void,
-) {
-  const dir = tempDir();
-  const tag = newTag();
-  try {
-    await body(dir, tag);
-  } finally {
-    await killTagged(tag);
-    removeDir(dir);
-  }
-}
+import { alive, readText, startFixture, test, waitFor, withTemp } from "./harness.ts";
 
 test("status() tells running, dead and stopped apart by the lock", async () => {
-  await withDir(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     assert.deepEqual(status(pidFile), { state: "stopped" });
     assert.equal(
@@ -50,7 +27,7 @@ test("status() tells running, dead and stopped apart by the lock", async () => {
 });
 
 test("stop() sends SIGTERM, waits for the lock to go and reports a clean stop", async () => {
-  await withDir(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
@@ -67,7 +44,7 @@ test("stop() sends SIGTERM, waits for the lock to go and reports a clean stop", 
 });
 
 test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async () => {
-  await withDir(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const options = { pidFile, signalMap: { SIGTERM: "ignore" } };
     assert.equal(startFixture(tag, "/dev/null", { options }).code, 0);
@@ -79,7 +56,7 @@ test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async 
 });
 
 test("stop() never signals a live process a forged pid file names", async () => {
-  await withDir(async (dir) => {
+  await withTemp(async (dir) => {
     const bystander = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
       const pidFile = join(dir, "forged.pid");
@@ -97,7 +74,7 @@ test("stop() never signals a live process a forged pid file names", async () => 
 });
 
 test("PidFile acquire, holder and release work in-process, and a second acquire is refused", async () => {
-  await withDir((dir, tag) => {
+  await withTemp((dir, tag) => {
     const path = join(dir, "own.pid");
     const mine = new PidFile(path);
     mine.acquire();

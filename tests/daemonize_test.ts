@@ -19,13 +19,10 @@ import {
   alive,
   fixture,
   inMask,
-  killTagged,
-  newTag,
   openFiles,
   procStat,
   procStatus,
   readText,
-  removeDir,
   run,
   runAsync,
   runtime,
@@ -33,25 +30,11 @@ import {
   shellQuote,
   startFixture,
   tagged,
-  tempDir,
   test,
   waitFor,
+  withTemp,
 } from "./harness.ts";
 import { status } from "../mod.ts";
-
-/** Runs `body` with a temp dir and a tag; cleans both up whatever happens. */
-async function withDaemon(
-  body: (dir: string, tag: string) => void | Promise<void>,
-): Promise<void> {
-  const dir = tempDir();
-  const tag = newTag();
-  try {
-    await body(dir, tag);
-  } finally {
-    await killTagged(tag);
-    removeDir(dir);
-  }
-}
 
 function pidIn(path: string): number {
   return Number(readText(path).split("\n")[0]);
@@ -65,7 +48,7 @@ async function stopAndWait(pid: number): Promise<void> {
 const SIG = { HUP: 1, TERM: 15, TSTP: 20, TTIN: 21, TTOU: 22, USR1: 10 };
 
 test("the starter exits 0 only once the daemon runs, detached twice in its own session", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const report = join(dir, "report");
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, report, { options: { pidFile } });
@@ -89,7 +72,7 @@ test("the starter exits 0 only once the daemon runs, detached twice in its own s
 });
 
 test("with singleDetach the daemon leads its own session", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, join(dir, "report"), {
       options: { pidFile, singleDetach: true },
@@ -104,7 +87,7 @@ test("with singleDetach the daemon leads its own session", async () => {
 });
 
 test("started from a terminal, the daemon has no controlling terminal and outlives it", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const command = runtimeCommand(fixture("report.ts"), [tag]);
     const env = `DAEMON_OPTIONS=${shellQuote([JSON.stringify({ pidFile })])} `;
@@ -132,7 +115,7 @@ test("started from a terminal, the daemon has no controlling terminal and outliv
 });
 
 test("the daemon's working directory, umask and core limit take their defaults", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, join(dir, "report"), {
       options: { pidFile },
@@ -155,7 +138,7 @@ test("the daemon's working directory, umask and core limit take their defaults",
 });
 
 test("working directory, umask and core dumps follow the options", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const ran = startFixture(tag, join(dir, "report"), {
       options: {
@@ -177,7 +160,7 @@ test("working directory, umask and core dumps follow the options", async () => {
 });
 
 test("as root, the daemon drops to nobody for good: groups, gid, uid", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const log = join(dir, "out.log");
     const report = join(dir, "report");
@@ -215,7 +198,7 @@ function procStatusOf(path: string): Map<string, string> {
 }
 
 test("user and group may be given by id, and initgroups can be turned off", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     writeFileSync(report, "");
@@ -236,7 +219,7 @@ test("user and group may be given by id, and initgroups can be turned off", asyn
 });
 
 test("inherited descriptors are closed except those preserved; stdin is /dev/null", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const kept = join(dir, "kept");
     const dropped = join(dir, "dropped");
@@ -265,7 +248,7 @@ test("inherited descriptors are closed except those preserved; stdin is /dev/nul
 });
 
 test("stdout and stderr are appended to their files, existing lines kept", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const out = join(dir, "out.log");
     const err = join(dir, "err.log");
@@ -282,7 +265,7 @@ test("stdout and stderr are appended to their files, existing lines kept", async
 });
 
 test("SIGTERM stops the daemon cleanly: stop callbacks run, pid file removed, exit 0", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     const ran = startFixture(tag, report, { options: { pidFile } });
@@ -300,7 +283,7 @@ test("SIGTERM stops the daemon cleanly: stop callbacks run, pid file removed, ex
 });
 
 test("a daemon that dropped privileges still cleans its pid file on SIGTERM", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const runDir = join(dir, "run");
     mkdirSync(runDir);
     const pidFile = join(runDir, "d.pid");
@@ -328,7 +311,7 @@ test("a daemon that dropped privileges still cleans its pid file on SIGTERM", as
 });
 
 test("a signalMap handler runs on its signal and the daemon keeps running", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     const ran = startFixture(tag, report, {
@@ -344,7 +327,7 @@ test("a signalMap handler runs on its signal and the daemon keeps running", asyn
 });
 
 test("a second start is refused with the first daemon's pid, and the first is untouched", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
@@ -364,7 +347,7 @@ test("a second start is refused with the first daemon's pid, and the first is un
 });
 
 test("a pid file left by a daemon killed with SIGKILL does not block the next start", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     assert.equal(startFixture(tag, report, { options: { pidFile } }).code, 0);
@@ -385,7 +368,7 @@ test("a pid file left by a daemon killed with SIGKILL does not block the next st
 });
 
 test("a pid file that is a symbolic link is refused and its target untouched", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const target = join(dir, "precious");
     writeFileSync(target, "keep me\n");
     const pidFile = join(dir, "d.pid");
@@ -422,7 +405,7 @@ function expectFailure(
 }
 
 test("a missing working directory is reported by the starter, naming the step", async () => {
-  await withDaemon((dir, tag) =>
+  await withTemp((dir, tag) =>
     expectFailure(
       dir,
       tag,
@@ -433,7 +416,7 @@ test("a missing working directory is reported by the starter, naming the step", 
 });
 
 test("an unknown user or group is reported, naming the step", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     expectFailure(
       dir,
       tag,
@@ -450,7 +433,7 @@ test("an unknown user or group is reported, naming the step", async () => {
 });
 
 test("a pid file the daemon may not create is reported with the system's reason", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "locked", "d.pid");
     mkdirSync(join(dir, "locked"), { mode: 0o755 });
     const command = runtimeCommand(fixture("report.ts"), [tag]);
@@ -474,7 +457,7 @@ test("a pid file the daemon may not create is reported with the system's reason"
 });
 
 test("a log file that can't be opened is reported before anything starts", async () => {
-  await withDaemon((dir, tag) =>
+  await withTemp((dir, tag) =>
     expectFailure(
       dir,
       tag,
@@ -485,7 +468,7 @@ test("a log file that can't be opened is reported before anything starts", async
 });
 
 test("an exception thrown before the daemon is ready is the starter's error", async () => {
-  await withDaemon((dir, tag) =>
+  await withTemp((dir, tag) =>
     expectFailure(
       dir,
       tag,
@@ -497,7 +480,7 @@ test("an exception thrown before the daemon is ready is the starter's error", as
 });
 
 test("a daemon exiting before it is ready is reported with its status", async () => {
-  await withDaemon((dir, tag) =>
+  await withTemp((dir, tag) =>
     expectFailure(
       dir,
       tag,
@@ -509,7 +492,7 @@ test("a daemon exiting before it is ready is reported with its status", async ()
 });
 
 test("a daemon never ready is killed after readyTimeout and reported", async () => {
-  await withDaemon((dir, tag) =>
+  await withTemp((dir, tag) =>
     expectFailure(
       dir,
       tag,
@@ -521,7 +504,7 @@ test("a daemon never ready is killed after readyTimeout and reported", async () 
 });
 
 test("with manual readiness the starter waits for ready()", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const started = Date.now();
     const ran = startFixture(tag, join(dir, "report"), {
@@ -535,7 +518,7 @@ test("with manual readiness the starter waits for ready()", async () => {
 });
 
 test("bad options are one-line errors naming the option, and nothing starts", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     expectFailure(
       dir,
       tag,
@@ -572,7 +555,7 @@ test("bad options are one-line errors naming the option, and nothing starts", as
 test(
   "20 concurrent starts on one pid file leave one daemon and 19 clean refusals",
   async () => {
-    await withDaemon(async (dir, tag) => {
+    await withTemp(async (dir, tag) => {
       const pidFile = join(dir, "d.pid");
       const command = runtimeCommand(fixture("report.ts"), [tag]);
       const env = {
@@ -600,7 +583,7 @@ test(
 );
 
 test("the daemon runs the same command line as the starter, runtime flags included", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const flags = runtime === "deno"
       ? ["--v8-flags=--max-old-space-size=64", "--no-check", "--unstable-ffi"]
@@ -624,7 +607,7 @@ test("the daemon runs the same command line as the starter, runtime flags includ
 });
 
 test("a relative script path and relative options resolve from the starting directory", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const ran = startFixture(tag, "report", {
       options: { pidFile: "d.pid", stdout: "out.log" },
       cwd: dir,
@@ -641,7 +624,7 @@ function relativeFixture(dir: string): string {
 }
 
 test("started by a supervisor (stdin is a socket) the program stays in the foreground", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     const command = runtimeCommand(fixture("report.ts"), [tag]);
@@ -672,7 +655,7 @@ test("started by a supervisor (stdin is a socket) the program stays in the foreg
 });
 
 test("detachProcess: false keeps the program in the foreground on request", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
     const command = runtimeCommand(fixture("report.ts"), [tag]);
@@ -697,7 +680,7 @@ test("detachProcess: false keeps the program in the foreground on request", asyn
 });
 
 test("chrootDirectory confines the daemon", async () => {
-  await withDaemon((dir, tag) => {
+  await withTemp((dir, tag) => {
     const jail = join(dir, "jail");
     mkdirSync(jail);
     const pidFile = join(dir, "d.pid");
@@ -713,7 +696,7 @@ test("chrootDirectory confines the daemon", async () => {
 
 if (runtime === "deno") {
   test("a Deno daemon ignores SIGUSR1 instead of opening the inspector", async () => {
-    await withDaemon(async (dir, tag) => {
+    await withTemp(async (dir, tag) => {
       const pidFile = join(dir, "d.pid");
       assert.equal(
         startFixture(tag, join(dir, "report"), { options: { pidFile } }).code,
@@ -740,7 +723,7 @@ if (runtime === "deno") {
 
 if (runtime === "bun") {
   test("a compiled program daemonizes itself the same way", async () => {
-    await withDaemon((dir, tag) => {
+    await withTemp((dir, tag) => {
       const binary = join(dir, "report.bin");
       const built = run([
         process.execPath,
@@ -768,7 +751,7 @@ if (runtime === "bun") {
 }
 
 test("in the foreground under systemd, readiness is sent to NOTIFY_SOCKET", async () => {
-  await withDaemon(async (dir, tag) => {
+  await withTemp(async (dir, tag) => {
     const socketPath = join(dir, "notify.sock");
     const received = join(dir, "received");
     const listener = runAsync([

@@ -280,3 +280,20 @@ export function startFixture(
 export function shellQuote(words: string[]): string {
   return words.map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
 }
+
+/**
+ * Runs `body` with a fresh temporary directory and a process tag; afterwards
+ * kills every process carrying the tag (by pid) and removes the directory.
+ */
+export async function withTemp(
+  body: (dir: string, tag: string) => void | Promise<void>,
+): Promise<void> {
+  const dir = tempDir();
+  const tag = newTag();
+  try {
+    await body(dir, tag);
+  } finally {
+    await killTagged(tag);
+    removeDir(dir);
+  }
+}
