@@ -44,6 +44,7 @@ const core = {
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   unlink: { parameters: ["buffer"], result: "i32" },
   rename: { parameters: ["buffer", "buffer"], result: "i32" },
+  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
   getenv: { parameters: ["buffer"], result: "pointer" },
@@ -341,6 +342,10 @@ export class Libc {
   /** `unlink(2)`. */
   unlink(path: string): void {
     this.#check("unlink", this.#c.unlink!(cString(path)));
+  }
+  /** `mkdir(2)`. */
+  mkdir(path: string, mode: number): void {
+    this.#check("mkdir", this.#c.mkdir!(cString(path), mode));
   }
   /** `rename(2)`. */
   rename(from: string, to: string): void {

@@ -16,6 +16,7 @@ export interface PlatformConstants {
   readonly O_RDWR: number;
   readonly O_CREAT: number;
   readonly O_APPEND: number;
+  readonly O_TRUNC: number;
   readonly O_NOFOLLOW: number;
   readonly O_CLOEXEC: number;
   readonly F_SETFD: number;
@@ -115,6 +116,7 @@ const linux: PlatformConstants = {
   O_RDWR: 0o2,
   O_CREAT: 0o100,
   O_APPEND: 0o2000,
+  O_TRUNC: 0o1000,
   O_NOFOLLOW: 0o400000,
   O_CLOEXEC: 0o2000000,
   F_SETFD: 2,
@@ -172,6 +174,7 @@ const darwin: PlatformConstants = {
   O_RDWR: 0x2,
   O_CREAT: 0x200,
   O_APPEND: 0x8,
+  O_TRUNC: 0x400,
   O_NOFOLLOW: 0x100,
   O_CLOEXEC: 0x1000000,
   F_SETFD: 2,

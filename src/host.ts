@@ -10,11 +10,9 @@
  * @module
  */
 
-import { getLibc } from "../ffi/libc.ts";
+import { getLibc, SysCallError } from "../ffi/libc.ts";
 
 interface NodeFs {
-  mkdirSync(path: string, options: { recursive: boolean; mode: number }): void;
-  writeFileSync(path: string, data: string, options: { mode: number }): void;
   readdirSync(path: string): string[];
 }
 
@@ -178,16 +176,30 @@ export function stdoutIsTerminal(): boolean {
   return getLibc().isTerminal(1);
 }
 
-/** Creates a directory and its parents. */
+/** Creates a directory and its parents (libc: Bun's node:fs costs 2 ms to load). */
 export function makeDirectory(path: string, mode: number): void {
-  if (deno) deno.mkdirSync(path, { recursive: true, mode });
-  else nodeFs().mkdirSync(path, { recursive: true, mode });
+  const libc = getLibc();
+  let at = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    at += `/${part}`;
+    try {
+      libc.mkdir(at, mode);
+    } catch (error) {
+      if (!(error instanceof SysCallError && error.code === "EEXIST")) throw error;
+    }
+  }
 }
 
-/** Writes a text file (created with `mode`). */
+/** Writes a text file (created with `mode`, replaced if it exists). */
 export function writeTextFile(path: string, text: string, mode: number): void {
-  if (deno) deno.writeTextFileSync(path, text, { mode });
-  else nodeFs().writeFileSync(path, text, { mode });
+  const libc = getLibc();
+  const c = libc.constants;
+  const fd = libc.open(path, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_CLOEXEC, mode);
+  try {
+    libc.writeAll(fd, text);
+  } finally {
+    libc.close(fd);
+  }
 }
 
 /** The names in a directory. */

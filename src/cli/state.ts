@@ -9,7 +9,7 @@
  * @module
  */
 import { getLibc } from "../../ffi/libc.ts";
-import { DaemonError } from "../errors.ts";
+import { asDaemonError, DaemonError } from "../errors.ts";
 import { makeDirectory } from "../host.ts";
 import { joinPath as join } from "../paths.ts";
 
@@ -65,12 +65,7 @@ export function ensureDirs(dirs: readonly string[]): void {
     try {
       makeDirectory(dir, 0o755);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      const reason = code ?? (error as Error).message;
-      throw new DaemonError("options", `cannot create state folder ${dir}: ${reason}`, {
-        code,
-        cause: error,
-      });
+      throw asDaemonError("options", `cannot create state folder ${dir}`, error);
     }
   }
 }
