@@ -23,7 +23,16 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
-import { exit, exitProgram, followChdir, onExit, onUncaught, pid as ownPid, ppid } from "./host.ts";
+import {
+  cwd as currentDirectory,
+  exit,
+  exitProgram,
+  followChdir,
+  onExit,
+  onUncaught,
+  pid as ownPid,
+  ppid,
+} from "./host.ts";
 import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
@@ -145,6 +154,9 @@ class DaemonProcess implements Daemon {
     const o = this.#options;
     // Read before the privilege drop: /proc/self is root's until exec then.
     const env = program ? programEnv(program) : undefined;
+    // A program named by a relative path is found from where we started,
+    // before the working directory changes.
+    const startedIn = currentDirectory();
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
       ["pid-file", () => this.pidFile?.acquire(this.pid)],
@@ -162,18 +174,18 @@ class DaemonProcess implements Daemon {
     } catch (error) {
       this.#fail(error as DaemonError);
     }
-    if (program) this.#become(program, env!);
+    if (program) this.#become(program, env!, startedIn);
     guardInspectorSignal();
     if (this.#channel) this.#removeUncaughtListener = onUncaught(this.#failStartup);
     if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
   }
 
   /** Replaces this process with `program`, handing it the pid file's lock. */
-  #become(program: Program, env: string[]): never {
+  #become(program: Program, env: string[], startedIn: string): never {
     let failure: unknown;
     try {
       const [name, ...args] = program.command;
-      const path = findProgram(name!, envValue(env, "PATH"));
+      const path = findProgram(name!, envValue(env, "PATH"), startedIn);
       this.pidFile?.handOver();
       this.#channel?.execing();
       getLibc().execve(path, [name!, ...args], env);

@@ -3,7 +3,7 @@
  * $DAEMONIZE_TEST_BINARY: real programs started as daemons, checked via /proc.
  */
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -565,5 +565,20 @@ t(
     assert.match(ran.stderr, /^daemonize: ready: daemon not ready within 10 ms; it was killed\n$/);
     assert.ok(waitForSync(() => tagged(tag).length === 0), "something was left running");
     assert.ok(!existsSync(join(dir, "slow.pid")));
+  },
+);
+
+t(
+  "a program given by a relative path is found from where start was run, whatever --cwd",
+  ({ dir, tag }) => {
+    writeFileSync(join(dir, "local.sh"), "#!/bin/sh\nexec sleep 300\n", { mode: 0o755 });
+    const ran = run(cliCommand(["start", "--cwd", "/", "--name", "local", "--", "./local.sh"]), {
+      cwd: dir,
+      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidOf(dir, "local");
+    assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), "sleep\x00300\x00");
+    assert.equal(readlinkSync(`/proc/${pid}/cwd`), "/");
   },
 );
