@@ -6,7 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH" DAEMONIZE_HOME=/tmp/daemonize-demo
-deno run -A examples/hello.ts restart
+deno run -A examples/hello.ts stop >/dev/null
+deno run -A examples/hello.ts start
 deno run -A mod.ts status hello
 ps -o pid,ppid,sid,tty,stat,args -p "$(cat "$DAEMONIZE_HOME/hello.pid")"
 sleep 1.5
