@@ -51,8 +51,9 @@ function caught(number: number): boolean | undefined {
  * Under Deno, `SIGUSR1` opens a V8 inspector that any local user can attach
  * to, and nothing turns it off. Deno installs that handler once its event
  * loop first goes idle; as soon as it is there, it is replaced by `SIG_IGN`.
- * Where /proc can't tell (inside a chroot), `SIG_IGN` is set on every tick
- * for the first seconds, which is harmless before Deno's install.
+ * Where /proc can't tell (inside a chroot), `SIG_IGN` is set again on every
+ * tick (each second after the first five), which is harmless before Deno's
+ * install and undoes it after.
  */
 export function guardInspectorSignal(): void {
   if (!isDeno) return;
@@ -63,7 +64,8 @@ export function guardInspectorSignal(): void {
     ticks++;
     const installed = caught(usr1);
     if (installed !== false) libc.ignoreSignal(usr1, true);
-    if (installed === true || (installed === undefined && ticks > 50)) return;
+    // Seen and replaced: done. Unseen (no /proc): keep replacing, once a second.
+    if (installed === true) return;
     backgroundTimer(tick, ticks < 50 ? 100 : 1000);
   };
   backgroundTimer(tick, 100);

@@ -719,6 +719,22 @@ if (runtime === "deno") {
       );
     });
   });
+
+  test("a chrooted Deno daemon, blind to /proc, still keeps SIGUSR1 ignored", async () => {
+    await withTemp(async (dir, tag) => {
+      const jail = join(dir, "jail");
+      mkdirSync(jail);
+      const pidFile = join(dir, "d.pid");
+      const ran = startFixture(tag, "/report", { options: { pidFile, chrootDirectory: jail } });
+      assert.equal(ran.code, 0, ran.stderr);
+      const pid = pidIn(pidFile);
+      // Deno installs its handler once idle (about 0.5 s); ours follows within a tick.
+      await new Promise((r) => setTimeout(r, 1500));
+      const status = procStatus(pid);
+      assert.ok(inMask(status.get("SigIgn")!, SIG.USR1), "SIGUSR1 not ignored");
+      assert.ok(!inMask(status.get("SigCgt")!, SIG.USR1), "SIGUSR1 caught by Deno's inspector");
+    });
+  });
 }
 
 if (runtime === "bun") {
