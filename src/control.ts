@@ -29,11 +29,14 @@ export interface ControlOptions extends DaemonOptions {
    * @default {the script's file name without extension}
    */
   name?: string;
-  /**
-   * Milliseconds `stop` waits before `SIGKILL`.
-   * @default {10000}
-   */
-  stopTimeout?: number;
+}
+
+/**
+ * How long `stop` waits before SIGKILL: the daemon's own `stopTimeout` for
+ * its stop callbacks, and some more for it to exit.
+ */
+function stopWait(options: DaemonOptions): number {
+  return (options.stopTimeout ?? 10_000) + 5_000;
 }
 
 function scriptName(): string {
@@ -100,7 +103,7 @@ export async function control(
           await stopCommand(
             name,
             pidFile,
-            options.stopTimeout ?? 10_000,
+            stopWait(options),
             "TERM",
             io,
           ),
@@ -115,7 +118,7 @@ export async function control(
       case "restart":
       case "start":
         if (command === "restart" && !isRelaunched()) {
-          await stopCommand(name, pidFile, options.stopTimeout ?? 10_000, "TERM", io);
+          await stopCommand(name, pidFile, stopWait(options), "TERM", io);
         }
         return await startDaemon(name, pidFile, daemonOptions, files.log, dirs, io);
       case "run":
