@@ -654,6 +654,25 @@ test("started by a supervisor (stdin is a socket) the program stays in the foreg
   });
 });
 
+test("a program whose parent is init (pid 1) stays in the foreground", async () => {
+  await withTemp(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    // The shell backgrounds the program and exits: the program's parent is pid 1.
+    const command = runtimeCommand(fixture("report.ts"), [tag]);
+    const ran = run(["sh", "-c", `${shellQuote(command)} >/dev/null 2>&1 &`], {
+      env: { DAEMON_OPTIONS: JSON.stringify({ pidFile }), DAEMON_REPORT: report },
+    });
+    assert.equal(ran.code, 0);
+    assert.ok(await waitFor(() => readText(report) !== "", 10_000), "it did not start");
+    const pid = pidIn(report);
+    assert.equal(pidIn(pidFile), pid, "the program itself holds the pid file");
+    const [, ppid, , sid] = procStat(pid);
+    assert.equal(Number(ppid), 1);
+    assert.equal(Number(sid), Number(procStat(process.pid)[3]), "it started a session of its own");
+  });
+});
+
 test("detachProcess: false keeps the program in the foreground on request", async () => {
   await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
