@@ -14,7 +14,7 @@
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { attempt, DaemonError } from "./errors.ts";
 import { pid as ownPid, platform } from "./host.ts";
-import type { ResolvedOptions } from "./options.ts";
+import { type ResolvedOptions, signalName } from "./options.ts";
 import { PidFile, sleepSync } from "./pid_file.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { type Command, relaunchCommand } from "./relaunch.ts";
@@ -35,14 +35,6 @@ const RESET_SIGNALS = [
   "SIGTTOU",
   "SIGXFSZ",
 ];
-
-/** The name of signal `number`, such as `SIGKILL`. */
-export function signalName(number: number): string {
-  for (const [name, value] of Object.entries(getLibc().constants.signals)) {
-    if (value === number) return name;
-  }
-  return `signal ${number}`;
-}
 
 /** The descriptor the daemon reports on: above every preserved one. */
 export function readyDescriptor(options: ResolvedOptions): number {
@@ -282,18 +274,6 @@ export function describeEnd(status: ExitStatus): string {
   return "code" in status
     ? `exited with status ${status.code}`
     : `was killed by ${signalName(status.signal)}`;
-}
-
-/** Polls a child for `ms`; returns how it ended, or undefined if it runs. */
-export function watchChild(pid: number, ms: number): ExitStatus | undefined {
-  const libc = getLibc();
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = libc.waitpid(pid, true);
-    if (status) return status;
-    if (Date.now() >= deadline) return undefined;
-    sleepSync(Math.min(5, deadline - Date.now()));
-  }
 }
 
 interface Waiting {

@@ -250,6 +250,14 @@ export function signalNumber(name: string): number | undefined {
   return getLibc().constants.signals[full];
 }
 
+/** The name of signal `number`, such as `"SIGKILL"`. */
+export function signalName(number: number): string {
+  for (const [name, value] of Object.entries(getLibc().constants.signals)) {
+    if (value === number) return name;
+  }
+  return `signal ${number}`;
+}
+
 function signalTable(map: unknown): Map<number, SignalAction> {
   if (map !== undefined && (typeof map !== "object" || map === null)) {
     bad(`Invalid signalMap: expected an object, got ${show(map)}`);

@@ -6,8 +6,7 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 import { backgroundTimer, isDeno, onSignal } from "./host.ts";
-import { signalName } from "./launch.ts";
-import type { SignalAction } from "./options.ts";
+import { type SignalAction, signalName } from "./options.ts";
 
 /**
  * Installs `table`: functions and `"terminate"` (which calls `terminate`)

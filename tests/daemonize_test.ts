@@ -181,21 +181,12 @@ test("as root, the daemon drops to nobody for good: groups, gid, uid", async () 
       "no capability left",
     );
     for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const uid = procStatusOf(`/proc/${pid}/task/${task}/status`).get("Uid");
+      const uid = procStatus(`/proc/${pid}/task/${task}/status`).get("Uid");
       assert.equal(uid, "65534\t65534\t65534\t65534", `thread ${task}`);
     }
     assert.equal(statSync(pidFile).uid, 0, "the pid file was taken as root");
   });
 });
-
-function procStatusOf(path: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return map;
-}
 
 test("user and group may be given by id, and initgroups can be turned off", async () => {
   await withTemp((dir, tag) => {

@@ -188,10 +188,11 @@ export function procStat(pid: number): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
-/** /proc/PID/status as a map. */
-export function procStatus(pid: number): Map<string, string> {
+/** /proc/PID/status (or another status file, by path) as a map. */
+export function procStatus(pid: number | string): Map<string, string> {
   const map = new Map<string, string>();
-  for (const line of readFileSync(`/proc/${pid}/status`, "utf8").split("\n")) {
+  const path = typeof pid === "number" ? `/proc/${pid}/status` : pid;
+  for (const line of readFileSync(path, "utf8").split("\n")) {
     const colon = line.indexOf(":");
     if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).trim());
   }
