@@ -4,8 +4,9 @@
  *
  * The daemon's set-up runs as named steps, in this order:
  *
- * 1. `pid-file`: lock the pid file and write the pid (as the starting user,
- *    before any chroot, so a root-owned run directory works);
+ * 1. `pid-file`: record the daemon's identity and pid, unless a daemon
+ *    recorded there still runs (as the starting user, before any chroot, so
+ *    a root-owned run directory works);
  * 2. `user`/`group`: look the owner up (before the chroot hides the
  *    user database);
  * 3. `core-dump`: core dumps off;
@@ -35,6 +36,7 @@ import {
 } from "./host.ts";
 import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
@@ -152,14 +154,16 @@ class DaemonProcess implements Daemon {
   /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
   setUp(program?: Program): void {
     const o = this.#options;
+    // Detached, the token came from the starter; in the foreground it is new.
+    const token = (this.detached ? getLibc().getenv(TOKEN_VARIABLE) : undefined) ?? newToken();
     // Read before the privilege drop: /proc/self is root's until exec then.
-    const env = program ? programEnv(program) : undefined;
+    const env = program ? programEnv(program, token) : undefined;
     // A program named by a relative path is found from where we started,
     // before the working directory changes.
     const startedIn = currentDirectory();
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
-      ["pid-file", () => this.pidFile?.acquire(this.pid)],
+      ["pid-file", () => this.pidFile?.acquire(selfIdentity(this.pid, token, this.detached))],
       ["user", () => owner = resolveOwner(o.user, o.group)],
       ["core-dump", () => preventCoreDump(o)],
       ["chroot", () => changeRoot(o)],
@@ -180,13 +184,12 @@ class DaemonProcess implements Daemon {
     if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
   }
 
-  /** Replaces this process with `program`, handing it the pid file's lock. */
+  /** Replaces this process with `program` (same pid: the recorded identity stays true). */
   #become(program: Program, env: string[], startedIn: string): never {
     let failure: unknown;
     try {
       const [name, ...args] = program.command;
       const path = findProgram(name!, envValue(env, "PATH"), startedIn);
-      this.pidFile?.handOver();
       this.#channel?.execing();
       getLibc().execve(path, [name!, ...args], env);
     } catch (error) {
@@ -199,7 +202,7 @@ class DaemonProcess implements Daemon {
 
   #onExit = (code: number): void => {
     if (this.#channel?.open) this.#channel.exited(code);
-    this.pidFile?.release({ keepLock: true });
+    this.pidFile?.release();
   };
 
   #failStartup = (error: unknown): void => {

@@ -190,16 +190,66 @@ export function makeDirectory(path: string, mode: number): void {
   }
 }
 
-/** Writes a text file (created with `mode`, replaced if it exists). */
+/**
+ * Writes a text file with `mode`, replacing any old one at once (a reader
+ * never sees half of it): written beside it, then renamed over it.
+ */
 export function writeTextFile(path: string, text: string, mode: number): void {
   const libc = getLibc();
   const c = libc.constants;
-  const fd = libc.open(path, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_CLOEXEC, mode);
+  const temporary = `${path}.${pid()}.tmp`;
+  const fd = libc.open(temporary, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_CLOEXEC, mode);
   try {
+    libc.fchmod(fd, mode);
     libc.writeAll(fd, text);
-  } finally {
+  } catch (error) {
     libc.close(fd);
+    libc.unlink(temporary);
+    throw error;
   }
+  libc.close(fd);
+  libc.rename(temporary, path);
+}
+
+/** A text file's content, or undefined when it can't be read. */
+export function readTextFileIfAny(path: string): string | undefined {
+  try {
+    return getLibc().readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a file; false when there was none. */
+export function removeFile(path: string): boolean {
+  try {
+    getLibc().unlink(path);
+    return true;
+  } catch (error) {
+    if (error instanceof SysCallError && error.code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+/** Changes the working directory (for libc and for the runtime). */
+export function changeDirectory(path: string): void {
+  getLibc().chdir(path);
+  followChdir(path);
+}
+
+/** The effective user id. */
+export function effectiveUid(): number {
+  return getLibc().ids().euid;
+}
+
+/** A user's home directory from the user database. */
+export function homeOf(uid: number): string | undefined {
+  return getLibc().account(uid)?.home;
+}
+
+/** An environment variable, read from libc (no permission needed under Deno). */
+export function getenv(name: string): string | undefined {
+  return getLibc().getenv(name);
 }
 
 /** The names in a directory. */

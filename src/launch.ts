@@ -15,7 +15,8 @@ import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { attempt, DaemonError } from "./errors.ts";
 import { pid as ownPid, platform } from "./host.ts";
 import { type ResolvedOptions, signalName } from "./options.ts";
-import { PidFile, sleepSync } from "./pid_file.ts";
+import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts";
+import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { type Command, relaunchCommand } from "./relaunch.ts";
 
@@ -153,11 +154,9 @@ export function launch(
 ): number {
   const libc = getLibc();
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
-  const running = pidFile?.holder();
-  if (running !== undefined) {
-    throw new DaemonError("pid-file", `already running (pid ${running})`, {
-      code: "EWOULDBLOCK",
-    });
+  const running = pidFile?.running();
+  if (running) {
+    throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
   }
   checkStreams(options);
   const logs = logMarks(options);
@@ -165,7 +164,8 @@ export function launch(
   const opened: number[] = [];
   try {
     let notifyFd: number | undefined;
-    const extraEnv: string[] = [];
+    const token = newToken();
+    const extraEnv: string[] = [`${TOKEN_VARIABLE}=${token}`];
     if (program?.notify) {
       if (platform !== "linux") {
         throw new DaemonError("options", "--notify needs Linux (an abstract NOTIFY_SOCKET)");
@@ -206,6 +206,7 @@ export function launch(
       pidFile,
       program,
       logs,
+      token,
     });
   } finally {
     for (const fd of opened) libc.close(fd);
@@ -289,6 +290,8 @@ interface Waiting {
   readonly pidFile: PidFile | undefined;
   readonly program: ProgramStart | undefined;
   readonly logs: Map<string, number>;
+  /** The token the daemon's processes carry. */
+  readonly token: string;
 }
 
 /** Reads `KIND` lines from a pipe; false at end of file. */
@@ -400,14 +403,31 @@ function awaitReady(w: Waiting): number {
     }
     libc.waitReadable(w.fd, 2000);
   }
-  const status = reaped ? undefined : libc.waitpid(child);
   // The pipe ends as the daemon's exit closes it: wait for the rest of the exit.
   if (daemonPid !== undefined) waitGone(daemonPid, 2000);
+  // What the failed start left running: the session's processes (the child
+  // we started leads it, and is not reaped yet) and whatever carries the token.
+  const left = leftBehind(child, w.token);
+  const leftPids = left.map((m) => m.pid);
+  stopAll(left);
+  const status = reaped ? undefined : libc.waitpid(child);
   w.pidFile?.removeIfStale();
   if (failure) throw failure;
   if (timedOut) {
     const what = program?.notify ? `${program.name} did not send READY=1` : "daemon not ready";
     throw new DaemonError("ready", `${what} within ${options.readyTimeout} ms; it was killed`);
+  }
+  if (program && ended && "code" in ended && ended.code === 0 && leftPids.length > 0) {
+    const n = leftPids.length;
+    throw new DaemonError(
+      "startup",
+      `${program.name} put itself in the background: it exited with status 0 within ${program.grace} ms of starting, leaving pid ${
+        leftPids.slice(0, 5).join(", ")
+      } running (now stopped${
+        n > 1 ? `: ${n} processes` : ""
+      }); run it in the foreground instead (its "no daemon" or "foreground" option)` +
+        logTail(w.logs),
+    );
   }
   if (program && ended) {
     const when = program.notify
@@ -424,4 +444,17 @@ function awaitReady(w: Waiting): number {
     "startup",
     "daemon ended before it was ready: it closed the readiness pipe without a word",
   );
+}
+
+/** SIGTERM to each, then SIGKILL to those still running after a second. */
+function stopAll(members: readonly Member[]): void {
+  const signals = getLibc().constants.signals;
+  if (members.length === 0) return;
+  for (const m of members) m.signal(signals.SIGTERM!);
+  const deadline = Date.now() + 1000;
+  while (members.some((m) => m.alive()) && Date.now() < deadline) sleepSync(5);
+  for (const m of members) {
+    if (m.alive()) m.signal(signals.SIGKILL!);
+    m.close();
+  }
 }

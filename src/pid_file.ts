@@ -1,18 +1,36 @@
 /**
- * A pid file guarded by an exclusive `flock(2)`: the lock, not the file's
- * existence, says whether a daemon runs. The kernel drops the lock when its
- * holder dies, however it dies, so a stale file never blocks a start.
+ * A pid file and, beside it, the identity of the daemon it names (see
+ * `identity.ts`): the pid alone is never believed. The file's first line is
+ * the pid, for other tools (`kill $(cat FILE)`, `start-stop-daemon
+ * --pidfile`); the identity is in `FILE.identity`.
+ *
+ * An exclusive `flock(2)` on the pid file guards the check-and-write of a
+ * start and the removal of a stale file; nobody keeps it longer than that,
+ * so neither a program that closes every descriptor nor the workers of one
+ * that died can fool it or block it.
  *
  * @module
  */
 import { type FileId, getLibc, SysCallError } from "../ffi/libc.ts";
 import { asDaemonError, DaemonError } from "./errors.ts";
-import { pid as ownPid, platform } from "./host.ts";
+import { pid as ownPid } from "./host.ts";
+import {
+  type Identity,
+  newToken,
+  parseIdentity,
+  ProcessTree,
+  selfIdentity,
+  type Sighting,
+} from "./identity.ts";
+
+/** How long a start waits for another start's check-and-write to finish. */
+const LOCK_WAIT_MS = 3_000;
 
 /**
- * A pid file: acquire it in the daemon, ask it who runs from anywhere else.
+ * A daemon's pid file: record a daemon in it, ask it who runs from anywhere
+ * else.
  *
- * @example Who holds a pid file
+ * @example Who runs under a pid file
  * ```ts
  * import { PidFile } from "./pid_file.ts";
  *
@@ -23,112 +41,108 @@ import { pid as ownPid, platform } from "./host.ts";
 export class PidFile {
   /** The file's absolute path. */
   readonly path: string;
+  /** Where the identity of the daemon it names is recorded. */
+  readonly identityPath: string;
   #fd: number | undefined;
-  #id: FileId | undefined;
+  #mine: Identity | undefined;
 
   /** A pid file at `path` (not touched until acquired or read). */
   constructor(path: string) {
     this.path = path;
+    this.identityPath = `${path}.identity`;
   }
 
-  /** Whether this process holds the lock. */
+  /** Whether this process recorded itself in the file. */
   get held(): boolean {
-    return this.#fd !== undefined;
+    return this.#mine !== undefined;
+  }
+
+  /** The identity this process recorded, if it did. */
+  get recorded(): Identity | undefined {
+    return this.#mine;
   }
 
   /**
-   * Creates the file (mode 0644, never through a symbolic link), takes the
-   * lock without waiting, and writes `pid` in it.
+   * Records this process (or `identity`) as the daemon: creates the file
+   * (mode 0644, never through a symbolic link), checks under its lock that
+   * no daemon recorded there still runs, then writes the identity and the pid.
    * @throws {DaemonError} of step `"pid-file"`: `already running (pid N)`
-   * when a live process holds the lock, or the system's refusal.
+   * when a daemon recorded there runs, or the system's refusal.
    */
-  acquire(pid: number = ownPid()): void {
-    if (this.#fd !== undefined) return;
+  acquire(identity?: Identity): void {
+    if (this.#mine) return;
     const libc = getLibc();
-    const c = libc.constants;
     const what = `cannot lock pid file ${this.path}`;
-    // A holder that exits unlinks the file while we wait for its lock: then
-    // the lock we get is on a file nobody else can see. Retry on a fresh one.
-    for (let tries = 0; tries < 10; tries++) {
-      let fd: number;
-      try {
-        fd = libc.open(
-          this.path,
-          c.O_RDWR | c.O_CREAT | c.O_NOFOLLOW | c.O_CLOEXEC,
+    const fd = this.#lock(LOCK_WAIT_MS, true);
+    if (fd === undefined) {
+      const pid = this.read();
+      throw new DaemonError(
+        "pid-file",
+        pid === undefined ? "already running" : `already running (pid ${pid})`,
+        { code: "EWOULDBLOCK" },
+      );
+    }
+    let kept = false;
+    try {
+      const running = this.running();
+      if (running) {
+        throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
+      }
+      const me = identity ?? selfIdentity(ownPid(), newToken(), false);
+      attempt(what, () => {
+        const temporary = `${this.identityPath}.${me.pid}`;
+        const idFd = libc.open(
+          temporary,
+          libc.constants.O_WRONLY | libc.constants.O_CREAT | libc.constants.O_TRUNC |
+            libc.constants.O_NOFOLLOW | libc.constants.O_CLOEXEC,
           0o644,
         );
-      } catch (error) {
-        if (error instanceof SysCallError && error.code === "ELOOP") {
-          throw new DaemonError(
-            "pid-file",
-            `${what}: it is a symbolic link, which is not followed`,
-            { code: error.code, cause: error },
-          );
+        try {
+          libc.fchmod(idFd, 0o644);
+          libc.writeAll(idFd, JSON.stringify(me) + "\n");
+        } finally {
+          libc.close(idFd);
         }
-        throw asDaemonError("pid-file", what, error);
-      }
-      try {
-        if (!libc.flock(fd, c.LOCK_EX | c.LOCK_NB)) {
-          const holder = this.#waitForPid();
-          throw new DaemonError(
-            "pid-file",
-            holder === undefined ? "already running" : `already running (pid ${holder})`,
-            { code: "EWOULDBLOCK" },
-          );
-        }
-        const id = libc.fileIdOf(fd);
-        if (!sameFile(id, this.#currentId())) {
-          libc.close(fd);
-          continue;
-        }
+        libc.rename(temporary, this.identityPath);
         libc.fchmod(fd, 0o644);
         libc.truncate(fd, 0);
-        libc.writeAll(fd, `${pid}\n`);
-        this.#fd = fd;
-        this.#id = id;
-        return;
-      } catch (error) {
-        if (this.#fd === undefined) libc.close(fd);
-        throw asDaemonError("pid-file", what, error);
-      }
+        libc.writeAll(fd, `${me.pid}\n`);
+      });
+      this.#mine = me;
+      this.#fd = fd;
+      kept = true;
+    } finally {
+      libc.flock(fd, libc.constants.LOCK_UN);
+      if (!kept) libc.close(fd);
     }
-    throw new DaemonError("pid-file", `${what}: it keeps being replaced`);
   }
 
   /**
-   * Lets the lock pass to the program this process is about to execute: the
-   * descriptor stays open across `execve`, so the program holds the lock.
+   * Removes the file and its identity, if they still name this process.
+   * When the daemon may no longer remove them (it dropped privileges and
+   * the directory is root's), the pid file is emptied instead; the identity
+   * left names a process that is gone.
    */
-  handOver(): void {
-    if (this.#fd !== undefined) getLibc().setCloseOnExec(this.#fd, false);
-  }
-
-  /**
-   * Removes the file and drops the lock. When the daemon may no longer
-   * remove it (it dropped privileges and the directory is root's), the file
-   * is emptied instead; the released lock is what tells it is stale.
-   *
-   * With `keepLock` (at exit) the lock stays held until the process is
-   * gone, so whoever waits for it knows the daemon has really ended.
-   */
-  release(options: { keepLock?: boolean } = {}): void {
+  release(): void {
     const fd = this.#fd;
-    if (fd === undefined) return;
+    const mine = this.#mine;
+    if (fd === undefined || !mine) return;
+    this.#fd = undefined;
+    this.#mine = undefined;
     const libc = getLibc();
     try {
-      if (sameFile(this.#id, this.#currentId())) {
-        try {
-          libc.unlink(this.path);
-        } catch {
-          libc.truncate(fd, 0);
-        }
+      if (!waitForLock(fd, LOCK_WAIT_MS)) return;
+      if (this.identity()?.token !== mine.token) return;
+      try {
+        libc.unlink(this.path);
+        libc.unlink(this.identityPath);
+      } catch {
+        libc.truncate(fd, 0);
       }
+    } catch {
+      // Cleaning up at exit: nothing more to do.
     } finally {
-      if (!options.keepLock) {
-        this.#fd = undefined;
-        this.#id = undefined;
-        libc.close(fd);
-      }
+      libc.close(fd);
     }
   }
 
@@ -154,63 +168,119 @@ export class PidFile {
   }
 
   /**
-   * The pid of the live process holding the lock, or undefined when none
-   * does. A pid written in the file by anything else is never believed.
+   * The recorded identity of the daemon, or undefined when there is none (no
+   * pid file, or one written by something else than a start).
+   */
+  identity(): Identity | undefined {
+    if (!this.exists()) return undefined;
+    try {
+      return parseIdentity(getLibc().readTextFile(this.identityPath));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The daemon's processes, followed over time; undefined without an identity. */
+  tree(): ProcessTree | undefined {
+    const identity = this.identity();
+    return identity && new ProcessTree(identity);
+  }
+
+  /**
+   * The pid of the daemon's main process while it runs, else undefined. A
+   * pid merely written in the file is never believed.
    */
   holder(): number | undefined {
-    const id = this.#currentId();
-    if (!id) return undefined;
-    const libc = getLibc();
-    if (platform === "linux") {
-      const pids = flockHolders(libc.readTextFile("/proc/locks"), id);
-      if (pids.length === 0) return undefined;
-      const written = this.read();
-      const pid = written !== undefined && pids.includes(written) ? written : pids[0]!;
-      return libc.processExists(pid) ? pid : undefined;
-    }
-    // Elsewhere, probe the lock: free means nobody runs.
-    const fd = libc.open(this.path, libc.constants.O_CLOEXEC);
+    const tree = this.tree();
+    if (!tree) return undefined;
     try {
-      const c = libc.constants;
-      if (libc.flock(fd, c.LOCK_SH | c.LOCK_NB)) return undefined;
-      return this.read();
+      return tree.look().main?.pid;
     } finally {
-      libc.close(fd);
+      tree.close();
     }
   }
 
   /**
-   * Removes the file if nobody holds its lock: what a starter does after its
-   * daemon failed, and `stop` after the daemon is gone. A daemon starting at
-   * that moment notices the file it locked was unlinked and takes a new one.
+   * Removes the file and its identity when no process of the daemon runs:
+   * what a starter does after its daemon failed, and `stop` after the daemon
+   * is gone.
    */
   removeIfStale(): void {
     const libc = getLibc();
-    const c = libc.constants;
-    let fd: number;
+    const fd = this.#lock(LOCK_WAIT_MS, false);
+    if (fd === undefined) return;
     try {
-      fd = libc.open(this.path, c.O_RDWR | c.O_NOFOLLOW | c.O_CLOEXEC);
-    } catch {
-      return;
-    }
-    try {
-      if (!libc.flock(fd, c.LOCK_EX | c.LOCK_NB)) return;
-      if (sameFile(libc.fileIdOf(fd), this.#currentId())) {
-        libc.unlink(this.path);
+      if (this.running()) return;
+      libc.unlink(this.path);
+      try {
+        libc.unlink(this.identityPath);
+      } catch {
+        // No identity beside it.
       }
+    } catch {
+      // Not ours to remove.
     } finally {
       libc.close(fd);
     }
   }
 
-  /** The pid of a holder that took the lock but may not have written yet. */
-  #waitForPid(): number | undefined {
-    for (let i = 0; i < 50; i++) {
-      const pid = this.read();
-      if (pid !== undefined) return pid;
-      sleepSync(2);
+  /** What runs of the recorded daemon, or undefined when nothing does. */
+  running(): Sighting | undefined {
+    const tree = this.tree();
+    if (!tree) return undefined;
+    try {
+      const seen = tree.look();
+      return seen.main || seen.others.length ? seen : undefined;
+    } finally {
+      tree.close();
     }
-    return undefined;
+  }
+
+  /**
+   * Opens the pid file and takes its lock, waiting up to `ms` for another
+   * holder; undefined when it stays taken (or, without `create`, when there
+   * is no file). A file replaced while we waited is opened again.
+   */
+  #lock(ms: number, create: boolean): number | undefined {
+    const libc = getLibc();
+    const c = libc.constants;
+    const what = `cannot lock pid file ${this.path}`;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      let fd: number;
+      try {
+        fd = libc.open(
+          this.path,
+          c.O_RDWR | c.O_NOFOLLOW | c.O_CLOEXEC | (create ? c.O_CREAT : 0),
+          0o644,
+        );
+      } catch (error) {
+        if (!create) return undefined;
+        if (error instanceof SysCallError && error.code === "ELOOP") {
+          throw new DaemonError(
+            "pid-file",
+            `${what}: it is a symbolic link, which is not followed`,
+            { code: error.code, cause: error },
+          );
+        }
+        throw asDaemonError("pid-file", what, error);
+      }
+      let locked: boolean;
+      try {
+        locked = waitForLock(fd, Math.max(0, deadline - Date.now()));
+      } catch (error) {
+        libc.close(fd);
+        throw asDaemonError("pid-file", what, error);
+      }
+      if (!locked) {
+        libc.close(fd);
+        return undefined;
+      }
+      // Removed or replaced while we waited: the lock is on a file nobody sees.
+      if (sameFile(libc.fileIdOf(fd), this.#currentId())) return fd;
+      libc.close(fd);
+      if (!create && !this.exists()) return undefined;
+    }
   }
 
   #currentId(): FileId | undefined {
@@ -229,6 +299,36 @@ export class PidFile {
   }
 }
 
+/** What refuses a start: the daemon's main process, or what it left running. */
+export function runningMessage(running: Sighting): string {
+  if (running.main) return `already running (pid ${running.main.pid})`;
+  const pids = running.others.map((m) => m.pid);
+  const n = pids.length;
+  return `already running: ${n} process${n === 1 ? "" : "es"} of its last start still run (pid ${
+    pids.slice(0, 5).join(", ")
+  }${n > 5 ? ", …" : ""}); stop it first`;
+}
+
+function attempt(what: string, action: () => void): void {
+  try {
+    action();
+  } catch (error) {
+    throw asDaemonError("pid-file", what, error);
+  }
+}
+
+/** Takes `fd`'s exclusive lock, retrying for up to `ms`; false if it stays taken. */
+function waitForLock(fd: number, ms: number): boolean {
+  const libc = getLibc();
+  const c = libc.constants;
+  const deadline = Date.now() + ms;
+  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
+    if (libc.flock(fd, c.LOCK_EX | c.LOCK_NB)) return true;
+    if (Date.now() >= deadline) return false;
+    sleepSync(Math.min(pause, Math.max(1, deadline - Date.now())));
+  }
+}
+
 /** Blocks the thread for `ms` milliseconds. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -236,32 +336,4 @@ export function sleepSync(ms: number): void {
 
 function sameFile(a: FileId | undefined, b: FileId | undefined): boolean {
   return !!a && !!b && a.dev === b.dev && a.ino === b.ino;
-}
-
-/** Linux `dev_t` to the `major:minor` pair /proc/locks prints (in hex). */
-function deviceName(dev: bigint): string {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`;
-}
-
-/**
- * Pids holding an exclusive flock on file `id`, read from /proc/locks.
- * Overlay file systems report another device than `stat`, so a line whose
- * inode matches counts when no line matches both.
- */
-export function flockHolders(locks: string, id: FileId): number[] {
-  const exact: number[] = [];
-  const inodeOnly: number[] = [];
-  const device = deviceName(id.dev);
-  for (const line of locks.split("\n")) {
-    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; waiters have "->".
-    const f = line.trim().split(/\s+/);
-    if (f[1] !== "FLOCK" || f[3] !== "WRITE") continue;
-    const where = f[5]?.split(":");
-    if (!where || where.length !== 3 || BigInt(where[2]!) !== id.ino) continue;
-    const pid = Number(f[4]);
-    (`${where[0]}:${where[1]}` === device ? exact : inodeOnly).push(pid);
-  }
-  return exact.length > 0 ? exact : inodeOnly;
 }

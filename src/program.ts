@@ -8,6 +8,7 @@ import { getLibc } from "../ffi/libc.ts";
 import { cwd as currentDirectory, platform } from "./host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
 import { DaemonError } from "./errors.ts";
+import { TOKEN_VARIABLE } from "./identity.ts";
 import { isMarker } from "./relaunch.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */
@@ -79,8 +80,11 @@ export function findProgram(
   });
 }
 
-/** The environment `program` starts with: this process's, adjusted. */
-export function programEnv(program: Program): string[] {
+/**
+ * The environment `program` starts with: this process's, adjusted, and the
+ * daemon's `token` (which every process it starts keeps).
+ */
+export function programEnv(program: Program, token: string): string[] {
   const env = new Map<string, string>();
   if (!program.clearEnv) {
     const initial = platform === "linux"
@@ -102,5 +106,6 @@ export function programEnv(program: Program): string[] {
   for (const [key, value] of Object.entries(program.env ?? {})) {
     env.set(key, value);
   }
+  env.set(TOKEN_VARIABLE, token);
   return [...env].map(([k, v]) => `${k}=${v}`);
 }

@@ -7,16 +7,23 @@ import { PidFile } from "./pid_file.ts";
 
 /** What a pid file says about its daemon. */
 export type DaemonStatus =
-  /** A live process holds the pid file's lock. */
-  | { readonly state: "running"; readonly pid: number }
-  /** The file is there but nobody holds its lock: the daemon died. */
-  | { readonly state: "dead"; readonly pid: number | undefined }
+  /**
+   * Its main process runs; `others` more processes of its session (those it
+   * started) run beside it.
+   */
+  | { readonly state: "running"; readonly pid: number; readonly others: number }
+  /**
+   * The pid file is there but the main process has ended (or the file is not
+   * a start's); `others` processes of its session still run.
+   */
+  | { readonly state: "dead"; readonly pid: number | undefined; readonly others: number }
   /** No pid file. */
   | { readonly state: "stopped" };
 
 /**
- * The status of the daemon that uses `pidFile`. Only the process holding the
- * file's lock counts as running; a pid merely written in the file does not.
+ * The status of the daemon that uses `pidFile`. Only the process the
+ * recorded identity proves (pid, start time, boot) counts as running; a pid
+ * merely written in the file does not, and a zombie has ended.
  *
  * @example
  * ```ts
@@ -29,11 +36,20 @@ export type DaemonStatus =
  */
 export function status(pidFile: string | PidFile): DaemonStatus {
   const file = typeof pidFile === "string" ? new PidFile(pidFile) : pidFile;
-  const pid = file.holder();
-  if (pid !== undefined) return { state: "running", pid };
+  const tree = file.tree();
+  if (tree) {
+    try {
+      const seen = tree.look();
+      const others = seen.others.length;
+      if (seen.main) return { state: "running", pid: seen.main.pid, others };
+      return { state: "dead", pid: tree.identity.pid, others };
+    } finally {
+      tree.close();
+    }
+  }
   const written = file.read();
   if (written !== undefined || file.exists()) {
-    return { state: "dead", pid: written };
+    return { state: "dead", pid: written, others: 0 };
   }
   return { state: "stopped" };
 }

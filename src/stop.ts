@@ -1,21 +1,22 @@
 /**
- * Stopping a daemon from another process, with only its pid file: a signal
- * to the lock's holder, a wait for the lock to be let go, and `SIGKILL`
- * after a timeout. A process that does not hold the lock is never signalled,
- * whatever pid the file names.
+ * Stopping a daemon from another process, with only its pid file: the stop
+ * signal to its main process, then to every process of its session still
+ * left, a wait until none is, and `SIGKILL` to all of them after a timeout.
+ * Only processes proven to be the daemon's (see `identity.ts`) are ever
+ * signalled, whatever pid the file names.
  *
  * @module
  */
-import { getLibc, SysCallError } from "../ffi/libc.ts";
+import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
-import { pid as ownPid, platform } from "./host.ts";
+import type { Member, ProcessTree } from "./identity.ts";
 import { signalNumber } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 
 /** Options of {@link stop}. */
 export interface StopOptions {
   /**
-   * Milliseconds to wait for the daemon to exit before `SIGKILL`.
+   * Milliseconds to wait for the daemon's processes to exit before `SIGKILL`.
    * @default {10000}
    */
   timeout?: number;
@@ -24,52 +25,35 @@ export interface StopOptions {
    * @default {"SIGTERM"}
    */
   signal?: string;
-  /**
-   * Also `SIGKILL` the daemon's process group (its children) when it has to
-   * be killed; never a group this process belongs to.
-   * @default {false}
-   */
-  killGroup?: boolean;
 }
 
 /** What {@link stop} did. */
 export type StopResult =
-  /** Nothing held the pid file's lock: nothing was signalled. */
+  /** No process of the daemon ran: nothing was signalled. */
   | { readonly state: "not-running" }
-  /** The daemon `pid` exited; `forced` when it took `SIGKILL`. */
+  /**
+   * The daemon `pid` and the `others` processes of its session ended;
+   * `forced` when some took `SIGKILL`. `mainRan` is false when the main
+   * process had already ended and only processes it started were left.
+   */
   | {
     readonly state: "stopped";
     readonly pid: number;
     readonly forced: boolean;
+    readonly others: number;
+    readonly mainRan: boolean;
   };
-
-/** The process group of `pid`, from /proc; undefined if unknown. */
-function processGroup(pid: number): number | undefined {
-  try {
-    const stat = getLibc().readTextFile(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return undefined;
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function releasedWithin(file: PidFile, pid: number, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (file.holder() !== pid) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(Math.min(10, Math.max(1, deadline - Date.now())));
-  }
-}
-
 /**
- * Stops the daemon holding `pidFile`'s lock: sends `signal`, waits up to
- * `timeout` ms for the lock to be released, then sends `SIGKILL` (checking
- * first that the same process still holds the lock) and waits again.
+ * Stops the daemon recorded in `pidFile`: sends `signal` to its main
+ * process, then to each process of its session still there (at once to
+ * those the main process leaves behind), waits up to `timeout` ms for all
+ * of them to end, then sends `SIGKILL` to those left and waits again.
+ * Removes the pid file once nothing of the daemon runs.
  *
  * @example
  * ```ts
@@ -78,8 +62,8 @@ async function releasedWithin(file: PidFile, pid: number, ms: number) {
  * const result = await stop("/tmp/no-such-daemon.pid");
  * console.log(result.state); // "not-running"
  * ```
- * @throws {DaemonError} of step `"stop"` when signalling is refused or the
- * daemon survives `SIGKILL`.
+ * @throws {DaemonError} of step `"stop"` when signalling is refused or a
+ * process survives `SIGKILL`.
  */
 export async function stop(
   pidFile: string | PidFile,
@@ -94,71 +78,81 @@ export async function stop(
   if (signal === undefined) {
     throw new DaemonError("stop", `Invalid signal: ${options.signal}`);
   }
-  const pid = file.holder();
-  if (pid === undefined) return { state: "not-running" };
-  const libc = getLibc();
-  // Signal through a pidfd where there is one: opened now and checked to be
-  // the lock's holder still, it can't reach another process that got the pid.
-  let pidfd: number | undefined;
-  try {
-    pidfd = platform === "linux" ? libc.pidfdOpen(pid) : undefined;
-  } catch {
+  const tree = file.tree();
+  if (!tree) {
+    file.removeIfStale();
     return { state: "not-running" };
   }
-  if (file.holder() !== pid) {
-    if (pidfd !== undefined) libc.close(pidfd);
-    return { state: "not-running" };
-  }
-  const send = (sig: number) => {
-    try {
-      if (pidfd !== undefined) libc.pidfdSendSignal(pidfd, sig);
-      else libc.kill(pid, sig);
-    } catch (error) {
-      if (error instanceof SysCallError && error.code === "ESRCH") return;
-      throw new DaemonError("stop", `cannot signal pid ${pid}: ${(error as Error).message}`, {
-        code: (error as SysCallError).code,
-        cause: error,
-      });
-    }
-  };
   try {
-    return await signalAndWait(file, pid, send, timeout, signal, options.killGroup ?? false);
+    const result = await stopTree(tree, signal, timeout);
+    file.removeIfStale();
+    return result;
   } finally {
-    if (pidfd !== undefined) libc.close(pidfd);
+    tree.close();
   }
 }
 
-async function signalAndWait(
-  file: PidFile,
-  pid: number,
-  send: (signal: number) => void,
-  timeout: number,
+async function stopTree(
+  tree: ProcessTree,
   signal: number,
-  killGroup: boolean,
+  timeout: number,
 ): Promise<StopResult> {
-  const libc = getLibc();
-  send(signal);
-  if (await releasedWithin(file, pid, timeout)) {
-    return { state: "stopped", pid, forced: false };
+  const first = tree.look();
+  if (!first.main && first.others.length === 0) return { state: "not-running" };
+  const signalled = new Set<number>();
+  const seen = new Set<number>();
+  const send = (member: Member, sig: number) => {
+    try {
+      member.signal(sig);
+    } catch (error) {
+      throw new DaemonError(
+        "stop",
+        `cannot signal pid ${member.pid}: ${(error as Error).message}`,
+        { code: (error as { code?: string }).code, cause: error },
+      );
+    }
+  };
+  const result = (forced: boolean): StopResult => ({
+    state: "stopped",
+    pid: tree.identity.pid,
+    forced,
+    others: seen.size,
+    mainRan: first.main !== undefined,
+  });
+  if (first.main) {
+    send(first.main, signal);
+    signalled.add(first.main.pid);
   }
-  if (file.holder() === pid) {
-    const group = killGroup ? processGroup(pid) : undefined;
-    send(signalNumber("SIGKILL")!);
-    if (
-      group !== undefined && group > 1 && group !== processGroup(ownPid())
-    ) {
-      try {
-        libc.kill(-group, signalNumber("SIGKILL")!);
-      } catch {
-        // The group is already empty.
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const now = tree.look();
+    for (const member of now.others) seen.add(member.pid);
+    if (!now.main && now.others.length === 0) return result(false);
+    // Once the main process is gone, the processes it left get the signal.
+    if (!now.main) {
+      for (const member of now.others) {
+        if (signalled.has(member.pid)) continue;
+        send(member, signal);
+        signalled.add(member.pid);
       }
     }
+    if (Date.now() >= deadline) break;
+    await sleep(Math.min(10, Math.max(1, deadline - Date.now())));
   }
-  if (await releasedWithin(file, pid, 5_000)) {
-    return { state: "stopped", pid, forced: true };
+  const kill = getLibc().constants.signals.SIGKILL!;
+  const killDeadline = Date.now() + 5_000;
+  for (;;) {
+    const now = tree.look();
+    for (const member of now.others) seen.add(member.pid);
+    const left = [...(now.main ? [now.main] : []), ...now.others];
+    if (left.length === 0) return result(true);
+    if (Date.now() >= killDeadline) {
+      throw new DaemonError(
+        "stop",
+        `pid ${left.map((m) => m.pid).join(", ")} still running after SIGKILL`,
+      );
+    }
+    for (const member of left) send(member, kill);
+    await sleep(10);
   }
-  throw new DaemonError(
-    "stop",
-    `pid ${pid} still holds ${file.path} after SIGKILL`,
-  );
 }

@@ -72,9 +72,13 @@ t(
     assert.equal(Number(ppid), 1);
     assert.notEqual(Number(sid), pid, "not a session leader");
     assert.equal(Number(ttyNr), 0);
+    const identity = JSON.parse(readText(join(dir, "idle.pid.identity")));
+    assert.equal(identity.pid, pid);
+    assert.equal(identity.start, Number(procStat(pid)[19]), "its start time");
+    assert.equal(identity.sid, Number(sid));
     assert.match(
-      readFileSync("/proc/locks", "utf8"),
-      new RegExp(`FLOCK +ADVISORY +WRITE +${pid} `),
+      readFileSync(`/proc/${pid}/environ`, "utf8"),
+      new RegExp(`(^|\0)DAEMONIZE_ID=${identity.token}\0`),
     );
     const status = procStatus(pid);
     for (const sig of [20, 21, 22]) {
@@ -103,6 +107,7 @@ t(
     assert.deepEqual(Object.keys(json).sort(), [
       "command",
       "name",
+      "otherProcesses",
       "pid",
       "pidFile",
       "rssBytes",
@@ -147,7 +152,7 @@ t(
 );
 
 t(
-  "stop falls back to SIGKILL for the daemon and its process group",
+  "stop falls back to SIGKILL for the daemon and every process it started",
   ({ dir, cli }) => {
     const script = join(dir, "stubborn.sh");
     writeFileSync(
@@ -167,12 +172,12 @@ t(
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(
       stopped.stdout,
-      `stubborn killed (pid ${pid}): still running 0.3 s after SIGTERM\n`,
+      `stubborn killed (pid ${pid}, and 1 process it started): still running 0.3 s after SIGTERM\n`,
     );
     assert.ok(!alive(pid));
     assert.ok(
       waitForSync(() => !alive(child)),
-      "its child was killed with the group",
+      "its child was killed with it",
     );
   },
 );

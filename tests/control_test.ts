@@ -1,6 +1,6 @@
 /**
- * status(), stop() and PidFile from another process: only the holder of the
- * pid file's lock is ever believed or signalled.
+ * status(), stop() and PidFile from another process: only processes the
+ * recorded identity proves are ever believed or signalled.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import process from "node:process";
 import { PidFile, status, stop } from "../mod.ts";
 import { alive, readText, startFixture, test, waitFor, withTemp } from "./harness.ts";
 
-test("status() tells running, dead and stopped apart by the lock", async () => {
+test("status() tells running, dead and stopped apart by the recorded identity", async () => {
   await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     assert.deepEqual(status(pidFile), { state: "stopped" });
@@ -19,14 +19,14 @@ test("status() tells running, dead and stopped apart by the lock", async () => {
       0,
     );
     const pid = Number(readText(pidFile));
-    assert.deepEqual(status(pidFile), { state: "running", pid });
+    assert.deepEqual(status(pidFile), { state: "running", pid, others: 0 });
     process.kill(pid, "SIGKILL");
     assert.ok(await waitFor(() => status(pidFile).state === "dead", 3000));
-    assert.deepEqual(status(pidFile), { state: "dead", pid });
+    assert.deepEqual(status(pidFile), { state: "dead", pid, others: 0 });
   });
 });
 
-test("stop() sends SIGTERM, waits for the lock to go and reports a clean stop", async () => {
+test("stop() sends SIGTERM, waits for the daemon to end and reports a clean stop", async () => {
   await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");
     const report = join(dir, "report");
@@ -36,6 +36,8 @@ test("stop() sends SIGTERM, waits for the lock to go and reports a clean stop", 
       state: "stopped",
       pid,
       forced: false,
+      others: 0,
+      mainRan: true,
     });
     assert.match(readText(report), /stopped\nexit 0\n$/);
     assert.ok(!existsSync(pidFile));
@@ -50,7 +52,7 @@ test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async 
     assert.equal(startFixture(tag, "/dev/null", { options }).code, 0);
     const pid = Number(readText(pidFile));
     const result = await stop(pidFile, { timeout: 300 });
-    assert.deepEqual(result, { state: "stopped", pid, forced: true });
+    assert.deepEqual(result, { state: "stopped", pid, forced: true, others: 0, mainRan: true });
     assert.ok(await waitFor(() => !alive(pid), 2000));
   });
 });
@@ -61,7 +63,7 @@ test("stop() never signals a live process a forged pid file names", async () => 
     try {
       const pidFile = join(dir, "forged.pid");
       writeFileSync(pidFile, `${bystander.pid}\n`);
-      assert.deepEqual(status(pidFile), { state: "dead", pid: bystander.pid });
+      assert.deepEqual(status(pidFile), { state: "dead", pid: bystander.pid, others: 0 });
       assert.deepEqual(await stop(pidFile, { timeout: 100 }), {
         state: "not-running",
       });

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
 import { DaemonError } from "../errors.ts";
-import { readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
+import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
 import { signalNumber } from "../options.ts";
 import { PidFile } from "../pid_file.ts";
+import { handlesSignal, processFacts } from "../proc.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
-import { lsbStatus, processFacts, statusLine, type StatusReport, useColour } from "./format.ts";
+import { lsbStatus, statusLine, type StatusReport, useColour } from "./format.ts";
 
 /** Where commands write. */
 export interface Output {
@@ -28,7 +28,7 @@ export function processOutput(): Output {
   return {
     out: writeOut,
     err: writeErr,
-    colour: useColour(stdoutIsTerminal(), getLibc().getenv("NO_COLOR"), getLibc().getenv("TERM")),
+    colour: useColour(stdoutIsTerminal(), getenv("NO_COLOR"), getenv("TERM")),
   };
 }
 
@@ -40,37 +40,61 @@ export async function stopCommand(
   signal: string,
   io: Output,
 ): Promise<number> {
-  const file = new PidFile(pidFile);
-  const result = await stop(file, { timeout, signal, killGroup: true });
-  file.removeIfStale();
+  const result = await stop(new PidFile(pidFile), { timeout, signal });
   if (result.state === "not-running") {
     io.out(`${name} is not running\n`);
-  } else if (result.forced) {
-    io.out(
-      `${name} killed (pid ${result.pid}): still running ${timeout / 1000} s after SIG${
-        signal.replace(/^SIG/i, "").toUpperCase()
-      }\n`,
-    );
+    return 0;
+  }
+  const n = result.others;
+  const processes = `${n} process${n === 1 ? "" : "es"}`;
+  const what = !result.mainRan
+    ? `${processes} left by pid ${result.pid}`
+    : n
+    ? `pid ${result.pid}, and ${processes} it started`
+    : `pid ${result.pid}`;
+  if (result.forced) {
+    const sig = signal.replace(/^SIG/i, "").toUpperCase();
+    io.out(`${name} killed (${what}): still running ${timeout / 1000} s after SIG${sig}\n`);
   } else {
-    io.out(`${name} stopped (pid ${result.pid})\n`);
+    io.out(`${name} stopped (${what})\n`);
   }
   return 0;
 }
 
-/** `reload`: SIGHUP to the lock's holder; exit 7 (LSB) when not running. */
+/**
+ * `reload`: the reload signal to the daemon's main process, through the
+ * same proof as every other signal. Refused (exit 1) when the process would
+ * die of it (it neither catches nor ignores it); exit 7 (LSB) when not running.
+ */
 export function reloadCommand(
   name: string,
   pidFile: string,
+  signal: string,
   io: Output,
 ): number {
-  const pid = new PidFile(pidFile).holder();
-  if (pid === undefined) {
-    io.err(`${name} is not running\n`);
-    return 7;
+  const number = signalNumber(signal)!;
+  const sig = `SIG${signal.replace(/^SIG/i, "").toUpperCase()}`;
+  const tree = new PidFile(pidFile).tree();
+  try {
+    const main = tree?.look().main;
+    if (!main) {
+      io.err(`${name} is not running\n`);
+      return 7;
+    }
+    const harmless = ["SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH"].includes(sig);
+    if (!harmless && !handlesSignal(main.pid, number)) {
+      io.err(
+        `${name}: pid ${main.pid} neither catches nor ignores ${sig}, so it would end; not sent. ` +
+          `Use restart, or start it with --reload-signal naming a signal it handles\n`,
+      );
+      return 1;
+    }
+    main.signal(number);
+    io.out(`${name} reloaded (${sig} to pid ${main.pid})\n`);
+    return 0;
+  } finally {
+    tree?.close();
   }
-  getLibc().kill(pid, signalNumber("SIGHUP")!);
-  io.out(`${name} reloaded (SIGHUP to pid ${pid})\n`);
-  return 0;
 }
 
 /** The status report of one daemon. */
@@ -82,6 +106,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     uptimeSeconds: null,
     rssBytes: null,
     command: null,
+    otherProcesses: s.state === "stopped" ? 0 : s.others,
   };
   if (s.state === "running") {
     return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid) };
@@ -116,24 +141,39 @@ export function statusCommand(
   return lsbStatus(report.state);
 }
 
-/** `status` of every daemon with a pid file in `runDir`. */
+/**
+ * `status` of every known daemon: those with a saved start (`daemons`,
+ * wherever their pid file is) and any other pid file in `runDir`. A daemon
+ * seen under two names (a self-controlled script started by the command)
+ * is listed once.
+ */
 export function statusAllCommand(
   runDir: string,
+  daemons: readonly { name: string; pidFile: string }[],
   json: boolean,
   io: Output,
 ): number {
-  let names: string[] = [];
+  const all = new Map(daemons.map((d) => [d.pidFile, d.name]));
   try {
-    names = readDirectory(runDir).filter((f) => f.endsWith(".pid")).map((f) => basename(f, ".pid"))
-      .sort();
+    for (const file of readDirectory(runDir).filter((f) => f.endsWith(".pid")).sort()) {
+      const pidFile = join(runDir, file);
+      if (!all.has(pidFile)) all.set(pidFile, basename(file, ".pid"));
+    }
   } catch {
     // No state folder yet: no daemons.
   }
-  const reports = names.map((name) => reportOf(name, join(runDir, `${name}.pid`)));
+  const reports: StatusReport[] = [];
+  const pids = new Set<number>();
+  for (const [pidFile, name] of [...all].sort((a, b) => a[1].localeCompare(b[1]))) {
+    const report = reportOf(name, pidFile);
+    if (report.state === "running" && pids.has(report.pid!)) continue;
+    if (report.state === "running") pids.add(report.pid!);
+    reports.push(report);
+  }
   if (json) io.out(JSON.stringify({ daemons: reports }) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
-  else {for (const report of reports) {
-      io.out(statusLine(report, io.colour) + "\n");
-    }}
+  else {
+    for (const report of reports) io.out(statusLine(report, io.colour) + "\n");
+  }
   return 0;
 }

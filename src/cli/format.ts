@@ -4,8 +4,6 @@
  *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
-
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
@@ -15,46 +13,13 @@ export interface StatusReport {
   readonly rssBytes: number | null;
   readonly command: string | null;
   readonly pidFile: string;
+  /** Other live processes of the daemon's session (those it started). */
+  readonly otherProcesses: number;
 }
 
 /** The LSB exit status of `status` for one daemon. */
 export function lsbStatus(state: StatusReport["state"]): number {
   return state === "running" ? 0 : state === "dead" ? 1 : 3;
-}
-
-/** Uptime, RSS and command line of a live process, from /proc. */
-export function processFacts(pid: number): {
-  uptimeSeconds: number | null;
-  rssBytes: number | null;
-  command: string | null;
-} {
-  const libc = getLibc();
-  const read = (path: string) => {
-    try {
-      return libc.readTextFile(path);
-    } catch {
-      return undefined;
-    }
-  };
-  const stat = read(`/proc/${pid}/stat`);
-  const uptime = read("/proc/uptime");
-  let uptimeSeconds: number | null = null;
-  if (stat && uptime) {
-    const startTicks = Number(
-      stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19],
-    );
-    uptimeSeconds = Math.max(
-      0,
-      Math.round(Number(uptime.split(" ")[0]) - startTicks / 100),
-    );
-  }
-  const rss = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`) ?? "");
-  const cmdline = read(`/proc/${pid}/cmdline`);
-  return {
-    uptimeSeconds,
-    rssBytes: rss ? Number(rss[1]) * 1024 : null,
-    command: cmdline ? cmdline.replace(/\0$/, "").split("\0").join(" ") : null,
-  };
 }
 
 /** "3d 4h", "5m 3s", "42s". */
@@ -102,17 +67,23 @@ export function statusLine(report: StatusReport, colour: boolean): string {
     colour,
   );
   if (report.state === "running") {
+    const n = report.otherProcesses;
     const facts = [
       `pid ${report.pid}`,
+      n ? `and ${n} process${n === 1 ? "" : "es"} it started` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${report.command ? `: ${report.command}` : ""}`;
   }
   if (report.state === "dead") {
-    return `${report.name}: ${state} (pid file ${report.pidFile} left${
-      report.pid ? ` naming pid ${report.pid}` : ""
-    }, no process holds it)`;
+    const n = report.otherProcesses;
+    const left = n
+      ? `${n} process${n === 1 ? "" : "es"} of its session still running`
+      : "no process of it running";
+    return `${report.name}: ${state} (${
+      report.pid ? `pid ${report.pid} has ended; ` : ""
+    }${left}; pid file ${report.pidFile} left)`;
   }
   return `${report.name}: ${state}`;
 }

@@ -5,12 +5,21 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { getLibc } from "../../ffi/libc.ts";
 import { daemonizeProgram } from "../daemonize.ts";
-import { DaemonError } from "../errors.ts";
-import { cwd, followChdir, writeTextFile } from "../host.ts";
-import { resolvePath } from "../paths.ts";
-import { isRelaunched } from "../relaunch.ts";
+import { asDaemonError, DaemonError } from "../errors.ts";
+import {
+  changeDirectory,
+  cwd,
+  readDirectory,
+  readTextFileIfAny,
+  removeFile,
+  writeTextFile,
+} from "../host.ts";
+import { TOKEN_VARIABLE } from "../identity.ts";
+import { joinPath as join, resolvePath } from "../paths.ts";
+import { PidFile, runningMessage } from "../pid_file.ts";
+import { readEnviron } from "../proc.ts";
+import { isMarker, isRelaunched } from "../relaunch.ts";
 import {
   type Output,
   processOutput,
@@ -21,39 +30,113 @@ import {
 } from "./commands.ts";
 import { helpText } from "./format.ts";
 import { parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
-import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
+import { checkName, ensureDirs, namedFiles, stateDirs, validName } from "./state.ts";
 
 /** The version printed by `--version`. */
 export const VERSION: string = denoJson.version;
 
-/** A start command as saved for `restart`. */
+/** A start as saved for `restart` and `start NAME`: everything it was given. */
 interface SavedStart {
   readonly args: readonly string[];
   readonly cwd: string;
+  /** The environment it was started with (the file is mode 0600). */
+  readonly env: readonly string[];
+  /** The pid file it used. */
+  readonly pidFile: string;
 }
 
-function resolveTarget(
-  target: Target,
-): { name: string; pidFile: string; commandFile: string } {
+function readSaved(path: string): SavedStart | undefined {
+  const text = readTextFileIfAny(path);
+  if (text === undefined) return undefined;
+  try {
+    const saved = JSON.parse(text);
+    if (!Array.isArray(saved.args) || typeof saved.cwd !== "string") return undefined;
+    return {
+      args: saved.args,
+      cwd: saved.cwd,
+      env: Array.isArray(saved.env) ? saved.env : [],
+      pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The saved starts in the state folder, by name. */
+function savedStarts(): Map<string, SavedStart> {
+  const run = stateDirs().run;
+  const found = new Map<string, SavedStart>();
+  let names: string[] = [];
+  try {
+    names = readDirectory(run);
+  } catch {
+    return found;
+  }
+  for (const file of names.filter((f) => f.endsWith(".json")).sort()) {
+    const saved = readSaved(join(run, file));
+    if (saved) found.set(file.slice(0, -".json".length), saved);
+  }
+  return found;
+}
+
+interface Resolved {
+  readonly name: string;
+  readonly pidFile: string;
+  /** Where its start is saved (it may not be). */
+  readonly commandFile: string | undefined;
+}
+
+function resolveTarget(target: Target): Resolved {
   if ("pidFile" in target) {
     const pidFile = resolvePath(cwd(), target.pidFile);
-    return { name: pidFile, pidFile, commandFile: `${pidFile}.json` };
+    for (const [name, saved] of savedStarts()) {
+      if (saved.pidFile === pidFile) {
+        return { name, pidFile, commandFile: namedFiles(name).commandFile };
+      }
+    }
+    return { name: pidFile, pidFile, commandFile: undefined };
   }
   const name = checkName(target.name);
   const files = namedFiles(name);
-  return { name, pidFile: files.pidFile, commandFile: files.commandFile };
+  const saved = readSaved(files.commandFile);
+  return { name, pidFile: saved?.pidFile || files.pidFile, commandFile: files.commandFile };
+}
+
+/** This process's environment, without what a start adds. */
+function ownEnvironment(): string[] {
+  return (readEnviron("self") ?? []).filter((entry) =>
+    !isMarker(entry) && !entry.startsWith(`${TOKEN_VARIABLE}=`)
+  );
+}
+
+function envNames(env: readonly string[]): Map<string, string> {
+  return new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** The names of variables that differ between two environments, marked + - or ~. */
+function envChanges(from: readonly string[], to: readonly string[]): string[] {
+  const a = envNames(from);
+  const b = envNames(to);
+  const changes: string[] = [];
+  for (const [k, v] of b) {
+    if (!a.has(k)) changes.push(`+${k}`);
+    else if (a.get(k) !== v) changes.push(`~${k}`);
+  }
+  for (const k of a.keys()) if (!b.has(k)) changes.push(`-${k}`);
+  return changes.sort((x, y) => x.slice(1).localeCompare(y.slice(1)));
 }
 
 async function start(
   parsed: StartCommand,
   args: readonly string[],
   io: Output,
+  savedEnv?: readonly string[],
 ): Promise<number> {
   const name = checkName(parsed.name);
   const files = namedFiles(name);
   const dirs = stateDirs();
   ensureDirs([
-    ...(parsed.pidFile === undefined ? [dirs.run] : []),
+    dirs.run,
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
   const pidFile = parsed.pidFile !== undefined ? resolvePath(cwd(), parsed.pidFile) : files.pidFile;
@@ -63,24 +146,70 @@ async function start(
     stdout: parsed.stdout ?? files.log,
     stderr: parsed.stderr ?? files.log,
   };
+  const env = savedEnv ?? ownEnvironment();
+  // Replayed, the program gets the saved environment, not the caller's.
+  const replayed = savedEnv !== undefined && !parsed.clearEnv;
   const pid = await daemonizeProgram({
     command: parsed.program,
-    env: parsed.env,
-    clearEnv: parsed.clearEnv,
+    env: replayed ? { ...Object.fromEntries(envNames(savedEnv)), ...parsed.env } : parsed.env,
+    clearEnv: parsed.clearEnv || replayed,
     grace: parsed.grace,
     notify: parsed.notify,
   }, options);
-  const commandFile = parsed.pidFile !== undefined ? `${pidFile}.json` : files.commandFile;
-  const saved: SavedStart = { args, cwd: cwd() };
+  const previous = savedEnv ? undefined : readSaved(files.commandFile);
+  const saved: SavedStart = { args, cwd: cwd(), env, pidFile };
   try {
-    writeTextFile(commandFile, JSON.stringify(saved) + "\n", 0o644);
+    writeTextFile(files.commandFile, JSON.stringify(saved) + "\n", 0o600);
   } catch {
     io.err(
-      `daemonize: warning: cannot save the start command to ${commandFile}; restart won't work\n`,
+      `daemonize: warning: cannot save the start command to ${files.commandFile}; restart won't work\n`,
     );
   }
   io.out(`${name} started (pid ${pid})\n`);
+  if (previous) {
+    const changed = [
+      previous.args.join("\0") !== args.join("\0") ? "command and options" : "",
+      previous.cwd !== saved.cwd ? `directory (${previous.cwd} -> ${saved.cwd})` : "",
+      envChanges(previous.env, env).length
+        ? `environment (${envChanges(previous.env, env).join(" ")})`
+        : "",
+    ].filter(Boolean);
+    if (changed.length) {
+      io.err(`daemonize: note: ${name} now starts with another ${changed.join(", ")}\n`);
+    }
+  }
   return 0;
+}
+
+/** Loads a saved start; a usage mistake when there is none. */
+function loadSaved(t: Resolved, what: string): { saved: SavedStart; parsed: StartCommand } {
+  const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
+  if (!saved) {
+    throw new DaemonError(
+      "options",
+      `cannot ${what} ${t.name}: no saved start${
+        t.commandFile ? ` in ${t.commandFile}` : ""
+      }; start it with a program first`,
+    );
+  }
+  const parsed = parseArgs(saved.args);
+  if (parsed.command !== "start") {
+    throw new DaemonError(
+      "options",
+      `cannot ${what} ${t.name}: bad saved start in ${t.commandFile}`,
+    );
+  }
+  return { saved, parsed };
+}
+
+/** Starts a saved daemon again, as it was started, in its directory and environment. */
+function replay(saved: SavedStart, parsed: StartCommand, io: Output): Promise<number> {
+  try {
+    changeDirectory(saved.cwd);
+  } catch (error) {
+    throw asDaemonError("working-directory", `cannot change to ${saved.cwd}`, error);
+  }
+  return start(parsed, saved.args, io, saved.env);
 }
 
 async function restart(
@@ -88,26 +217,52 @@ async function restart(
   timeout: number,
   io: Output,
 ): Promise<number> {
-  const { name, pidFile, commandFile } = resolveTarget(target);
-  let saved: SavedStart;
-  try {
-    saved = JSON.parse(getLibc().readTextFile(commandFile));
-  } catch {
-    throw new DaemonError(
-      "options",
-      `cannot restart ${name}: no saved start command in ${commandFile}; use start`,
-    );
-  }
+  const t = resolveTarget(target);
+  const { saved, parsed } = loadSaved(t, "restart");
   // The daemon's stages run this same command line again: only the first
-  // process stops the old daemon.
-  if (!isRelaunched()) await stopCommand(name, pidFile, timeout, "TERM", io);
-  getLibc().chdir(saved.cwd);
-  followChdir(saved.cwd);
-  const parsed = parseArgs(saved.args);
-  if (parsed.command !== "start") {
-    throw new DaemonError("options", `bad saved command in ${commandFile}`);
+  // process stops the old daemon and speaks of the environment.
+  if (!isRelaunched()) {
+    await stopCommand(t.name, t.pidFile, timeout, "TERM", io);
+    const differs = envChanges(saved.env, ownEnvironment());
+    if (differs.length && !parsed.clearEnv) {
+      io.err(
+        `daemonize: note: ${t.name} keeps the environment it was started with; yours differs (${
+          differs.slice(0, 8).join(" ")
+        }${differs.length > 8 ? " …" : ""}): start it again to change it\n`,
+      );
+    }
   }
-  return start(parsed, saved.args, io);
+  return replay(saved, parsed, io);
+}
+
+/** `forget`: removes a stopped daemon's saved start, pid file and log. */
+function forget(target: Target, io: Output): number {
+  const t = resolveTarget(target);
+  const pidFile = new PidFile(t.pidFile);
+  const running = pidFile.running();
+  if (running) {
+    io.err(`daemonize: ${t.name} is running (${runningMessage(running)}); stop it first\n`);
+    return 1;
+  }
+  const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
+  const removed: string[] = [];
+  const remove = (what: string, path: string | undefined) => {
+    if (path && removeFile(path)) removed.push(what);
+  };
+  pidFile.removeIfStale();
+  remove("saved start", saved ? t.commandFile : undefined);
+  if (saved && !("pidFile" in target)) {
+    const parsed = parseArgs(saved.args);
+    if (parsed.command === "start" && parsed.stdout === undefined) {
+      remove("log", namedFiles(t.name).log);
+    }
+  }
+  if (!saved && !removed.length) {
+    io.err(`daemonize: no daemon named ${t.name} is known\n`);
+    return 1;
+  }
+  io.out(`${t.name} forgotten${removed.length ? ` (removed its ${removed.join(" and ")})` : ""}\n`);
+  return 0;
 }
 
 /** Runs the `daemonize` command with `args`; returns the exit status. */
@@ -126,8 +281,16 @@ export async function main(
         io.out(`${program} ${VERSION}\n`);
         return 0;
       case "start":
-      case "run":
+      case "run": {
+        const t = parsed.bare && parsed.command === "start" && validName(parsed.program[0]!)
+          ? resolveTarget({ name: parsed.program[0]! })
+          : undefined;
+        if (t?.commandFile && readSaved(t.commandFile)) {
+          const { saved, parsed: again } = loadSaved(t, "start");
+          return await replay(saved, again, io);
+        }
         return await start(parsed, args, io);
+      }
       case "stop": {
         const t = resolveTarget(parsed.target);
         return await stopCommand(
@@ -142,11 +305,20 @@ export async function main(
         return await restart(parsed.target, parsed.timeout, io);
       case "reload": {
         const t = resolveTarget(parsed.target);
-        return reloadCommand(t.name, t.pidFile, io);
+        const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
+        const again = saved ? parseArgs(saved.args) : undefined;
+        const signal = again?.command === "start" ? again.reloadSignal : "SIGHUP";
+        return reloadCommand(t.name, t.pidFile, signal, io);
       }
+      case "forget":
+        return forget(parsed.target, io);
       case "status": {
         if (!parsed.target) {
-          return statusAllCommand(stateDirs().run, parsed.json, io);
+          const daemons = [...savedStarts()].map(([name, saved]) => ({
+            name,
+            pidFile: saved.pidFile || namedFiles(name).pidFile,
+          }));
+          return statusAllCommand(stateDirs().run, daemons, parsed.json, io);
         }
         const t = resolveTarget(parsed.target);
         return statusCommand(t.name, t.pidFile, parsed.json, io);

@@ -40,6 +40,13 @@ export interface StartCommand {
   readonly grace: number;
   /** Wait for the program's `READY=1` on `$NOTIFY_SOCKET`. */
   readonly notify: boolean;
+  /** The signal `reload` sends (`SIGHUP` unless given). */
+  readonly reloadSignal: string;
+  /**
+   * Only a bare word was given (`start NAME`): the name of a saved daemon,
+   * if there is one, else a program without arguments.
+   */
+  readonly bare: boolean;
 }
 
 /** A parsed command line. */
@@ -54,6 +61,7 @@ export type Parsed =
     readonly signal: string;
   }
   | { readonly command: "reload"; readonly target: Target }
+  | { readonly command: "forget"; readonly target: Target }
   | {
     readonly command: "status";
     readonly target: Target | undefined;
@@ -74,6 +82,7 @@ const START_VALUES = new Set([
   "--env",
   "--ready-timeout",
   "--grace",
+  "--reload-signal",
 ]);
 const START_FLAGS = new Set(["--clear-env", "--single-detach", "--notify", "--help", "-h"]);
 
@@ -82,6 +91,8 @@ interface Scanned {
   flags: Set<string>;
   positionals: string[];
   rest: string[] | undefined;
+  /** Whether `rest` followed a `--`. */
+  dashed: boolean;
 }
 
 /**
@@ -101,11 +112,13 @@ function scan(
     flags: new Set(),
     positionals: [],
     rest: undefined,
+    dashed: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
       out.rest = args.slice(i + 1);
+      out.dashed = true;
       break;
     }
     if (arg.startsWith("-") && arg !== "-") {
@@ -235,11 +248,22 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
     clearEnv: s.flags.has("--clear-env"),
     grace: seconds(get("--grace"), "--grace", command, 100),
     notify: s.flags.has("--notify"),
+    reloadSignal: signalOption(get("--reload-signal") ?? "HUP", "--reload-signal", command),
+    bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
 }
 
+/** A signal name (`HUP`, `SIGHUP`) as `SIGHUP`; a usage error otherwise. */
+function signalOption(text: string, option: string, command: string): string {
+  const name = `SIG${text.replace(/^SIG/i, "").toUpperCase()}`;
+  if (signalNumber(name) === undefined || name === "SIGKILL" || name === "SIGSTOP") {
+    throw new UsageError(`invalid ${option} ${JSON.stringify(text)}: not a signal name`, command);
+  }
+  return name;
+}
+
 function parseTarget(
-  command: "stop" | "restart" | "reload" | "status",
+  command: "stop" | "restart" | "reload" | "status" | "forget",
   args: readonly string[],
 ): Parsed {
   const values = new Set(["--pid-file"]);
@@ -272,7 +296,7 @@ function parseTarget(
     return { command, target, json: s.flags.has("--json") };
   }
   if (!target) throw new UsageError("missing NAME or --pid-file", command);
-  if (command === "reload") return { command, target };
+  if (command === "reload" || command === "forget") return { command, target };
   const signal = single(s, "--signal", command) ?? "TERM";
   if (signalNumber(signal) === undefined) {
     throw new UsageError(
@@ -315,7 +339,10 @@ export function parseArgs(args: readonly string[]): Parsed {
     case "restart":
     case "reload":
     case "status":
+    case "forget":
       return parseTarget(first, rest);
+    case "delete":
+      return parseTarget("forget", rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(first)}`);
   }

@@ -8,9 +8,8 @@
  *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
 import { asDaemonError, DaemonError } from "../errors.ts";
-import { makeDirectory } from "../host.ts";
+import { effectiveUid, getenv as hostGetenv, homeOf, makeDirectory } from "../host.ts";
 import { joinPath as join } from "../paths.ts";
 
 /** The folders of named daemons. */
@@ -23,21 +22,26 @@ export interface StateDirs {
 
 /** The state folders for this user and environment. */
 export function stateDirs(
-  getenv: (name: string) => string | undefined = (name) => getLibc().getenv(name),
-  uid: number = getLibc().ids().euid,
+  getenv: (name: string) => string | undefined = hostGetenv,
+  uid: number = effectiveUid(),
 ): StateDirs {
   const home = getenv("DAEMONIZE_HOME");
   if (home) return { run: home, log: home };
   if (uid === 0) return { run: "/run/daemonize", log: "/var/log/daemonize" };
-  const userHome = getenv("HOME") || getLibc().account(uid)?.home || "/";
+  const userHome = getenv("HOME") || homeOf(uid) || "/";
   const state = join(userHome, ".local/state/daemonize");
   const runtime = getenv("XDG_RUNTIME_DIR");
   return { run: runtime ? join(runtime, "daemonize") : state, log: state };
 }
 
+/** Whether `name` is a valid daemon name. */
+export function validName(name: string): boolean {
+  return /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/.test(name) && name.length <= 100;
+}
+
 /** Checks a daemon name: letters, digits, `.`, `_`, `@`, `-`; no leading dot. */
 export function checkName(name: string): string {
-  if (!/^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/.test(name) || name.length > 100) {
+  if (!validName(name)) {
     throw new DaemonError(
       "options",
       `Invalid name ${JSON.stringify(name)}: use letters, digits, '.', '_', '@' and '-'`,

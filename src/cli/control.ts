@@ -6,21 +6,21 @@
  *
  * @module
  */
-import { type Daemon, daemonize, detach } from "./daemonize.ts";
-import { DaemonError } from "./errors.ts";
-import { exit as processExit, mainModule, scriptArgs } from "./host.ts";
-import { baseName } from "./paths.ts";
-import type { DaemonOptions } from "./options.ts";
-import { isRelaunched } from "./relaunch.ts";
+import { type Daemon, daemonize, detach } from "../daemonize.ts";
+import { DaemonError } from "../errors.ts";
+import { exit as processExit, mainModule, scriptArgs } from "../host.ts";
+import { baseName } from "../paths.ts";
+import type { DaemonOptions } from "../options.ts";
+import { isRelaunched } from "../relaunch.ts";
 import {
   type Output,
   processOutput,
   reloadCommand,
   statusCommand,
   stopCommand,
-} from "./cli/commands.ts";
-import { helpText } from "./cli/format.ts";
-import { checkName, ensureDirs, namedFiles, stateDirs } from "./cli/state.ts";
+} from "./commands.ts";
+import { helpText } from "./format.ts";
+import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 
 /** Options of {@link control}: the daemon's, plus its name. */
 export interface ControlOptions extends DaemonOptions {
@@ -110,7 +110,7 @@ export async function control(
         );
         break;
       case "reload":
-        processExit(reloadCommand(name, pidFile, io));
+        processExit(reloadCommand(name, pidFile, "SIGHUP", io));
         break;
       case "status":
         processExit(statusCommand(name, pidFile, false, io));

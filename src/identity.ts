@@ -1,0 +1,305 @@
+/**
+ * A daemon's identity: what proves that a process is the one we started, or
+ * one it started, whatever the program does with its descriptors.
+ *
+ * Recorded when the daemon starts, beside its pid file:
+ * - the main process's pid and start time (clock ticks after boot), with the
+ *   boot id: a pid reused by another process has another start time;
+ * - the session the daemon was started in (its own, made by the start), and
+ *   the start time of that session's leader;
+ * - a random token, given to the daemon in `$DAEMONIZE_ID`, which every
+ *   process it forks keeps in its environment.
+ *
+ * "The daemon" is its main process plus every process of its session. A
+ * session id is a pid number too, free for reuse once the session is empty,
+ * so session members count only while the session is proven ours: its main
+ * process or leader is alive with the recorded start time, or one of its
+ * members carries the token, or a member proven earlier still lives in it
+ * (the number can't be reused while one does).
+ *
+ * Every signal goes through a pidfd opened first and checked afterwards
+ * against the start time and session seen: a process that ended meanwhile
+ * and whose pid was reused is never hit.
+ *
+ * @module
+ */
+import { getLibc, SysCallError } from "../ffi/libc.ts";
+import { platform } from "./host.ts";
+import { allStats, bootId, isEnded, type ProcStat, readEnviron, readStat } from "./proc.ts";
+
+/** The environment variable carrying a daemon's token to its processes. */
+export const TOKEN_VARIABLE = "DAEMONIZE_ID";
+
+/** What proves which processes are a daemon's. */
+export interface Identity {
+  /** The main process. */
+  readonly pid: number;
+  /** The main process's start time, in clock ticks after boot. */
+  readonly start: number;
+  /** The session it was started in; null when that session is not its own. */
+  readonly sid: number | null;
+  /** The start time of the session's leader, when it could be read. */
+  readonly sidStart: number | null;
+  /** The boot the times belong to. */
+  readonly boot: string;
+  /** The token in `$DAEMONIZE_ID` of the daemon's processes. */
+  readonly token: string;
+}
+
+/** A random token for a new daemon. */
+export function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The identity of this process as a daemon's main process. The session
+ * counts only when this process's start made it (`ownSession`) or leads it.
+ */
+export function selfIdentity(pid: number, token: string, ownSession: boolean): Identity {
+  const self = readStat(pid);
+  if (!self) throw new Error(`cannot read /proc/${pid}/stat`);
+  const owned = ownSession || self.sid === pid;
+  return {
+    pid,
+    start: self.startTicks,
+    sid: owned ? self.sid : null,
+    sidStart: owned ? readStat(self.sid)?.startTicks ?? null : null,
+    boot: bootId(),
+    token,
+  };
+}
+
+/** Parses a recorded identity; undefined for anything malformed. */
+export function parseIdentity(text: string): Identity | undefined {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const int = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  const intOrNull = (v: unknown) => v === null || int(v);
+  if (
+    typeof value !== "object" || value === null || !int(value.pid) || !int(value.start) ||
+    !intOrNull(value.sid) || !intOrNull(value.sidStart) || typeof value.boot !== "string" ||
+    typeof value.token !== "string" || !/^[0-9a-f]{32}$/.test(value.token)
+  ) {
+    return undefined;
+  }
+  return value as unknown as Identity;
+}
+
+/** Whether `stat` is the live process `identity` names as its main. */
+function isMain(stat: ProcStat, identity: Identity): boolean {
+  return stat.pid === identity.pid && stat.startTicks === identity.start && !isEnded(stat.state);
+}
+
+/** Whether a process carries the daemon's token in its environment. */
+export function carriesToken(pid: number, token: string): boolean {
+  return readEnviron(pid)?.includes(`${TOKEN_VARIABLE}=${token}`) ?? false;
+}
+
+/** A process proven to be a daemon's, pinned by a pidfd where there is one. */
+export interface Member {
+  readonly pid: number;
+  readonly start: number;
+  /** Sends `signal`; false when the process is gone. */
+  signal(signal: number): boolean;
+  /** Whether it still runs (same pid, same start time, not a zombie). */
+  alive(): boolean;
+  /** Lets go of the pidfd. */
+  close(): void;
+}
+
+/**
+ * Opens a handle on `stat`'s process and checks, after opening, that the pid
+ * still names the process seen (same start time) and that `still` holds.
+ */
+function pin(stat: ProcStat, still: (now: ProcStat) => boolean): Member | undefined {
+  const libc = getLibc();
+  let pidfd: number | undefined;
+  try {
+    pidfd = platform === "linux" ? libc.pidfdOpen(stat.pid) : undefined;
+  } catch {
+    return undefined;
+  }
+  const now = readStat(stat.pid);
+  if (!now || now.startTicks !== stat.startTicks || isEnded(now.state) || !still(now)) {
+    if (pidfd !== undefined) libc.close(pidfd);
+    return undefined;
+  }
+  let open = true;
+  return {
+    pid: stat.pid,
+    start: stat.startTicks,
+    signal(signal: number): boolean {
+      try {
+        if (pidfd !== undefined) libc.pidfdSendSignal(pidfd, signal);
+        else libc.kill(stat.pid, signal);
+        return true;
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "ESRCH") return false;
+        throw error;
+      }
+    },
+    alive(): boolean {
+      const s = readStat(stat.pid);
+      return !!s && s.startTicks === stat.startTicks && !isEnded(s.state);
+    },
+    close(): void {
+      if (open && pidfd !== undefined) libc.close(pidfd);
+      open = false;
+    },
+  };
+}
+
+/** What a look at a daemon's processes found. */
+export interface Sighting {
+  /** The main process, when it runs. */
+  readonly main: Member | undefined;
+  /** The other live processes of its session, proven its own. */
+  readonly others: readonly Member[];
+}
+
+/**
+ * Follows one daemon's processes over time. Each {@link look} scans `/proc`
+ * for its main process and its session's members and pins those proven
+ * ours; a member pinned in one look proves the session in the next.
+ */
+export class ProcessTree {
+  readonly identity: Identity;
+  readonly #pinned = new Map<number, Member>();
+
+  /** A tree for `identity`. */
+  constructor(identity: Identity) {
+    this.identity = identity;
+  }
+
+  /** The daemon's live processes now. */
+  look(): Sighting {
+    const id = this.identity;
+    if (platform !== "linux") return this.#lookWithoutProc();
+    if (id.boot !== bootId()) return { main: undefined, others: [] };
+    const stats = allStats().filter((s) => !isEnded(s.state));
+    const mainStat = stats.find((s) => isMain(s, id));
+    const main = mainStat ? this.#pinOrReuse(mainStat, (now) => isMain(now, id)) : undefined;
+    if (id.sid === null) return { main, others: this.#drop(main ? [main] : []) };
+    const sid = id.sid;
+    const members = stats.filter((s) => s.sid === sid && s.pid !== id.pid);
+    // Who proves the session is still the one the daemon was started in.
+    const witness = (main && mainStat!.sid === sid ? main : undefined) ??
+      this.#livePinnedIn(sid) ??
+      this.#leader(stats, sid) ??
+      this.#tokenCarrier(members, sid);
+    if (!witness) return { main, others: this.#drop(main ? [main] : []) };
+    const others: Member[] = [];
+    for (const stat of members) {
+      const member = this.#pinOrReuse(stat, (now) => now.sid === sid);
+      if (member) others.push(member);
+    }
+    // The witness still alive after the scan: the session number was held
+    // all along, so nobody else's session can have taken it meanwhile.
+    if (!witness.alive()) return { main, others: this.#drop(main ? [main] : []) };
+    return {
+      main,
+      others: this.#drop(main ? [main, ...others] : others).filter((m) => m !== main),
+    };
+  }
+
+  /** Lets go of every pidfd. */
+  close(): void {
+    for (const member of this.#pinned.values()) member.close();
+    this.#pinned.clear();
+  }
+
+  #pinOrReuse(stat: ProcStat, still: (now: ProcStat) => boolean): Member | undefined {
+    const known = this.#pinned.get(stat.pid);
+    if (known && known.start === stat.startTicks) return known;
+    known?.close();
+    const member = pin(stat, still);
+    if (member) this.#pinned.set(stat.pid, member);
+    else this.#pinned.delete(stat.pid);
+    return member;
+  }
+
+  /** Keeps only `live` pinned; returns them. */
+  #drop(live: Member[]): Member[] {
+    for (const [pid, member] of this.#pinned) {
+      if (!live.includes(member)) {
+        member.close();
+        this.#pinned.delete(pid);
+      }
+    }
+    return live;
+  }
+
+  #livePinnedIn(sid: number): Member | undefined {
+    for (const member of this.#pinned.values()) {
+      const now = readStat(member.pid);
+      if (now && now.startTicks === member.start && now.sid === sid && !isEnded(now.state)) {
+        return member;
+      }
+    }
+    return undefined;
+  }
+
+  #leader(stats: ProcStat[], sid: number): Member | undefined {
+    const start = this.identity.sidStart;
+    const leader = stats.find((s) => s.pid === sid && s.startTicks === start);
+    return leader && this.#pinOrReuse(leader, (now) => now.sid === sid);
+  }
+
+  #tokenCarrier(members: ProcStat[], sid: number): Member | undefined {
+    for (const stat of members) {
+      if (!carriesToken(stat.pid, this.identity.token)) continue;
+      const member = this.#pinOrReuse(stat, (now) => now.sid === sid);
+      if (member) return member;
+    }
+    return undefined;
+  }
+
+  /** Without /proc (macOS): the main process only, by pid alone. */
+  #lookWithoutProc(): Sighting {
+    const libc = getLibc();
+    const pid = this.identity.pid;
+    if (!libc.processExists(pid)) return { main: undefined, others: [] };
+    const main: Member = {
+      pid,
+      start: this.identity.start,
+      signal: (signal) => {
+        try {
+          libc.kill(pid, signal);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      alive: () => libc.processExists(pid),
+      close: () => {},
+    };
+    return { main, others: [] };
+  }
+}
+
+/** Live processes anywhere carrying `token`: what a start left, even outside its session. */
+export function tokenCarriers(token: string): ProcStat[] {
+  return allStats().filter((s) => !isEnded(s.state) && carriesToken(s.pid, token));
+}
+
+/**
+ * What a start that failed left running: the processes of session `sid`
+ * (its leader, our unreaped child, keeps the number from reuse) and any
+ * process carrying `token`, even one that left the session. Pinned.
+ */
+export function leftBehind(sid: number, token: string): Member[] {
+  const found: Member[] = [];
+  for (const stat of allStats()) {
+    if (isEnded(stat.state) || stat.pid === sid) continue;
+    const inSession = stat.sid === sid;
+    if (!inSession && !carriesToken(stat.pid, token)) continue;
+    const member = pin(stat, (now) => !inSession || now.sid === sid);
+    if (member) found.push(member);
+  }
+  return found;
+}

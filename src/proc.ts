@@ -1,0 +1,189 @@
+/**
+ * Process facts from Linux's `/proc`: the one place that reads and parses
+ * `stat`, `status`, `environ`, `cmdline`, the boot id and the uptime. The
+ * parsers are pure (tested on recorded samples); the readers return
+ * undefined for a process that is gone or hidden.
+ *
+ * Read through libc, not the runtime: Deno asks for `--allow-all` to read
+ * `/proc` with its own API.
+ *
+ * @module
+ */
+import { getLibc } from "../ffi/libc.ts";
+import { readDirectory } from "./host.ts";
+
+/** The fields of `/proc/PID/stat` this project uses. */
+export interface ProcStat {
+  readonly pid: number;
+  /** The command name (`comm`), at most 15 bytes. */
+  readonly comm: string;
+  /** One letter: R, S, D, Z, T, t, X, I… */
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgrp: number;
+  /** The session id: the pid of the process that created the session. */
+  readonly sid: number;
+  readonly ttyNr: number;
+  /** When the process started, in clock ticks after boot. */
+  readonly startTicks: number;
+}
+
+/** Clock ticks per second of `/proc` start times (`sysconf(_SC_CLK_TCK)`, 100 on Linux). */
+export const CLOCK_TICKS = 100;
+
+/**
+ * Parses `/proc/PID/stat`. The command name may hold spaces and `)`, so the
+ * fields are counted from its last `)`.
+ */
+export function parseStat(text: string): ProcStat | undefined {
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 0 || close < open) return undefined;
+  const f = text.slice(close + 2).split(" ");
+  const pid = Number(text.slice(0, open).trim());
+  const startTicks = Number(f[19]);
+  if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(startTicks)) return undefined;
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: f[0] ?? "",
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    sid: Number(f[3]),
+    ttyNr: Number(f[4]),
+    startTicks,
+  };
+}
+
+/** The facts of `/proc/PID/status` this project uses. */
+export interface ProcStatus {
+  /** Signals with a handler (`SigCgt`), bit n-1 for signal n. */
+  readonly caught: bigint;
+  /** Ignored signals (`SigIgn`). */
+  readonly ignored: bigint;
+  /** Resident memory in bytes (`VmRSS`); undefined for kernel threads and zombies. */
+  readonly rssBytes: number | undefined;
+  readonly uid: number | undefined;
+}
+
+/** Parses `/proc/PID/status`. */
+export function parseStatus(text: string): ProcStatus {
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "m").exec(text)?.[1]?.trim();
+  const mask = (name: string) => {
+    const hex = field(name);
+    return hex && /^[0-9a-f]+$/i.test(hex) ? BigInt(`0x${hex}`) : 0n;
+  };
+  const rss = /^(\d+) kB$/.exec(field("VmRSS") ?? "");
+  const uid = field("Uid")?.split(/\s+/)[0];
+  return {
+    caught: mask("SigCgt"),
+    ignored: mask("SigIgn"),
+    rssBytes: rss ? Number(rss[1]) * 1024 : undefined,
+    uid: uid === undefined ? undefined : Number(uid),
+  };
+}
+
+/** Whether signal `signal` is set in a `/proc` signal mask. */
+export function inSignalMask(mask: bigint, signal: number): boolean {
+  return ((mask >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** Splits NUL-separated `/proc` text (`cmdline`, `environ`). */
+export function nulSeparated(text: string): string[] {
+  const items = text.split("\0");
+  if (items.at(-1) === "") items.pop();
+  return items;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return getLibc().readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/proc/PID/stat`, parsed; undefined when the process is gone. */
+export function readStat(pid: number | "self"): ProcStat | undefined {
+  const text = read(`/proc/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+/** `/proc/PID/status`, parsed; undefined when the process is gone. */
+export function readStatus(pid: number): ProcStatus | undefined {
+  const text = read(`/proc/${pid}/status`);
+  return text === undefined ? undefined : parseStatus(text);
+}
+
+/**
+ * The environment a process was started with (`/proc/PID/environ`); undefined
+ * when it is gone or not ours to read (another user's, without root).
+ */
+export function readEnviron(pid: number | "self"): string[] | undefined {
+  const text = read(`/proc/${pid}/environ`);
+  return text === undefined ? undefined : nulSeparated(text);
+}
+
+/** A process's command line, words joined by spaces; undefined when gone. */
+export function readCommandLine(pid: number): string | undefined {
+  const text = read(`/proc/${pid}/cmdline`);
+  return text ? nulSeparated(text).join(" ") : undefined;
+}
+
+/** This boot's id: start times are only comparable within one boot. */
+export function bootId(): string {
+  return read("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
+}
+
+/** Seconds since boot. */
+export function uptimeSeconds(): number | undefined {
+  const text = read("/proc/uptime");
+  const value = Number(text?.split(" ")[0]);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** Whether a process state letter means the process has ended (zombie, dead). */
+export function isEnded(state: string): boolean {
+  return state === "Z" || state === "X";
+}
+
+/** Every process's stat, parsed; processes that vanish meanwhile are skipped. */
+export function allStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const name of readDirectory("/proc")) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const stat = readStat(Number(name));
+    if (stat) stats.push(stat);
+  }
+  return stats;
+}
+
+/** What `status` shows of a live process: uptime, resident memory, command line. */
+export interface ProcessFacts {
+  readonly uptimeSeconds: number | null;
+  readonly rssBytes: number | null;
+  readonly command: string | null;
+}
+
+/** Uptime, RSS and command line of a live process. */
+export function processFacts(pid: number): ProcessFacts {
+  const stat = readStat(pid);
+  const now = uptimeSeconds();
+  return {
+    uptimeSeconds: stat && now !== undefined
+      ? Math.max(0, Math.round(now - stat.startTicks / CLOCK_TICKS))
+      : null,
+    rssBytes: readStatus(pid)?.rssBytes ?? null,
+    command: readCommandLine(pid) ?? null,
+  };
+}
+
+/**
+ * Whether `signal` would leave process `pid` running: it has a handler for
+ * it or ignores it (`SigCgt`, `SigIgn`). False when the process is gone.
+ */
+export function handlesSignal(pid: number, signal: number): boolean {
+  const status = readStatus(pid);
+  return !!status && (inSignalMask(status.caught, signal) || inSignalMask(status.ignored, signal));
+}
