@@ -150,6 +150,8 @@ export interface FileId {
   readonly ino: bigint;
   /** `st_mode`: type and permission bits. */
   readonly mode: number;
+  /** `st_uid`: the owner. */
+  readonly uid: number;
   readonly size: number;
 }
 
@@ -298,11 +300,12 @@ export class Libc {
   }
   #fileId(buffer: Uint8Array): FileId {
     const view = new DataView(buffer.buffer);
-    const { dev, ino, devSize, mode, modeSize, size } = this.constants.stat;
+    const { dev, ino, devSize, mode, modeSize, uid, size } = this.constants.stat;
     return {
       dev: devSize === 8 ? view.getBigUint64(dev, true) : BigInt(view.getUint32(dev, true)),
       ino: view.getBigUint64(ino, true),
       mode: modeSize === 4 ? view.getUint32(mode, true) : view.getUint16(mode, true),
+      uid: view.getUint32(uid, true),
       size: Number(view.getBigInt64(size, true)),
     };
   }

@@ -53,6 +53,7 @@ export interface PlatformConstants {
     readonly ino: number;
     readonly mode: number;
     readonly modeSize: 2 | 4;
+    readonly uid: number;
     readonly size: number;
   };
   /** Signal numbers by name. */
@@ -135,7 +136,7 @@ const linux: PlatformConstants = {
   spawnStructSize: 512,
   passwd: { uid: 16, gid: 20, dir: 32 },
   groupGid: 16,
-  stat: { dev: 0, devSize: 8, ino: 8, mode: 24, modeSize: 4, size: 48 },
+  stat: { dev: 0, devSize: 8, ino: 8, mode: 24, modeSize: 4, uid: 28, size: 48 },
   signals: {
     ...commonSignals,
     SIGBUS: 7,
@@ -193,7 +194,7 @@ const darwin: PlatformConstants = {
   spawnStructSize: 512,
   passwd: { uid: 16, gid: 20, dir: 48 },
   groupGid: 16,
-  stat: { dev: 0, devSize: 4, ino: 8, mode: 4, modeSize: 2, size: 96 },
+  stat: { dev: 0, devSize: 4, ino: 8, mode: 4, modeSize: 2, uid: 16, size: 96 },
   signals: {
     ...commonSignals,
     SIGEMT: 7,

@@ -25,7 +25,15 @@
  */
 import { getLibc, SysCallError } from "../ffi/libc.ts";
 import { platform } from "./host.ts";
-import { allStats, bootId, isEnded, type ProcStat, readEnviron, readStat } from "./proc.ts";
+import {
+  allStats,
+  bootId,
+  isEnded,
+  type ProcStat,
+  readEnviron,
+  readStat,
+  readStatus,
+} from "./proc.ts";
 
 /** The environment variable carrying a daemon's token to its processes. */
 export const TOKEN_VARIABLE = "DAEMONIZE_ID";
@@ -44,6 +52,11 @@ export interface Identity {
   readonly boot: string;
   /** The token in `$DAEMONIZE_ID` of the daemon's processes. */
   readonly token: string;
+  /**
+   * Only processes of this user count (the record was written by another
+   * user than root or the reader, who could name only their own processes).
+   */
+  readonly onlyOf?: number;
 }
 
 /** A random token for a new daemon. */
@@ -87,7 +100,14 @@ export function parseIdentity(text: string): Identity | undefined {
   ) {
     return undefined;
   }
-  return value as unknown as Identity;
+  return {
+    pid: value.pid as number,
+    start: value.start as number,
+    sid: value.sid as number | null,
+    sidStart: value.sidStart as number | null,
+    boot: value.boot,
+    token: value.token,
+  };
 }
 
 /** Whether `stat` is the live process `identity` names as its main. */
@@ -181,7 +201,10 @@ export class ProcessTree {
     const id = this.identity;
     if (platform !== "linux") return this.#lookWithoutProc();
     if (id.boot !== bootId()) return { main: undefined, others: [] };
-    const stats = allStats().filter((s) => !isEnded(s.state));
+    const owner = id.onlyOf;
+    const stats = allStats().filter((s) =>
+      !isEnded(s.state) && (owner === undefined || readStatus(s.pid)?.uid === owner)
+    );
     const mainStat = stats.find((s) => isMain(s, id));
     const main = mainStat ? this.#pinOrReuse(mainStat, (now) => isMain(now, id)) : undefined;
     if (id.sid === null) return { main, others: this.#drop(main ? [main] : []) };

@@ -173,8 +173,16 @@ export class PidFile {
    */
   identity(): Identity | undefined {
     if (!this.exists()) return undefined;
+    const libc = getLibc();
     try {
-      return parseIdentity(getLibc().readTextFile(this.identityPath));
+      // Writable by others, it could name anybody's process: not believed.
+      // Written by another user than root or us, it is believed only about
+      // that user's own processes.
+      const { uid, mode } = libc.fileIdAt(this.identityPath);
+      if ((mode & 0o022) !== 0) return undefined;
+      const identity = parseIdentity(libc.readTextFile(this.identityPath));
+      if (!identity || uid === 0 || uid === libc.ids().euid) return identity;
+      return { ...identity, onlyOf: uid };
     } catch {
       return undefined;
     }

@@ -9,13 +9,14 @@ import process from "node:process";
 import {
   alive,
   cliCommand,
+  type Ctx,
   form,
   inMask,
   killTagged,
   newTag,
+  pidOf,
   procStat,
   procStatus,
-  type Ran,
   readText,
   removeDir,
   root,
@@ -26,32 +27,8 @@ import {
   tempDir,
   test,
   waitFor,
+  withHome,
 } from "./harness.ts";
-
-interface Ctx {
-  dir: string;
-  tag: string;
-  cli(args: string[], env?: Record<string, string>): Ran;
-}
-
-async function withHome(body: (c: Ctx) => void | Promise<void>): Promise<void> {
-  const dir = tempDir();
-  const tag = newTag();
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(cliCommand(args), {
-      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag, NO_COLOR: "", ...env },
-    });
-  try {
-    await body({ dir, tag, cli });
-  } finally {
-    await killTagged(tag);
-    removeDir(dir);
-  }
-}
-
-function pidOf(dir: string, name: string): number {
-  return Number(readText(join(dir, `${name}.pid`)));
-}
 
 const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
   test(`[${form}] ${name}`, () => withHome(body));

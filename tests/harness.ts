@@ -298,3 +298,35 @@ export async function withTemp(
     removeDir(dir);
   }
 }
+
+/** What a command test gets: its state folder, its tag, and the command. */
+export interface Ctx {
+  dir: string;
+  tag: string;
+  cli(args: string[], env?: Record<string, string>): Ran;
+}
+
+/**
+ * Runs `body` with a fresh state folder ($DAEMONIZE_HOME) and a tag every
+ * started program inherits (TEST_TAG); afterwards kills every tagged
+ * process by pid and removes the folder.
+ */
+export async function withHome(body: (c: Ctx) => void | Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const tag = newTag();
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run(cliCommand(args), {
+      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag, NO_COLOR: "", ...env },
+    });
+  try {
+    await body({ dir, tag, cli });
+  } finally {
+    await killTagged(tag);
+    removeDir(dir);
+  }
+}
+
+/** The pid in a named daemon's pid file. */
+export function pidOf(dir: string, name: string): number {
+  return Number(readText(join(dir, `${name}.pid`)));
+}

@@ -1,0 +1,397 @@
+/**
+ * A daemon is its whole process tree, known by its recorded identity, under
+ * Deno, Bun or the binary ($DAEMONIZE_TEST_BINARY): wrappers with workers,
+ * fd-closing programs, programs that background themselves, forged and
+ * stale records, reused pids and sessions. Real processes, checked via /proc.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import {
+  alive,
+  cliCommand,
+  type Ctx,
+  form,
+  pidOf,
+  procStat,
+  readText,
+  runAsync,
+  tagged,
+  test,
+  waitFor,
+  withHome,
+} from "./harness.ts";
+
+const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
+  test(`[${form}] ${name}`, () => withHome(body), 120_000);
+
+const WRAPPER = ["sh", "-c", "sleep 1000 & sleep 2000 & wait"];
+const FD_CLOSER = [
+  "python3",
+  "-c",
+  "import os,time; os.closerange(3,65536); time.sleep(300)",
+];
+
+/** Pids of the live processes in session `sid`. */
+function sessionMembers(sid: number): number[] {
+  const found: number[] = [];
+  for (const pid of allPids()) {
+    try {
+      if (Number(procStat(pid)[3]) === sid && alive(pid)) found.push(pid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** Whether any process, zombies included, is in session `sid`. */
+function holdsSession(sid: number): boolean {
+  return allPids().some((pid) => {
+    try {
+      return Number(procStat(pid)[3]) === sid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function allPids(): number[] {
+  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+}
+
+/** A process of nobody's daemon, killed by pid afterwards. */
+function bystander(args: string[] = ["sleep", "300"]): ChildProcess {
+  return spawn(args[0]!, args.slice(1), { stdio: "ignore" });
+}
+
+function kill(child: ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // Gone.
+  }
+}
+
+/**
+ * Starts `command` as pid `pid` (root: the kernel's ns_last_pid, set by a
+ * shell just before it forks, since a runtime's own threads take pids too).
+ * Returns the pid it got.
+ */
+async function startAsPid(pid: number, command: string): Promise<number> {
+  // A zombie holds its pid (and session number) until it is reaped, which
+  // init may do late.
+  await waitFor(() => !existsSync(`/proc/${pid}`) && !holdsSession(pid), 15_000);
+  let got = 0;
+  for (let i = 0; i < 20 && got !== pid; i++) {
+    if (got) process.kill(got, "SIGKILL");
+    const shell = spawn("sh", [
+      "-c",
+      `echo ${pid - 1} > /proc/sys/kernel/ns_last_pid; ${command} & echo $!; wait`,
+    ], { stdio: ["ignore", "pipe", "ignore"] });
+    got = await new Promise<number>((resolve) => {
+      let out = "";
+      shell.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) resolve(Number(out.trim()));
+      });
+    });
+  }
+  return got;
+}
+
+t(
+  "a wrapper's workers are part of the daemon: status counts them, stop ends them all",
+  async ({ dir, cli }) => {
+    const started = cli(["start", "--name", "w", "--", ...WRAPPER]);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = pidOf(dir, "w");
+    const sid = Number(procStat(pid)[3]);
+    assert.ok(await waitFor(() => sessionMembers(sid).length === 3, 3000));
+    const workers = sessionMembers(sid).filter((p) => p !== pid);
+    const status = cli(["status", "w"]);
+    assert.equal(status.code, 0);
+    assert.match(
+      status.stdout,
+      new RegExp(`^w: running \\(pid ${pid}, and 2 processes it started, `),
+    );
+    assert.equal(JSON.parse(cli(["status", "w", "--json"]).stdout).otherProcesses, 2);
+    const stopped = cli(["stop", "w"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(stopped.stdout, `w stopped (pid ${pid}, and 2 processes it started)\n`);
+    for (const p of [pid, ...workers]) assert.ok(!alive(p), `pid ${p} still runs`);
+    assert.equal(cli(["status", "w"]).stdout, "w: stopped\n");
+    assert.ok(!existsSync(join(dir, "w.pid")) && !existsSync(join(dir, "w.pid.identity")));
+    const again = cli(["start", "--name", "w", "--", ...WRAPPER]);
+    assert.equal(again.code, 0, again.stderr);
+  },
+);
+
+t(
+  "after the main process is killed, status, start and stop agree on the workers it left",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "w", "--", ...WRAPPER]).code, 0);
+    const pid = pidOf(dir, "w");
+    const sid = Number(procStat(pid)[3]);
+    assert.ok(await waitFor(() => sessionMembers(sid).length === 3, 3000));
+    const workers = sessionMembers(sid).filter((p) => p !== pid);
+    process.kill(pid, "SIGKILL");
+    assert.ok(await waitFor(() => !alive(pid), 3000));
+    const status = cli(["status", "w"]);
+    assert.equal(status.code, 1, "dead");
+    assert.match(
+      status.stdout,
+      new RegExp(
+        `^w: dead \\(pid ${pid} has ended; 2 processes of its session still running; pid file `,
+      ),
+    );
+    assert.equal(JSON.parse(cli(["status", "w", "--json"]).stdout).otherProcesses, 2);
+    const start = cli(["start", "--name", "w", "--", ...WRAPPER]);
+    assert.equal(start.code, 1);
+    assert.match(
+      start.stderr,
+      /already running: 2 processes of its last start still run \(pid \d+, \d+\); stop it first\n$/,
+    );
+    const stopped = cli(["stop", "w"]);
+    assert.equal(stopped.stdout, `w stopped (2 processes left by pid ${pid})\n`);
+    for (const p of workers) assert.ok(!alive(p), `worker ${p} still runs`);
+    assert.equal(cli(["status", "w"]).code, 3);
+  },
+);
+
+t(
+  "a program that closes every inherited descriptor is still known: status, a refused second start, stop",
+  ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "c", "--", ...FD_CLOSER]).code, 0);
+    const pid = pidOf(dir, "c");
+    const status = cli(["status", "c"]);
+    assert.equal(status.code, 0, status.stdout);
+    const second = cli(["start", "--name", "c", "--", ...FD_CLOSER]);
+    assert.equal(second.code, 1);
+    assert.equal(second.stderr, `daemonize: pid-file: already running (pid ${pid})\n`);
+    assert.equal(cli(["stop", "c"]).stdout, `c stopped (pid ${pid})\n`);
+    assert.ok(!alive(pid));
+  },
+);
+
+t("workers that ignore SIGTERM are killed when the timeout runs out", ({ dir, cli }) => {
+  const program = [
+    "sh",
+    "-c",
+    '(trap "" TERM; exec sleep 1000) & (trap "" TERM; exec sleep 1001) & wait',
+  ];
+  assert.equal(cli(["start", "--name", "w", "--", ...program]).code, 0);
+  const pid = pidOf(dir, "w");
+  const sid = Number(procStat(pid)[3]);
+  const stopped = cli(["stop", "w", "--timeout", "0.5"]);
+  assert.equal(
+    stopped.stdout,
+    `w killed (pid ${pid}, and 2 processes it started): still running 0.5 s after SIGTERM\n`,
+  );
+  assert.deepEqual(sessionMembers(sid), []);
+});
+
+t(
+  "twenty concurrent starts of an fd-closing program leave one daemon and nineteen refusals naming it",
+  async ({ dir, tag }) => {
+    const command = cliCommand(["start", "--name", "c", "--", ...FD_CLOSER]);
+    const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag };
+    const results = await Promise.all(Array.from({ length: 20 }, () => runAsync(command, { env })));
+    const ok = results.filter((r) => r.code === 0);
+    assert.equal(ok.length, 1, results.map((r) => r.stderr).join(""));
+    const pid = pidOf(dir, "c");
+    assert.ok(alive(pid));
+    for (const r of results.filter((r) => r.code !== 0)) {
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `daemonize: pid-file: already running (pid ${pid})\n`);
+    }
+    assert.deepEqual(tagged(tag).filter((p) => procStat(p)[3] !== procStat(pid)[3]), []);
+  },
+);
+
+t("a forged pid file naming a bystander never gets it signalled", async ({ dir, cli }) => {
+  const other = bystander();
+  try {
+    await waitFor(() => alive(other.pid!), 2000);
+    writeFileSync(join(dir, "f.pid"), `${other.pid}\n`);
+    const status = cli(["status", "f"]);
+    assert.equal(status.code, 1);
+    assert.match(status.stdout, /^f: dead \(pid \d+ has ended; no process of it running/);
+    assert.equal(cli(["stop", "f"]).stdout, "f is not running\n");
+    assert.equal(cli(["reload", "f"]).code, 7);
+    // A forged identity too, with the bystander's true start time, written by
+    // another user: believed only about that user's processes, so not here.
+    const identity = {
+      pid: other.pid,
+      start: Number(procStat(other.pid!)[19]),
+      sid: null,
+      sidStart: null,
+      boot: readText("/proc/sys/kernel/random/boot_id").trim(),
+      token: "0".repeat(32),
+    };
+    writeFileSync(join(dir, "f.pid"), `${other.pid}\n`);
+    writeFileSync(join(dir, "f.pid.identity"), JSON.stringify(identity), { mode: 0o644 });
+    chownSync(join(dir, "f.pid.identity"), 65534, 65534);
+    assert.equal(cli(["stop", "f"]).stdout, "f is not running\n");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(alive(other.pid!), "the bystander was signalled");
+  } finally {
+    kill(other);
+  }
+});
+
+t("a recorded pid now held by another process is not the daemon", async ({ dir, cli }) => {
+  assert.equal(cli(["start", "--name", "r", "--", "sleep", "300"]).code, 0);
+  const pid = pidOf(dir, "r");
+  process.kill(pid, "SIGKILL");
+  assert.ok(await waitFor(() => !alive(pid), 3000));
+  // The kernel hands the same pid to a bystander.
+  const other = await startAsPid(pid, "exec sleep 300");
+  try {
+    assert.equal(other, pid, "the pid was reused");
+    assert.equal(cli(["status", "r"]).code, 1);
+    assert.equal(cli(["stop", "r"]).stdout, "r is not running\n");
+    assert.equal(cli(["reload", "r"]).code, 7);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(alive(pid), "the process that got the pid was signalled");
+  } finally {
+    process.kill(other, "SIGKILL");
+  }
+});
+
+t(
+  "a session number reused by a stranger's setsid() is not the daemon's session",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "s", "--", ...WRAPPER]).code, 0);
+    const pid = pidOf(dir, "s");
+    const sid = Number(procStat(pid)[3]);
+    const record = JSON.parse(readText(join(dir, "s.pid.identity")));
+    assert.equal(record.sid, sid);
+    assert.equal(cli(["stop", "s"]).code, 0);
+    // A stranger's session now has that number: it leads it, others are in it.
+    const stranger = await startAsPid(sid, "exec setsid sh -c 'sleep 300 & sleep 301 & wait'");
+    try {
+      assert.equal(stranger, sid, "the session number was reused");
+      assert.ok(await waitFor(() => sessionMembers(sid).length === 3, 3000));
+      // The old record, put back as a stale daemon would have left it.
+      writeFileSync(join(dir, "s.pid"), `${pid}\n`);
+      writeFileSync(join(dir, "s.pid.identity"), JSON.stringify(record), { mode: 0o644 });
+      const status = cli(["status", "s", "--json"]);
+      assert.equal(JSON.parse(status.stdout).otherProcesses, 0);
+      assert.equal(cli(["stop", "s"]).stdout, "s is not running\n");
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sessionMembers(sid).length, 3, "the stranger's session was signalled");
+    } finally {
+      for (const p of [stranger, ...sessionMembers(sid)]) process.kill(p, "SIGKILL");
+    }
+  },
+);
+
+t(
+  "a program that puts itself in the background fails the start, and what it left is stopped",
+  ({ dir, tag, cli }) => {
+    const ran = cli(["start", "--name", "bg", "--", "sh", "-c", "sleep 1000 & exit 0"]);
+    assert.equal(ran.code, 1);
+    assert.match(
+      ran.stderr,
+      /^daemonize: startup: sh put itself in the background: it exited with status 0 within 100 ms of starting, leaving pid \d+ running \(now stopped\); run it in the foreground instead/,
+    );
+    assert.equal(ran.stderr.trimEnd().split("\n").length, 1);
+    assert.deepEqual(tagged(tag), []);
+    for (const file of ["bg.pid", "bg.pid.identity", "bg.json"]) {
+      assert.ok(!existsSync(join(dir, file)), `${file} left behind`);
+    }
+    // One that leaves its session (fork, exit, setsid) is found by its token.
+    const escaping = cli([
+      "start",
+      "--name",
+      "bg",
+      "--grace",
+      "3",
+      "--",
+      "python3",
+      "-c",
+      "import os,time\nif os.fork(): os._exit(0)\nos.setsid(); time.sleep(300)",
+    ]);
+    assert.equal(escaping.code, 1, escaping.stdout + escaping.stderr);
+    assert.match(escaping.stderr, /put itself in the background/);
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "reload refuses a program that would die of SIGHUP and uses the saved --reload-signal",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "plain", "--", "sleep", "300"]).code, 0);
+    const pid = pidOf(dir, "plain");
+    const refused = cli(["reload", "plain"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^plain: pid \d+ neither catches nor ignores SIGHUP, so it would end; not sent\. Use restart/,
+    );
+    assert.ok(alive(pid));
+    const log = join(dir, "usr2.log");
+    const script = `trap 'echo reloaded >> ${log}' USR2; while :; do sleep 0.05; done`;
+    const ran = cli(["start", "--name", "r2", "--reload-signal", "USR2", "--", "sh", "-c", script]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const reloaded = cli(["reload", "r2"]);
+    assert.equal(reloaded.stdout, `r2 reloaded (SIGUSR2 to pid ${pidOf(dir, "r2")})\n`);
+    assert.ok(await waitFor(() => readText(log) === "reloaded\n", 3000));
+    assert.equal(cli(["status", "r2"]).code, 0);
+  },
+);
+
+t(
+  "restart gets the environment start was given; start NAME and forget act on the saved start",
+  async ({ dir, cli }) => {
+    const out = join(dir, "env.out");
+    const program = ["sh", "-c", `echo "$SECRET" > ${out}; exec sleep 300`];
+    assert.equal(cli(["start", "--name", "e", "--", ...program], { SECRET: "s3" }).code, 0);
+    assert.ok(await waitFor(() => readText(out) === "s3\n", 3000));
+    assert.equal(statSync(join(dir, "e.json")).mode & 0o777, 0o600);
+    writeFileSync(out, "");
+    const restarted = cli(["restart", "e"]);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.match(
+      restarted.stderr,
+      /keeps the environment it was started with; yours differs \(.*-SECRET/,
+    );
+    assert.ok(await waitFor(() => readText(out) === "s3\n", 3000), "SECRET kept");
+    assert.equal(cli(["forget", "e"]).code, 1, "a running daemon is not forgotten");
+    assert.equal(cli(["stop", "e"]).code, 0);
+    writeFileSync(out, "");
+    const again = cli(["start", "e"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `e started (pid ${pidOf(dir, "e")})\n`);
+    assert.ok(await waitFor(() => readText(out) === "s3\n", 3000), "the saved start, SECRET kept");
+    assert.equal(cli(["stop", "e"]).code, 0);
+    const forgotten = cli(["forget", "e"]);
+    assert.equal(forgotten.stdout, "e forgotten (removed its saved start and log)\n");
+    assert.ok(!existsSync(join(dir, "e.json")) && !existsSync(join(dir, "e.log")));
+    const unknown = cli(["forget", "e"]);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, "daemonize: no daemon named e is known\n");
+  },
+);
+
+t(
+  "a daemon with a pid file outside the state folder is listed, and stop cleans its files",
+  ({ dir, cli }) => {
+    mkdirSync(join(dir, "elsewhere"));
+    const pidFile = join(dir, "elsewhere", "x.pid");
+    assert.equal(
+      cli(["start", "--name", "x", "--pid-file", pidFile, "--", "sleep", "300"]).code,
+      0,
+    );
+    const list = JSON.parse(cli(["status", "--json"]).stdout).daemons;
+    assert.deepEqual(list.map((d: { name: string; pidFile: string }) => [d.name, d.pidFile]), [[
+      "x",
+      pidFile,
+    ]]);
+    assert.equal(cli(["stop", "--pid-file", pidFile]).code, 0);
+    assert.ok(!existsSync(pidFile) && !existsSync(`${pidFile}.identity`));
+  },
+);
