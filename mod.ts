@@ -20,6 +20,7 @@ export { type Daemon, daemonize, detach, type DetachResult } from "./src/daemoni
 export { DaemonError, type Step } from "./src/errors.ts";
 export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
 export { PidFile } from "./src/pid_file.ts";
+export type { Identity, Member, ProcessTree, Sighting } from "./src/identity.ts";
 export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";

@@ -122,7 +122,9 @@ export function carriesToken(pid: number, token: string): boolean {
 
 /** A process proven to be a daemon's, pinned by a pidfd where there is one. */
 export interface Member {
+  /** Its pid. */
   readonly pid: number;
+  /** Its start time, in clock ticks after boot. */
   readonly start: number;
   /** Sends `signal`; false when the process is gone. */
   signal(signal: number): boolean;
@@ -188,6 +190,7 @@ export interface Sighting {
  * ours; a member pinned in one look proves the session in the next.
  */
 export class ProcessTree {
+  /** The recorded identity it follows. */
   readonly identity: Identity;
   readonly #pinned = new Map<number, Member>();
 

@@ -121,6 +121,10 @@ Options (defaults in brackets):
   --notify             wait for READY=1 on $NOTIFY_SOCKET (systemd's protocol)
                        instead, up to --ready-timeout
   --single-detach      detach once: faster, the daemon leads its session
+  --reload-signal SIG  the signal reload sends [HUP]
+
+The start is saved (command, directory, environment): 'start NAME' alone
+starts a stopped daemon again as it was started.
 
 State folders: $DAEMONIZE_HOME, else for root /run/daemonize and
 /var/log/daemonize, else $XDG_RUNTIME_DIR/daemonize and ~/.local/state/daemonize.`,
@@ -129,16 +133,25 @@ State folders: $DAEMONIZE_HOME, else for root /run/daemonize and
       : `${program} run [options] -- PROGRAM [ARGS...]\n\nThe set-up of start (pid file, user, cwd, ...) without detaching; for\nsystemd and other supervisors. Takes the options of start.`,
     stop: `${program} stop${target} [--timeout SEC] [--signal TERM]
 
-Send the signal, wait up to --timeout seconds [10] for the daemon to exit, then
-SIGKILL it and its process group. Never signals a process that does not hold
-the pid file's lock. Stopping a stopped daemon is not an error.`,
+Send the signal to the daemon's main process, then to every process of its
+session still left; wait up to --timeout seconds [10] until none is, then
+SIGKILL those that remain. Only processes proven to be the daemon's are
+signalled. Stopping a stopped daemon is not an error.`,
     restart:
-      `${program} restart${target} [--timeout SEC]\n\nStop, then start again as it was last started.`,
-    reload: `${program} reload${target}\n\nSend SIGHUP to the daemon.`,
+      `${program} restart${target} [--timeout SEC]\n\nStop, then start again as it was last started (same environment).`,
+    reload: `${program} reload${target}
+
+Send SIGHUP (or the start's --reload-signal) to the daemon's main process.
+Refused (exit 1) when the program would die of it: use restart then.`,
+    forget: `${program} forget${target}
+
+Remove a stopped daemon's saved start, pid file and log.`,
     status: `${program} status [${target.trim()}] [--json]
 
-Show pid, uptime, RSS and command${self ? "" : "; without NAME, every known daemon"}.
-Exit status: 0 running, 1 dead but pid file left, 3 not running, 4 unknown.`,
+Show pid, the processes it started, uptime, RSS and command${
+      self ? "" : "; without NAME, every\nknown daemon"
+    }. Exit status: 0 running, 1 dead but pid file left, 3 not
+running, 4 unknown.`,
   };
   if (topic && lines[topic]) return lines[topic] + "\n";
   const usage = self
@@ -149,8 +162,9 @@ Commands:
   start [options] -- PROGRAM [ARGS...]   run any program as a daemon
   stop    NAME | --pid-file P            stop it (SIGTERM, then SIGKILL)
   restart NAME | --pid-file P            stop, then start as before
-  reload  NAME | --pid-file P            send SIGHUP
+  reload  NAME | --pid-file P            send SIGHUP (or its --reload-signal)
   status  [NAME | --pid-file P] [--json] show one daemon, or all
+  forget  NAME | --pid-file P            remove a stopped daemon's saved start
   run [options] -- PROGRAM [ARGS...]     the same set-up, in the foreground
 
 '${program} COMMAND --help' tells more; '${program} --version' the version.`;

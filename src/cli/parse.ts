@@ -323,7 +323,7 @@ export function parseArgs(args: readonly string[]): Parsed {
   switch (first) {
     case undefined:
       throw new UsageError(
-        "missing command (start, stop, restart, reload, status, run)",
+        "missing command (start, stop, restart, reload, status, forget, run)",
       );
     case "-h":
     case "--help":

@@ -1,0 +1,102 @@
+/**
+ * The /proc parsers on recorded samples, and the identity record's parser:
+ * pure functions, no processes.
+ */
+import assert from "node:assert/strict";
+import { parseIdentity } from "../src/identity.ts";
+import { inSignalMask, nulSeparated, parseStat, parseStatus } from "../src/proc.ts";
+import { test } from "./harness.ts";
+
+// Recorded from a python3 process renamed with prctl to "a) b (c": the name
+// holds spaces and parentheses, so fields are counted from the last ")".
+const STAT =
+  "4242 (a) b (c) S 1 4240 4239 0 -1 4194560 1234 0 0 0 3 1 0 0 20 0 1 0 987654 12345678 2345 " +
+  "18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 3 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+test("parseStat reads pid, name, state, parent, group, session and start time", () => {
+  assert.deepEqual(parseStat(STAT), {
+    pid: 4242,
+    comm: "a) b (c",
+    state: "S",
+    ppid: 1,
+    pgrp: 4240,
+    sid: 4239,
+    ttyNr: 0,
+    startTicks: 987654,
+  });
+});
+
+test("parseStat refuses text that is not a stat line", () => {
+  assert.equal(parseStat(""), undefined);
+  assert.equal(parseStat("4242 no parentheses"), undefined);
+});
+
+// Recorded from `sh -c 'trap "" TERM; trap "echo" HUP; sleep 300'`.
+const STATUS = `Name:\tsh
+Umask:\t0022
+State:\tS (sleeping)
+Tgid:\t4242
+Pid:\t4242
+PPid:\t1
+Uid:\t65534\t65534\t65534\t65534
+Gid:\t65534\t65534\t65534\t65534
+VmRSS:\t    1536 kB
+SigQ:\t0/63379
+SigPnd:\t0000000000000000
+ShdPnd:\t0000000000000000
+SigBlk:\t0000000000000000
+SigIgn:\t0000000000004000
+SigCgt:\t0000000000010001
+`;
+
+test("parseStatus reads the caught and ignored signals, RSS and uid", () => {
+  const status = parseStatus(STATUS);
+  assert.equal(status.rssBytes, 1536 * 1024);
+  assert.equal(status.uid, 65534);
+  assert.ok(inSignalMask(status.ignored, 15), "SIGTERM ignored");
+  assert.ok(inSignalMask(status.caught, 1), "SIGHUP caught");
+  assert.ok(inSignalMask(status.caught, 17), "SIGCHLD caught");
+  assert.ok(!inSignalMask(status.caught, 10), "SIGUSR1 left at its default");
+});
+
+test("parseStatus of a zombie has no RSS and empty masks where fields lack", () => {
+  const status = parseStatus("Name:\tx\nState:\tZ (zombie)\n");
+  assert.equal(status.rssBytes, undefined);
+  assert.equal(status.caught, 0n);
+  assert.equal(status.ignored, 0n);
+});
+
+test("nulSeparated splits cmdline and environ text without an empty last item", () => {
+  assert.deepEqual(nulSeparated("sleep\x00300\x00"), ["sleep", "300"]);
+  assert.deepEqual(nulSeparated("A=1\x00B=\x00"), ["A=1", "B="]);
+  assert.deepEqual(nulSeparated(""), []);
+});
+
+test("parseIdentity keeps only well-formed records, and only their known fields", () => {
+  const good = {
+    pid: 812,
+    start: 99,
+    sid: 811,
+    sidStart: 98,
+    boot: "b72bc03f-e7ce-4a5e-b2f4-130041e5f8c4",
+    token: "0123456789abcdef0123456789abcdef",
+  };
+  assert.deepEqual(parseIdentity(JSON.stringify({ ...good, onlyOf: 0 })), good);
+  assert.deepEqual(parseIdentity(JSON.stringify({ ...good, sid: null, sidStart: null })), {
+    ...good,
+    sid: null,
+    sidStart: null,
+  });
+  for (
+    const bad of [
+      "812\n",
+      "{",
+      JSON.stringify({ ...good, pid: -1 }),
+      JSON.stringify({ ...good, start: "99" }),
+      JSON.stringify({ ...good, token: "short" }),
+      JSON.stringify({ ...good, boot: undefined }),
+    ]
+  ) {
+    assert.equal(parseIdentity(bad), undefined, bad);
+  }
+});
