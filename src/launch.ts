@@ -17,6 +17,7 @@ import { pid as ownPid, platform } from "./host.ts";
 import { type ResolvedOptions, signalName } from "./options.ts";
 import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
+import { isEnded, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { type Command, relaunchCommand } from "./relaunch.ts";
 
@@ -251,13 +252,8 @@ function waitGone(pid: number, ms: number): void {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (platform === "linux") {
-      let stat: string;
-      try {
-        stat = libc.readTextFile(`/proc/${pid}/stat`);
-      } catch {
-        return;
-      }
-      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2))) return;
+      const stat = readStat(pid);
+      if (!stat || isEnded(stat.state)) return;
     } else if (!libc.processExists(pid)) {
       return;
     }

@@ -110,7 +110,7 @@ export function readStat(pid: number | "self"): ProcStat | undefined {
 }
 
 /** `/proc/PID/status`, parsed; undefined when the process is gone. */
-export function readStatus(pid: number): ProcStatus | undefined {
+export function readStatus(pid: number | "self"): ProcStatus | undefined {
   const text = read(`/proc/${pid}/status`);
   return text === undefined ? undefined : parseStatus(text);
 }
@@ -121,6 +121,12 @@ export function readStatus(pid: number): ProcStatus | undefined {
  */
 export function readEnviron(pid: number | "self"): string[] | undefined {
   const text = read(`/proc/${pid}/environ`);
+  return text === undefined ? undefined : nulSeparated(text);
+}
+
+/** A process's command line, word by word; undefined when gone. */
+export function readCommandWords(pid: number | "self"): string[] | undefined {
+  const text = read(`/proc/${pid}/cmdline`);
   return text === undefined ? undefined : nulSeparated(text);
 }
 

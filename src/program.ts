@@ -9,6 +9,7 @@ import { cwd as currentDirectory, platform } from "./host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
 import { DaemonError } from "./errors.ts";
 import { TOKEN_VARIABLE } from "./identity.ts";
+import { readEnviron } from "./proc.ts";
 import { isMarker } from "./relaunch.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */
@@ -88,8 +89,7 @@ export function programEnv(program: Program, token: string): string[] {
   const env = new Map<string, string>();
   if (!program.clearEnv) {
     const initial = platform === "linux"
-      ? new TextDecoder().decode(getLibc().readFile("/proc/self/environ"))
-        .split("\0")
+      ? readEnviron("self") ?? []
       : Object.entries((globalThis as { process: { env: Record<string, string> } }).process.env)
         .map(([k, v]) => `${k}=${v}`);
     for (const entry of initial) {

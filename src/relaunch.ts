@@ -10,6 +10,7 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
+import { readCommandWords, readEnviron } from "./proc.ts";
 import { execPath, isDeno, mainModule as hostMainModule, platform } from "./host.ts";
 
 const STAGE = "DAEMONIZE_STAGE";
@@ -68,13 +69,6 @@ export function isMarker(entry: string): boolean {
   return /^DAEMONIZE_(STAGE|READY_FD|MAIN)=/.test(entry);
 }
 
-function nulSeparated(bytes: Uint8Array): string[] {
-  const text = new TextDecoder().decode(bytes);
-  const items = text.split("\0");
-  if (items.at(-1) === "") items.pop();
-  return items;
-}
-
 /**
  * The command that starts this program again as its daemon, reporting on
  * descriptor `readyFd`.
@@ -89,16 +83,15 @@ export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = [
       "cannot start the program again: its module was read from standard input; save it to a file",
     );
   }
-  const libc = getLibc();
   let cmdline: string[];
   let env: string[];
   if (platform === "linux") {
     // The command line as typed, runtime flags included: Deno shows its flags
     // nowhere else, and Bun's execArgv also holds BUN_OPTIONS values.
-    cmdline = nulSeparated(libc.readFile("/proc/self/cmdline"));
+    cmdline = readCommandWords("self") ?? [];
     // The environment the program was given, not process.env: Bun adds the
     // values of a .env file there, which the new process loads again anyway.
-    env = nulSeparated(libc.readFile("/proc/self/environ"));
+    env = readEnviron("self") ?? [];
   } else {
     const node = (globalThis as {
       process: { argv0: string; execArgv: string[]; argv: string[]; env: Record<string, string> };

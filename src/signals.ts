@@ -5,6 +5,7 @@
  * @module
  */
 import { getLibc } from "../ffi/libc.ts";
+import { inSignalMask, readStatus } from "./proc.ts";
 import { backgroundTimer, isDeno, onSignal } from "./host.ts";
 import { type SignalAction, signalName } from "./options.ts";
 
@@ -36,14 +37,8 @@ export function installSignals(
 
 /** Whether signal `number` has a handler installed, from /proc. */
 function caught(number: number): boolean | undefined {
-  try {
-    const status = getLibc().readTextFile("/proc/self/status");
-    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-    if (!mask) return undefined;
-    return ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n;
-  } catch {
-    return undefined;
-  }
+  const status = readStatus("self");
+  return status && inSignalMask(status.caught, number);
 }
 
 /**
