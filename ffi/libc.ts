@@ -262,15 +262,17 @@ export class Libc {
   readFile(path: string): Uint8Array {
     const fd = this.open(path, this.constants.O_CLOEXEC);
     try {
+      // One scratch buffer for every read: /proc files are small and many.
+      const scratch = this.#scratch;
       const chunks: Uint8Array[] = [];
       let total = 0;
       for (;;) {
-        const chunk = new Uint8Array(65536);
-        const n = this.read(fd, chunk);
+        const n = this.read(fd, scratch);
         if (n === 0) break;
-        chunks.push(chunk.subarray(0, n));
+        chunks.push(scratch.slice(0, n));
         total += n;
       }
+      if (chunks.length === 1) return chunks[0]!;
       const out = new Uint8Array(total);
       let at = 0;
       for (const chunk of chunks) {
@@ -281,6 +283,10 @@ export class Libc {
     } finally {
       this.close(fd);
     }
+  }
+  #scratchBuffer: Uint8Array | undefined;
+  get #scratch(): Uint8Array {
+    return this.#scratchBuffer ??= new Uint8Array(65536);
   }
   /** Reads a whole file as UTF-8 text. */
   readTextFile(path: string): string {

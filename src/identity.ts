@@ -61,7 +61,15 @@ export interface Identity {
 
 /** A random token for a new daemon. */
 export function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  // From the kernel through libc: the runtime's crypto costs start-up time.
+  const libc = getLibc();
+  const bytes = new Uint8Array(16);
+  const fd = libc.open("/dev/urandom", libc.constants.O_CLOEXEC);
+  try {
+    if (libc.read(fd, bytes) !== bytes.length) crypto.getRandomValues(bytes);
+  } finally {
+    libc.close(fd);
+  }
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -130,6 +138,8 @@ export interface Member {
   signal(signal: number): boolean;
   /** Whether it still runs (same pid, same start time, not a zombie). */
   alive(): boolean;
+  /** A descriptor that becomes readable when it ends (its pidfd), if any. */
+  readonly exitFd: number | undefined;
   /** Lets go of the pidfd. */
   close(): void;
 }
@@ -155,6 +165,7 @@ function pin(stat: ProcStat, still: (now: ProcStat) => boolean): Member | undefi
   return {
     pid: stat.pid,
     start: stat.startTicks,
+    exitFd: pidfd,
     signal(signal: number): boolean {
       try {
         if (pidfd !== undefined) libc.pidfdSendSignal(pidfd, signal);
@@ -302,6 +313,7 @@ export class ProcessTree {
         }
       },
       alive: () => libc.processExists(pid),
+      exitFd: undefined,
       close: () => {},
     };
     return { main, others: [] };

@@ -84,11 +84,21 @@ export class PidFile {
     }
     let kept = false;
     try {
+      const me = identity ?? selfIdentity(ownPid(), newToken(), false);
       const running = this.running();
+      // Recorded already as this very process (a program started by the
+      // command that controls itself with the same pid file): that record,
+      // made by the start, stays.
+      const recorded = this.identity();
+      if (running?.main && recorded && isSameProcess(recorded, me)) {
+        this.#mine = recorded;
+        this.#fd = fd;
+        kept = true;
+        return;
+      }
       if (running) {
         throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
       }
-      const me = identity ?? selfIdentity(ownPid(), newToken(), false);
       attempt(what, () => {
         const temporary = `${this.identityPath}.${me.pid}`;
         const idFd = libc.open(
@@ -232,6 +242,25 @@ export class PidFile {
     }
   }
 
+  /**
+   * Removes the file and its identity if they still record `identity` (a
+   * daemon its caller saw end): no new look at the processes.
+   */
+  removeRecordOf(identity: Identity): void {
+    const libc = getLibc();
+    const fd = this.#lock(LOCK_WAIT_MS, false);
+    if (fd === undefined) return;
+    try {
+      if (this.identity()?.token !== identity.token) return;
+      libc.unlink(this.path);
+      libc.unlink(this.identityPath);
+    } catch {
+      // Not ours to remove.
+    } finally {
+      libc.close(fd);
+    }
+  }
+
   /** What runs of the recorded daemon, or undefined when nothing does. */
   running(): Sighting | undefined {
     const tree = this.tree();
@@ -340,6 +369,10 @@ function waitForLock(fd: number, ms: number): boolean {
 /** Blocks the thread for `ms` milliseconds. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isSameProcess(a: Identity, b: Identity): boolean {
+  return a.pid === b.pid && a.start === b.start && a.boot === b.boot;
 }
 
 function sameFile(a: FileId | undefined, b: FileId | undefined): boolean {

@@ -9,7 +9,7 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
-import type { Member, ProcessTree } from "./identity.ts";
+import type { Member, ProcessTree, Sighting } from "./identity.ts";
 import { signalNumber } from "./options.ts";
 import { PidFile } from "./pid_file.ts";
 
@@ -43,6 +43,18 @@ export type StopResult =
     readonly others: number;
     readonly mainRan: boolean;
   };
+
+/**
+ * How long `stop` blocks waiting on the processes' pidfds, which wake it the
+ * moment one ends; most daemons end that fast. Then it polls, yielding.
+ */
+const QUICK_WAIT_MS = 50;
+
+/** Blocks until one of the sighted processes ends, or `ms` passed. */
+function waitForAnExit(seen: Sighting, ms: number): void {
+  const fds = [seen.main, ...seen.others].flatMap((m) => m?.exitFd ?? []);
+  if (fds.length) getLibc().poll(fds, ms);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,7 +97,7 @@ export async function stop(
   }
   try {
     const result = await stopTree(tree, signal, timeout);
-    file.removeIfStale();
+    file.removeRecordOf(tree.identity);
     return result;
   } finally {
     tree.close();
@@ -123,7 +135,8 @@ async function stopTree(
     send(first.main, signal);
     signalled.add(first.main.pid);
   }
-  const deadline = Date.now() + timeout;
+  const started = Date.now();
+  const deadline = started + timeout;
   for (;;) {
     const now = tree.look();
     for (const member of now.others) seen.add(member.pid);
@@ -137,7 +150,9 @@ async function stopTree(
       }
     }
     if (Date.now() >= deadline) break;
-    await sleep(Math.min(10, Math.max(1, deadline - Date.now())));
+    const left = Math.max(1, deadline - Date.now());
+    if (Date.now() - started < QUICK_WAIT_MS) waitForAnExit(now, Math.min(QUICK_WAIT_MS, left));
+    else await sleep(Math.min(10, left));
   }
   const kill = getLibc().constants.signals.SIGKILL!;
   const killDeadline = Date.now() + 5_000;

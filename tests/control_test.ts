@@ -45,6 +45,28 @@ test("stop() sends SIGTERM, waits for the daemon to end and reports a clean stop
   });
 });
 
+test("processes a JS daemon spawns belong to it: status counts them, stop() ends them", async () => {
+  await withTemp(async (dir, tag) => {
+    const pidFile = join(dir, "d.pid");
+    const report = join(dir, "report");
+    const started = startFixture(tag, report, { options: { pidFile }, behaviour: "spawn-child" });
+    assert.equal(started.code, 0, started.stderr);
+    assert.ok(await waitFor(() => /child \d+/.test(readText(report)), 3000));
+    const pid = Number(readText(pidFile));
+    const child = Number(/child (\d+)/.exec(readText(report))![1]);
+    assert.deepEqual(status(pidFile), { state: "running", pid, others: 1 });
+    assert.deepEqual(await stop(pidFile), {
+      state: "stopped",
+      pid,
+      forced: false,
+      others: 1,
+      mainRan: true,
+    });
+    assert.ok(!alive(child), "the child still runs");
+    assert.match(readText(report), /stopped\nexit 0\n$/);
+  });
+});
+
 test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async () => {
   await withTemp(async (dir, tag) => {
     const pidFile = join(dir, "d.pid");

@@ -17,7 +17,9 @@ import {
   pidOf,
   procStat,
   readText,
+  root,
   runAsync,
+  runtimeCommand,
   tagged,
   test,
   waitFor,
@@ -393,5 +395,27 @@ t(
     ]]);
     assert.equal(cli(["stop", "--pid-file", pidFile]).code, 0);
     assert.ok(!existsSync(pidFile) && !existsSync(`${pidFile}.identity`));
+  },
+);
+
+t(
+  "a self-controlled script run by the command is listed once, under its own pid file or the command's",
+  async ({ dir, cli }) => {
+    const hello = runtimeCommand(join(root, "examples", "hello.ts"), ["run"]);
+    const other = cli(["start", "--name", "h", "--grace", "0.5", "--", ...hello]);
+    assert.equal(other.code, 0, other.stderr);
+    const pid = pidOf(dir, "h");
+    assert.ok(await waitFor(() => pidOf(dir, "hello") === pid, 5000), "hello.pid written");
+    const list = JSON.parse(cli(["status", "--json"]).stdout).daemons;
+    assert.deepEqual(list.map((d: { pid: number }) => d.pid), [pid]);
+    assert.equal(cli(["stop", "h"]).stdout, `h stopped (pid ${pid})\n`);
+    assert.ok(await waitFor(() => !existsSync(join(dir, "hello.pid")), 3000), "hello.pid removed");
+    // Under the same name both use one pid file: the start's record stays.
+    const same = cli(["start", "--name", "hello", "--grace", "0.5", "--", ...hello]);
+    assert.equal(same.code, 0, same.stderr);
+    const again = pidOf(dir, "hello");
+    assert.equal(cli(["status", "hello"]).code, 0);
+    assert.equal(cli(["stop", "hello"]).stdout, `hello stopped (pid ${again})\n`);
+    assert.equal(cli(["status", "hello"]).code, 3);
   },
 );

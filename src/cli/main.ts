@@ -146,7 +146,6 @@ async function start(
     stdout: parsed.stdout ?? files.log,
     stderr: parsed.stderr ?? files.log,
   };
-  const env = savedEnv ?? ownEnvironment();
   // Replayed, the program gets the saved environment, not the caller's.
   const replayed = savedEnv !== undefined && !parsed.clearEnv;
   const pid = await daemonizeProgram({
@@ -156,6 +155,7 @@ async function start(
     grace: parsed.grace,
     notify: parsed.notify,
   }, options);
+  const env = savedEnv ?? ownEnvironment();
   const previous = savedEnv ? undefined : readSaved(files.commandFile);
   const saved: SavedStart = { args, cwd: cwd(), env, pidFile };
   try {
