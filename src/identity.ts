@@ -214,6 +214,7 @@ export class ProcessTree {
   look(): Sighting {
     const id = this.identity;
     if (platform !== "linux") return this.#lookWithoutProc();
+    const earlier = new Set(this.#pinned.values());
     if (id.boot !== bootId()) return { main: undefined, others: [] };
     const owner = id.onlyOf;
     const stats = allStats().filter((s) =>
@@ -221,7 +222,7 @@ export class ProcessTree {
     );
     const mainStat = stats.find((s) => isMain(s, id));
     const main = mainStat ? this.#pinOrReuse(mainStat, (now) => isMain(now, id)) : undefined;
-    if (id.sid === null) return { main, others: this.#drop(main ? [main] : []) };
+    if (id.sid === null) return this.#keep(main, []);
     const sid = id.sid;
     const members = stats.filter((s) => s.sid === sid && s.pid !== id.pid);
     // Who proves the session is still the one the daemon was started in.
@@ -229,7 +230,7 @@ export class ProcessTree {
       this.#livePinnedIn(sid) ??
       this.#leader(stats, sid) ??
       this.#tokenCarrier(members, sid);
-    if (!witness) return { main, others: this.#drop(main ? [main] : []) };
+    if (!witness) return this.#keep(main, []);
     const others: Member[] = [];
     for (const stat of members) {
       const member = this.#pinOrReuse(stat, (now) => now.sid === sid);
@@ -237,11 +238,9 @@ export class ProcessTree {
     }
     // The witness still alive after the scan: the session number was held
     // all along, so nobody else's session can have taken it meanwhile.
-    if (!witness.alive()) return { main, others: this.#drop(main ? [main] : []) };
-    return {
-      main,
-      others: this.#drop(main ? [main, ...others] : others).filter((m) => m !== main),
-    };
+    // Otherwise only members proven in an earlier look still count.
+    if (!witness.alive()) return this.#keep(main, others.filter((m) => earlier.has(m)));
+    return this.#keep(main, others);
   }
 
   /** Lets go of every pidfd. */
@@ -260,15 +259,16 @@ export class ProcessTree {
     return member;
   }
 
-  /** Keeps only `live` pinned; returns them. */
-  #drop(live: Member[]): Member[] {
+  /** What a look found: these stay pinned, every other pidfd is let go. */
+  #keep(main: Member | undefined, others: Member[]): Sighting {
+    const live = main ? [main, ...others] : others;
     for (const [pid, member] of this.#pinned) {
       if (!live.includes(member)) {
         member.close();
         this.#pinned.delete(pid);
       }
     }
-    return live;
+    return { main, others };
   }
 
   #livePinnedIn(sid: number): Member | undefined {

@@ -21,6 +21,7 @@ import {
   ProcessTree,
   selfIdentity,
   type Sighting,
+  TOKEN_VARIABLE,
 } from "./identity.ts";
 
 /** How long a start waits for another start's check-and-write to finish. */
@@ -90,7 +91,10 @@ export class PidFile {
       // command that controls itself with the same pid file): that record,
       // made by the start, stays.
       const recorded = this.identity();
-      if (running?.main && recorded && isSameProcess(recorded, me)) {
+      if (
+        running?.main && recorded && isSameProcess(recorded, me) &&
+        recorded.token === libc.getenv(TOKEN_VARIABLE)
+      ) {
         this.#mine = recorded;
         this.#fd = fd;
         kept = true;
