@@ -328,11 +328,13 @@ export function tokenCarriers(token: string): ProcStat[] {
 /**
  * What a start that failed left running: the processes of session `sid`
  * (its leader, our unreaped child, keeps the number from reuse) and any
- * process carrying `token`, even one that left the session. Pinned.
+ * process carrying `token`, even one that left the session. Pinned. With
+ * `only`, just that pid, if it is one of them.
  */
-export function leftBehind(sid: number, token: string): Member[] {
+export function leftBehind(sid: number, token: string, only?: number): Member[] {
   const found: Member[] = [];
-  for (const stat of allStats()) {
+  const stats = only === undefined ? allStats() : [readStat(only)].filter((s) => s !== undefined);
+  for (const stat of stats) {
     if (isEnded(stat.state) || stat.pid === sid) continue;
     const inSession = stat.sid === sid;
     if (!inSession && !carriesToken(stat.pid, token)) continue;

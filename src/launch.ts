@@ -388,14 +388,17 @@ function awaitReady(w: Waiting): number {
   }
 
   if (timedOut) {
-    // Stop what we started: its whole process group (the shell and the
-    // daemon, even one that has not said its pid yet), then let the pipe drain.
-    for (const pid of [-child, daemonPid]) {
-      if (pid !== undefined) {
-        try {
-          libc.kill(pid, libc.constants.signals.SIGKILL!);
-        } catch { /* already gone */ }
-      }
+    // Stop what we started: the process group of our child (the shell, and
+    // the daemon even before it said its pid; the unreaped child keeps the
+    // number from reuse), and the daemon, proven ours by the session our
+    // child leads. Then let the pipe drain.
+    const kill = libc.constants.signals.SIGKILL!;
+    try {
+      libc.kill(-child, kill);
+    } catch { /* already gone */ }
+    for (const daemon of daemonPid === undefined ? [] : leftBehind(child, w.token, daemonPid)) {
+      daemon.signal(kill);
+      daemon.close();
     }
     libc.waitReadable(w.fd, 2000);
   }
