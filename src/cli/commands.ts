@@ -89,7 +89,12 @@ export function reloadCommand(
       );
       return 1;
     }
-    main.signal(number);
+    try {
+      main.signal(number);
+    } catch (error) {
+      io.err(`${name}: cannot send ${sig} to pid ${main.pid}: ${(error as Error).message}\n`);
+      return 1;
+    }
     io.out(`${name} reloaded (${sig} to pid ${main.pid})\n`);
     return 0;
   } finally {

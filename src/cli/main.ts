@@ -247,7 +247,11 @@ function forget(target: Target, io: Output): number {
   const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
   const removed: string[] = [];
   const remove = (what: string, path: string | undefined) => {
-    if (path && removeFile(path)) removed.push(what);
+    try {
+      if (path && removeFile(path)) removed.push(what);
+    } catch (error) {
+      throw asDaemonError("options", `cannot remove ${path}`, error);
+    }
   };
   pidFile.removeIfStale();
   remove("saved start", saved ? t.commandFile : undefined);
