@@ -111,8 +111,8 @@ Options (defaults in brackets):
   --user USER          run as this user (name or uid) [unchanged]
   --group GROUP        run as this group [the user's primary group]
   --chroot DIR         change the root directory first [none]
-  --stdout FILE        append standard output here [LOG/NAME.log]
-  --stderr FILE        append standard error here [LOG/NAME.log]
+  --stdout FILE        append standard output here [LOGS/NAME.log]
+  --stderr FILE        append standard error here [LOGS/NAME.log]
   --log FILE           both of the above
   --env NAME=VALUE     set a variable (repeatable)
   --clear-env          start from an empty environment (PATH kept default)

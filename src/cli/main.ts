@@ -17,7 +17,7 @@ import {
 } from "../host.ts";
 import { TOKEN_VARIABLE } from "../identity.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
-import { PidFile, runningMessage } from "../pid_file.ts";
+import { PidFile } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
 import { isMarker, isRelaunched } from "../relaunch.ts";
 import {
@@ -113,17 +113,28 @@ function envNames(env: readonly string[]): Map<string, string> {
   return new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
-/** The names of variables that differ between two environments, marked + - or ~. */
-function envChanges(from: readonly string[], to: readonly string[]): string[] {
+/** Variables a shell sets by itself: a difference in them says nothing. */
+const SHELL_VARIABLES = new Set(["_", "PWD", "OLDPWD", "SHLVL"]);
+
+/** How environment `to` differs from `from`: "A added; B removed; C changed", or "". */
+function envChanges(from: readonly string[], to: readonly string[]): string {
   const a = envNames(from);
   const b = envNames(to);
-  const changes: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  const changed: string[] = [];
   for (const [k, v] of b) {
-    if (!a.has(k)) changes.push(`+${k}`);
-    else if (a.get(k) !== v) changes.push(`~${k}`);
+    if (SHELL_VARIABLES.has(k)) continue;
+    if (!a.has(k)) added.push(k);
+    else if (a.get(k) !== v) changed.push(k);
   }
-  for (const k of a.keys()) if (!b.has(k)) changes.push(`-${k}`);
-  return changes.sort((x, y) => x.slice(1).localeCompare(y.slice(1)));
+  for (const k of a.keys()) if (!b.has(k) && !SHELL_VARIABLES.has(k)) removed.push(k);
+  const list = (names: string[], what: string) =>
+    names.length
+      ? `${names.sort().slice(0, 6).join(" ")}${names.length > 6 ? " …" : ""} ${what}`
+      : "";
+  return [list(added, "added"), list(removed, "removed"), list(changed, "changed")]
+    .filter(Boolean).join("; ");
 }
 
 async function start(
@@ -167,12 +178,13 @@ async function start(
   }
   io.out(`${name} started (pid ${pid})\n`);
   if (previous) {
+    const environment = envChanges(previous.env, env);
     const changed = [
-      previous.args.join("\0") !== args.join("\0") ? "command and options" : "",
-      previous.cwd !== saved.cwd ? `directory (${previous.cwd} -> ${saved.cwd})` : "",
-      envChanges(previous.env, env).length
-        ? `environment (${envChanges(previous.env, env).join(" ")})`
+      previous.args.join("\0") !== args.join("\0")
+        ? `command line (was: ${previous.args.join(" ")})`
         : "",
+      previous.cwd !== saved.cwd ? `directory (was: ${previous.cwd})` : "",
+      environment ? `environment (${environment})` : "",
     ].filter(Boolean);
     if (changed.length) {
       io.err(`daemonize: note: ${name} now starts with another ${changed.join(", ")}\n`);
@@ -224,11 +236,9 @@ async function restart(
   if (!isRelaunched()) {
     await stopCommand(t.name, t.pidFile, timeout, "TERM", io);
     const differs = envChanges(saved.env, ownEnvironment());
-    if (differs.length && !parsed.clearEnv) {
+    if (differs && !parsed.clearEnv) {
       io.err(
-        `daemonize: note: ${t.name} keeps the environment it was started with; yours differs (${
-          differs.slice(0, 8).join(" ")
-        }${differs.length > 8 ? " …" : ""}): start it again to change it\n`,
+        `daemonize: note: ${t.name} keeps the environment it was started with; yours differs (${differs}): start it again to change it\n`,
       );
     }
   }
@@ -241,7 +251,12 @@ function forget(target: Target, io: Output): number {
   const pidFile = new PidFile(t.pidFile);
   const running = pidFile.running();
   if (running) {
-    io.err(`daemonize: ${t.name} is running (${runningMessage(running)}); stop it first\n`);
+    const n = running.others.length;
+    io.err(
+      `daemonize: ${t.name} is running (${
+        running.main ? `pid ${running.main.pid}` : `${n} process${n === 1 ? "" : "es"} of it`
+      }); stop it first\n`,
+    );
     return 1;
   }
   const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
