@@ -262,27 +262,31 @@ export class Libc {
   readFile(path: string): Uint8Array {
     const fd = this.open(path, this.constants.O_CLOEXEC);
     try {
-      // One scratch buffer for every read: /proc files are small and many.
-      const scratch = this.#scratch;
-      const chunks: Uint8Array[] = [];
-      let total = 0;
-      for (;;) {
-        const n = this.read(fd, scratch);
-        if (n === 0) break;
-        chunks.push(scratch.slice(0, n));
-        total += n;
-      }
-      if (chunks.length === 1) return chunks[0]!;
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, at);
-        at += chunk.length;
-      }
-      return out;
+      return this.readAll(fd);
     } finally {
       this.close(fd);
     }
+  }
+  /** Reads what is left of an open file, to its end. */
+  readAll(fd: number): Uint8Array {
+    // One scratch buffer for every read: /proc files are small and many.
+    const scratch = this.#scratch;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const n = this.read(fd, scratch);
+      if (n === 0) break;
+      chunks.push(scratch.slice(0, n));
+      total += n;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
   }
   #scratchBuffer: Uint8Array | undefined;
   get #scratch(): Uint8Array {

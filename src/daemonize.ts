@@ -298,7 +298,7 @@ export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
 /**
  * Runs `program` as a daemon with `options`: this program is the starter and
  * the daemon's set-up, then the daemon executes `program` in its place (same
- * pid, the pid file's lock handed over). Returns the program's pid in the
+ * pid and start time, so the recorded identity names the program). Returns the program's pid in the
  * starter; in a foreground start (no detaching) it never returns.
  * @throws {DaemonError} naming the failing step, program exits included.
  */

@@ -50,8 +50,11 @@ export interface Identity {
   readonly sidStart: number | null;
   /** The boot the times belong to. */
   readonly boot: string;
-  /** The token in `$DAEMONIZE_ID` of the daemon's processes. */
-  readonly token: string;
+  /**
+   * The token in `$DAEMONIZE_ID` of the daemon's processes; undefined when
+   * the reader may not see it (it is kept apart, readable by its owner only).
+   */
+  readonly token?: string;
   /**
    * Only processes of this user count (the record was written by another
    * user than root or the reader, who could name only their own processes).
@@ -79,7 +82,8 @@ export function newToken(): string {
  */
 export function selfIdentity(pid: number, token: string, ownSession: boolean): Identity {
   const self = readStat(pid);
-  if (!self) throw new Error(`cannot read /proc/${pid}/stat`);
+  // Without /proc (macOS) only the pid is known.
+  if (!self) return { pid, start: 0, sid: null, sidStart: null, boot: "", token };
   const owned = ownSession || self.sid === pid;
   return {
     pid,
@@ -103,8 +107,7 @@ export function parseIdentity(text: string): Identity | undefined {
   const intOrNull = (v: unknown) => v === null || int(v);
   if (
     typeof value !== "object" || value === null || !int(value.pid) || !int(value.start) ||
-    !intOrNull(value.sid) || !intOrNull(value.sidStart) || typeof value.boot !== "string" ||
-    typeof value.token !== "string" || !/^[0-9a-f]{32}$/.test(value.token)
+    !intOrNull(value.sid) || !intOrNull(value.sidStart) || typeof value.boot !== "string"
   ) {
     return undefined;
   }
@@ -114,13 +117,37 @@ export function parseIdentity(text: string): Identity | undefined {
     sid: value.sid as number | null,
     sidStart: value.sidStart as number | null,
     boot: value.boot,
-    token: value.token,
   };
+}
+
+/** Whether `token` has the form of a token. */
+export function isToken(token: string): boolean {
+  return /^[0-9a-f]{32}$/.test(token);
+}
+
+/** The public part of an identity, as recorded beside the pid file. */
+export function publicRecord(identity: Identity): string {
+  const { token: _, ...rest } = identity;
+  return JSON.stringify(rest) + "\n";
+}
+
+/** Whether two identities name the same start of the same process. */
+export function sameStart(a: Identity, b: Identity): boolean {
+  return a.pid === b.pid && a.start === b.start && a.boot === b.boot &&
+    (a.token === undefined || b.token === undefined || a.token === b.token);
 }
 
 /** Whether `stat` is the live process `identity` names as its main. */
 function isMain(stat: ProcStat, identity: Identity): boolean {
   return stat.pid === identity.pid && stat.startTicks === identity.start && !isEnded(stat.state);
+}
+
+/**
+ * Whether this process runs in the session recorded in `identity`: stopping
+ * that daemon would end this process too.
+ */
+export function inRecordedSession(identity: Identity): boolean {
+  return identity.sid !== null && readStat("self")?.sid === identity.sid;
 }
 
 /** Whether a process carries the daemon's token in its environment. */
@@ -153,8 +180,10 @@ function pin(stat: ProcStat, still: (now: ProcStat) => boolean): Member | undefi
   let pidfd: number | undefined;
   try {
     pidfd = platform === "linux" ? libc.pidfdOpen(stat.pid) : undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof SysCallError && error.code === "ESRCH") return undefined;
+    // Out of descriptors, say: checked by start time alone, like kill(2).
+    pidfd = undefined;
   }
   const now = readStat(stat.pid);
   if (!now || now.startTicks !== stat.startTicks || isEnded(now.state) || !still(now)) {
@@ -185,6 +214,12 @@ function pin(stat: ProcStat, still: (now: ProcStat) => boolean): Member | undefi
       open = false;
     },
   };
+}
+
+/** Whether `member` still runs in session `sid`, which it then keeps from reuse. */
+function holdsSession(member: Member, sid: number): boolean {
+  const now = readStat(member.pid);
+  return !!now && now.startTicks === member.start && now.sid === sid && !isEnded(now.state);
 }
 
 /** What a look at a daemon's processes found. */
@@ -239,7 +274,9 @@ export class ProcessTree {
     // The witness still alive after the scan: the session number was held
     // all along, so nobody else's session can have taken it meanwhile.
     // Otherwise only members proven in an earlier look still count.
-    if (!witness.alive()) return this.#keep(main, others.filter((m) => earlier.has(m)));
+    if (!holdsSession(witness, sid)) {
+      return this.#keep(main, others.filter((m) => earlier.has(m)));
+    }
     return this.#keep(main, others);
   }
 
@@ -273,10 +310,7 @@ export class ProcessTree {
 
   #livePinnedIn(sid: number): Member | undefined {
     for (const member of this.#pinned.values()) {
-      const now = readStat(member.pid);
-      if (now && now.startTicks === member.start && now.sid === sid && !isEnded(now.state)) {
-        return member;
-      }
+      if (holdsSession(member, sid)) return member;
     }
     return undefined;
   }
@@ -288,8 +322,10 @@ export class ProcessTree {
   }
 
   #tokenCarrier(members: ProcStat[], sid: number): Member | undefined {
+    const token = this.identity.token;
+    if (token === undefined) return undefined;
     for (const stat of members) {
-      if (!carriesToken(stat.pid, this.identity.token)) continue;
+      if (!carriesToken(stat.pid, token)) continue;
       const member = this.#pinOrReuse(stat, (now) => now.sid === sid);
       if (member) return member;
     }
@@ -318,11 +354,6 @@ export class ProcessTree {
     };
     return { main, others: [] };
   }
-}
-
-/** Live processes anywhere carrying `token`: what a start left, even outside its session. */
-export function tokenCarriers(token: string): ProcStat[] {
-  return allStats().filter((s) => !isEnded(s.state) && carriesToken(s.pid, token));
 }
 
 /**

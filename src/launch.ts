@@ -19,7 +19,7 @@ import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { isEnded, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
-import { type Command, relaunchCommand } from "./relaunch.ts";
+import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
 
 /** Signals reset to their default action in the daemon. */
 const RESET_SIGNALS = [
@@ -112,6 +112,17 @@ function spawnDetached(command: Command, actions: FileAction[]): number {
       defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),
       fileActions: actions,
     }));
+}
+
+/**
+ * Starts this very command again in a session of its own, on the same
+ * standard streams, without the token of the daemon it ran in; returns its
+ * pid. For a command that must outlast the daemon it was run from (`stop`
+ * or `restart` of its own daemon ends that daemon's whole session).
+ */
+export function continueOutside(): number {
+  const command = sameCommand([`${TOKEN_VARIABLE}=`, CONTINUED]);
+  return spawnDetached(command, [{ closeFrom: 3 }]);
 }
 
 /**
@@ -452,8 +463,8 @@ function stopAll(members: readonly Member[]): void {
   for (const m of members) m.signal(signals.SIGTERM!);
   const deadline = Date.now() + 1000;
   while (members.some((m) => m.alive()) && Date.now() < deadline) sleepSync(5);
-  for (const m of members) {
-    if (m.alive()) m.signal(signals.SIGKILL!);
-    m.close();
-  }
+  for (const m of members) if (m.alive()) m.signal(signals.SIGKILL!);
+  const killed = Date.now() + 1000;
+  while (members.some((m) => m.alive()) && Date.now() < killed) sleepSync(5);
+  for (const m of members) m.close();
 }

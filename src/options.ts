@@ -81,9 +81,10 @@ export interface DaemonOptions {
    */
   filesPreserve?: readonly number[];
   /**
-   * Pid file. The daemon holds an exclusive kernel lock on it for its whole
-   * life and writes its pid in it; a second start is refused while the lock
-   * is held; a file left by a dead daemon never blocks a start.
+   * Pid file. The daemon writes its pid in it, and its identity beside it
+   * (`PATH.identity`: start time, session, boot, so a reused pid is never
+   * taken for it); a second start is refused while a process of the daemon
+   * runs; a file left by a daemon that is wholly gone never blocks a start.
    * @default {undefined} no pid file
    */
   pidFile?: string;

@@ -16,13 +16,17 @@ import { asDaemonError, DaemonError } from "./errors.ts";
 import { pid as ownPid } from "./host.ts";
 import {
   type Identity,
+  isToken,
   newToken,
   parseIdentity,
   ProcessTree,
+  publicRecord,
+  sameStart,
   selfIdentity,
   type Sighting,
   TOKEN_VARIABLE,
 } from "./identity.ts";
+import { isEnded, readStat } from "./proc.ts";
 
 /** How long a start waits for another start's check-and-write to finish. */
 const LOCK_WAIT_MS = 3_000;
@@ -44,6 +48,8 @@ export class PidFile {
   readonly path: string;
   /** Where the identity of the daemon it names is recorded. */
   readonly identityPath: string;
+  /** Where its token is kept, readable by its owner only. */
+  readonly tokenPath: string;
   #fd: number | undefined;
   #mine: Identity | undefined;
 
@@ -51,6 +57,7 @@ export class PidFile {
   constructor(path: string) {
     this.path = path;
     this.identityPath = `${path}.identity`;
+    this.tokenPath = `${path}.token`;
   }
 
   /** Whether this process recorded itself in the file. */
@@ -87,13 +94,13 @@ export class PidFile {
     try {
       const me = identity ?? selfIdentity(ownPid(), newToken(), false);
       const running = this.running();
-      // Recorded already as this very process (a program started by the
-      // command that controls itself with the same pid file): that record,
-      // made by the start, stays.
+      // Recorded already as this very process by the start that made it
+      // (a program started by the command that controls itself with the
+      // same pid file): that record stays.
       const recorded = this.identity();
       if (
         running?.main && recorded && isSameProcess(recorded, me) &&
-        recorded.token === libc.getenv(TOKEN_VARIABLE)
+        libc.getenv(TOKEN_VARIABLE) !== undefined
       ) {
         this.#mine = recorded;
         this.#fd = fd;
@@ -104,20 +111,8 @@ export class PidFile {
         throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
       }
       attempt(what, () => {
-        const temporary = `${this.identityPath}.${me.pid}`;
-        const idFd = libc.open(
-          temporary,
-          libc.constants.O_WRONLY | libc.constants.O_CREAT | libc.constants.O_TRUNC |
-            libc.constants.O_NOFOLLOW | libc.constants.O_CLOEXEC,
-          0o644,
-        );
-        try {
-          libc.fchmod(idFd, 0o644);
-          libc.writeAll(idFd, JSON.stringify(me) + "\n");
-        } finally {
-          libc.close(idFd);
-        }
-        libc.rename(temporary, this.identityPath);
+        writeReplacing(this.identityPath, publicRecord(me), 0o644);
+        if (me.token !== undefined) writeReplacing(this.tokenPath, `${me.token}\n`, 0o600);
         libc.fchmod(fd, 0o644);
         libc.truncate(fd, 0);
         libc.writeAll(fd, `${me.pid}\n`);
@@ -146,10 +141,10 @@ export class PidFile {
     const libc = getLibc();
     try {
       if (!waitForLock(fd, LOCK_WAIT_MS)) return;
-      if (this.identity()?.token !== mine.token) return;
+      const now = this.identity();
+      if (!now || !sameStart(now, mine)) return;
       try {
-        libc.unlink(this.path);
-        libc.unlink(this.identityPath);
+        this.#unlinkAll();
       } catch {
         libc.truncate(fd, 0);
       }
@@ -188,18 +183,24 @@ export class PidFile {
   identity(): Identity | undefined {
     if (!this.exists()) return undefined;
     const libc = getLibc();
-    try {
-      // Writable by others, it could name anybody's process: not believed.
-      // Written by another user than root or us, it is believed only about
-      // that user's own processes.
-      const { uid, mode } = libc.fileIdAt(this.identityPath);
-      if ((mode & 0o022) !== 0) return undefined;
-      const identity = parseIdentity(libc.readTextFile(this.identityPath));
-      if (!identity || uid === 0 || uid === libc.ids().euid) return identity;
-      return { ...identity, onlyOf: uid };
-    } catch {
-      return undefined;
-    }
+    const euid = libc.ids().euid;
+    // Writable by others, a record could name anybody's process: not
+    // believed. Written by another user than root or us, it is believed
+    // only about that user's own processes.
+    const record = readOwned(this.identityPath, 0o022);
+    if (!record) return undefined;
+    const identity = parseIdentity(record.text);
+    if (!identity) return undefined;
+    const secret = readOwned(this.tokenPath, 0o077);
+    const token = secret && secret.uid === record.uid && isToken(secret.text.trim())
+      ? secret.text.trim()
+      : undefined;
+    const onlyOf = record.uid === 0 || record.uid === euid ? undefined : record.uid;
+    return {
+      ...identity,
+      ...(token === undefined ? {} : { token }),
+      ...(onlyOf === undefined ? {} : { onlyOf }),
+    };
   }
 
   /** The daemon's processes, followed over time; undefined without an identity. */
@@ -232,13 +233,14 @@ export class PidFile {
     const fd = this.#lock(LOCK_WAIT_MS, false);
     if (fd === undefined) return;
     try {
-      if (this.running()) return;
-      libc.unlink(this.path);
-      try {
-        libc.unlink(this.identityPath);
-      } catch {
-        // No identity beside it.
+      if (this.identity()) {
+        if (this.running()) return;
+      } else {
+        // Not a record of ours: removed only when the pid it names is gone.
+        const pid = this.read();
+        if (pid !== undefined && isAlive(pid)) return;
       }
+      this.#unlinkAll();
     } catch {
       // Not ours to remove.
     } finally {
@@ -255,9 +257,9 @@ export class PidFile {
     const fd = this.#lock(LOCK_WAIT_MS, false);
     if (fd === undefined) return;
     try {
-      if (this.identity()?.token !== identity.token) return;
-      libc.unlink(this.path);
-      libc.unlink(this.identityPath);
+      const now = this.identity();
+      if (!now || !sameStart(now, identity)) return;
+      this.#unlinkAll();
     } catch {
       // Not ours to remove.
     } finally {
@@ -318,9 +320,28 @@ export class PidFile {
         return undefined;
       }
       // Removed or replaced while we waited: the lock is on a file nobody sees.
-      if (sameFile(libc.fileIdOf(fd), this.#currentId())) return fd;
+      let current: boolean;
+      try {
+        current = sameFile(libc.fileIdOf(fd), this.#currentId());
+      } catch (error) {
+        libc.close(fd);
+        throw error;
+      }
+      if (current) return fd;
       libc.close(fd);
       if (!create && !this.exists()) return undefined;
+    }
+  }
+
+  /** Removes the pid file, then its identity and token. */
+  #unlinkAll(): void {
+    getLibc().unlink(this.path);
+    for (const path of [this.identityPath, this.tokenPath]) {
+      try {
+        getLibc().unlink(path);
+      } catch {
+        // Not there.
+      }
     }
   }
 
@@ -373,6 +394,58 @@ function waitForLock(fd: number, ms: number): boolean {
 /** Blocks the thread for `ms` milliseconds. */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Replaces `path` at once with `text`, created with `mode` (never through a
+ * symbolic link): written beside it, then renamed over it.
+ */
+function writeReplacing(path: string, text: string, mode: number): void {
+  const libc = getLibc();
+  const c = libc.constants;
+  const temporary = `${path}.${ownPid()}`;
+  const fd = libc.open(
+    temporary,
+    c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_NOFOLLOW | c.O_CLOEXEC,
+    mode,
+  );
+  try {
+    libc.fchmod(fd, mode);
+    libc.writeAll(fd, text);
+  } finally {
+    libc.close(fd);
+  }
+  libc.rename(temporary, path);
+}
+
+/**
+ * A file's text and owner, read through one descriptor (no symbolic link
+ * followed, so what is checked is what is read); undefined when it is
+ * missing, unreadable, or has any of the `forbidden` mode bits.
+ */
+function readOwned(path: string, forbidden: number): { text: string; uid: number } | undefined {
+  const libc = getLibc();
+  let fd: number;
+  try {
+    fd = libc.open(path, libc.constants.O_NOFOLLOW | libc.constants.O_CLOEXEC);
+  } catch {
+    return undefined;
+  }
+  try {
+    const { uid, mode } = libc.fileIdOf(fd);
+    if ((mode & 0o170000) !== 0o100000 || (mode & forbidden) !== 0) return undefined;
+    return { text: new TextDecoder().decode(libc.readAll(fd)), uid };
+  } catch {
+    return undefined;
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** Whether `pid` names a live process (not a zombie). */
+function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat ? !isEnded(stat.state) : getLibc().processExists(pid);
 }
 
 function isSameProcess(a: Identity, b: Identity): boolean {

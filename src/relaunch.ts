@@ -64,6 +64,18 @@ export function takeMarkers(): Markers | undefined {
   return { readyFd, main };
 }
 
+/** The marker of a command that goes on outside the daemon it was run in. */
+export const CONTINUED = `${STAGE}=outside`;
+
+/**
+ * Whether this process is a command going on outside the daemon it was run
+ * in (see `continueOutside`): its parent is gone by design, which does not
+ * mean init started it.
+ */
+export function isContinued(): boolean {
+  return getLibc().getenv(STAGE) === "outside";
+}
+
 /** Whether an environment entry (`NAME=value`) is one of our markers. */
 export function isMarker(entry: string): boolean {
   return /^DAEMONIZE_(STAGE|READY_FD|MAIN)=/.test(entry);
@@ -76,6 +88,21 @@ export function isMarker(entry: string): boolean {
  * again (a module read from standard input).
  */
 export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = []): Command {
+  const main = mainModule();
+  const command = sameCommand(extraEnv);
+  return {
+    ...command,
+    env: [...command.env, `${STAGE}=daemon`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`],
+  };
+}
+
+/**
+ * This program's own command line and environment (without our markers),
+ * with `extraEnv` entries replacing or adding variables (`NAME=` removes one).
+ * @throws {DaemonError} of step `"reexec"` when the program can't be started
+ * again (a module read from standard input).
+ */
+export function sameCommand(extraEnv: readonly string[] = []): Command {
   const main = mainModule();
   if (main.includes("$deno$stdin")) {
     throw new DaemonError(
@@ -103,8 +130,7 @@ export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = [
   env = env.filter((entry) =>
     !isMarker(entry) && !replaced.has(entry.slice(0, entry.indexOf("=") + 1))
   );
-  env.push(...extraEnv);
-  env.push(`${STAGE}=daemon`, `${READY_FD}=${readyFd}`, `${MAIN}=${main}`);
+  env.push(...extraEnv.filter((entry) => !entry.endsWith("=")));
   const path = execPath();
   return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };
 }

@@ -156,11 +156,12 @@ async function stopTree(
   }
   const kill = getLibc().constants.signals.SIGKILL!;
   const killDeadline = Date.now() + 5_000;
+  let killed = false;
   for (;;) {
     const now = tree.look();
     for (const member of now.others) seen.add(member.pid);
     const left = [...(now.main ? [now.main] : []), ...now.others];
-    if (left.length === 0) return result(true);
+    if (left.length === 0) return result(killed);
     if (Date.now() >= killDeadline) {
       throw new DaemonError(
         "stop",
@@ -168,6 +169,7 @@ async function stopTree(
       );
     }
     for (const member of left) send(member, kill);
+    killed = true;
     await sleep(10);
   }
 }

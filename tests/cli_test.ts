@@ -51,7 +51,7 @@ t(
     assert.equal(identity.sid, Number(sid));
     assert.match(
       readFileSync(`/proc/${pid}/environ`, "utf8"),
-      new RegExp(`(^|\0)DAEMONIZE_ID=${identity.token}\0`),
+      new RegExp(`(^|\0)DAEMONIZE_ID=${readText(join(dir, "idle.pid.token")).trim()}\0`),
     );
     const status = procStatus(pid);
     for (const sig of [20, 21, 22]) {

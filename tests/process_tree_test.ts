@@ -421,3 +421,77 @@ t(
     assert.equal(cli(["status", "hello"]).code, 3);
   },
 );
+
+t(
+  "a restart run from inside the daemon's own session goes on outside it and completes",
+  async ({ dir, cli }) => {
+    const out = join(dir, "hook.out");
+    const restart = cliCommand(["restart", "selfr"]).map((w) => `'${w}'`).join(" ");
+    const program = ["sh", "-c", `sleep 0.5; ${restart} >> ${out} 2>&1; exec sleep 300`];
+    const started = cli(["start", "--name", "selfr", "--", ...program]);
+    assert.equal(started.code, 0, started.stderr);
+    const first = pidOf(dir, "selfr");
+    assert.ok(
+      await waitFor(() => /selfr started \(pid \d+\)/.test(readText(out)), 10_000),
+      readText(out),
+    );
+    assert.match(
+      readText(out),
+      /runs in selfr's own session, which it ends: it goes on as pid \d+/,
+    );
+    assert.match(readText(out), new RegExp(`selfr stopped \\(pid ${first}`));
+    const second = pidOf(dir, "selfr");
+    assert.notEqual(second, first);
+    assert.ok(!alive(first));
+    assert.equal(cli(["status", "selfr"]).code, 0);
+  },
+);
+
+t("one name never runs twice, whichever pid file each start names", ({ dir, cli }) => {
+  mkdirSync(join(dir, "other"));
+  const pidFile = join(dir, "other", "x.pid");
+  assert.equal(cli(["start", "--name", "x", "--pid-file", pidFile, "--", "sleep", "300"]).code, 0);
+  const pid = Number(readText(pidFile));
+  const second = cli(["start", "--name", "x", "--", "sleep", "301"]);
+  assert.equal(second.code, 1);
+  assert.equal(
+    second.stderr,
+    `daemonize: pid-file: already running (pid ${pid}), with pid file ${pidFile}\n`,
+  );
+  assert.equal(cli(["stop", "x"]).stdout, `x stopped (pid ${pid})\n`);
+});
+
+t(
+  "stop leaves alone a pid file it did not write while the pid it names runs",
+  async ({ dir, cli }) => {
+    const other = bystander();
+    try {
+      await waitFor(() => alive(other.pid!), 2000);
+      const pidFile = join(dir, "foreign.pid");
+      writeFileSync(pidFile, `${other.pid}\n`);
+      assert.equal(cli(["stop", "--pid-file", pidFile]).stdout, `${pidFile} is not running\n`);
+      assert.equal(readText(pidFile), `${other.pid}\n`, "the file was removed");
+      assert.ok(alive(other.pid!));
+    } finally {
+      kill(other);
+    }
+  },
+);
+
+t(
+  "the token is kept apart from the public identity, readable by its owner only",
+  ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "k", "--", "sleep", "300"]).code, 0);
+    const identity = JSON.parse(readText(join(dir, "k.pid.identity")));
+    assert.equal(identity.token, undefined);
+    assert.equal(statSync(join(dir, "k.pid.identity")).mode & 0o777, 0o644);
+    assert.equal(statSync(join(dir, "k.pid.token")).mode & 0o777, 0o600);
+    const token = readText(join(dir, "k.pid.token")).trim();
+    assert.match(
+      readText(`/proc/${pidOf(dir, "k")}/environ`),
+      new RegExp(`(^|\\0)DAEMONIZE_ID=${token}\\0`),
+    );
+    assert.equal(cli(["stop", "k"]).code, 0);
+    assert.ok(!existsSync(join(dir, "k.pid.token")));
+  },
+);

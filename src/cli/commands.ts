@@ -90,7 +90,10 @@ export function reloadCommand(
       return 1;
     }
     try {
-      main.signal(number);
+      if (!main.signal(number)) {
+        io.err(`${name} is not running\n`);
+        return 7;
+      }
     } catch (error) {
       io.err(`${name}: cannot send ${sig} to pid ${main.pid}: ${(error as Error).message}\n`);
       return 1;
@@ -170,7 +173,12 @@ export function statusAllCommand(
   const reports: StatusReport[] = [];
   const pids = new Set<number>();
   for (const [pidFile, name] of [...all].sort((a, b) => a[1].localeCompare(b[1]))) {
-    const report = reportOf(name, pidFile);
+    let report: StatusReport;
+    try {
+      report = reportOf(name, pidFile);
+    } catch {
+      continue;
+    }
     if (report.state === "running" && pids.has(report.pid!)) continue;
     if (report.state === "running") pids.add(report.pid!);
     reports.push(report);

@@ -6,6 +6,7 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { daemonizeProgram } from "../daemonize.ts";
+import { continueOutside } from "../launch.ts";
 import { asDaemonError, DaemonError } from "../errors.ts";
 import {
   changeDirectory,
@@ -15,11 +16,11 @@ import {
   removeFile,
   writeTextFile,
 } from "../host.ts";
-import { TOKEN_VARIABLE } from "../identity.ts";
+import { inRecordedSession, TOKEN_VARIABLE } from "../identity.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
-import { PidFile } from "../pid_file.ts";
+import { PidFile, runningMessage } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
-import { isMarker, isRelaunched } from "../relaunch.ts";
+import { isContinued, isMarker, isRelaunched } from "../relaunch.ts";
 import {
   type Output,
   processOutput,
@@ -50,11 +51,12 @@ function readSaved(path: string): SavedStart | undefined {
   if (text === undefined) return undefined;
   try {
     const saved = JSON.parse(text);
-    if (!Array.isArray(saved.args) || typeof saved.cwd !== "string") return undefined;
+    const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+    if (!strings(saved.args) || typeof saved.cwd !== "string") return undefined;
     return {
       args: saved.args,
       cwd: saved.cwd,
-      env: Array.isArray(saved.env) ? saved.env : [],
+      env: strings(saved.env) ? saved.env : [],
       pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
     };
   } catch {
@@ -151,8 +153,25 @@ async function start(
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
   const pidFile = parsed.pidFile !== undefined ? resolvePath(cwd(), parsed.pidFile) : files.pidFile;
+  // One daemon per name, wherever its last start put its pid file.
+  const before = readSaved(files.commandFile);
+  if (before?.pidFile && before.pidFile !== pidFile) {
+    const running = new PidFile(before.pidFile).running();
+    if (running) {
+      throw new DaemonError(
+        "pid-file",
+        `${runningMessage(running)}, with pid file ${before.pidFile}`,
+        {
+          code: "EWOULDBLOCK",
+        },
+      );
+    }
+  }
   const options = {
     ...parsed.options,
+    // Going on outside its daemon, this command has lost its parent on
+    // purpose: it still detaches.
+    ...(isContinued() ? { detachProcess: true } : {}),
     pidFile,
     stdout: parsed.stdout ?? files.log,
     stderr: parsed.stderr ?? files.log,
@@ -167,7 +186,7 @@ async function start(
     notify: parsed.notify,
   }, options);
   const env = savedEnv ?? ownEnvironment();
-  const previous = savedEnv ? undefined : readSaved(files.commandFile);
+  const previous = savedEnv ? undefined : before;
   const saved: SavedStart = { args, cwd: cwd(), env, pidFile };
   try {
     writeTextFile(files.commandFile, JSON.stringify(saved) + "\n", 0o600);
@@ -231,6 +250,7 @@ async function restart(
 ): Promise<number> {
   const t = resolveTarget(target);
   const { saved, parsed } = loadSaved(t, "restart");
+  if (movedOutside(t, "restart", io)) return 0;
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
@@ -243,6 +263,22 @@ async function restart(
     }
   }
   return replay(saved, parsed, io);
+}
+
+/**
+ * A `stop` or `restart` run from inside the daemon's own session (a hook of
+ * the daemon restarting it) would end itself halfway: it goes on in a
+ * session of its own instead. True when it did.
+ */
+function movedOutside(t: Resolved, command: string, io: Output): boolean {
+  if (isRelaunched()) return false;
+  const identity = new PidFile(t.pidFile).identity();
+  if (!identity || !inRecordedSession(identity)) return false;
+  const pid = continueOutside();
+  io.err(
+    `daemonize: this ${command} runs in ${t.name}'s own session, which it ends: it goes on as pid ${pid}, outside it\n`,
+  );
+  return true;
 }
 
 /** `forget`: removes a stopped daemon's saved start, pid file and log. */
@@ -312,6 +348,7 @@ export async function main(
       }
       case "stop": {
         const t = resolveTarget(parsed.target);
+        if (movedOutside(t, "stop", io)) return 0;
         return await stopCommand(
           t.name,
           t.pidFile,
