@@ -267,6 +267,25 @@ export class Libc {
       this.close(fd);
     }
   }
+  /**
+   * Reads a `/proc` file as text. Such a file hands over what fits in one
+   * read (64 KiB here), so one read is enough unless it fills the buffer.
+   */
+  readProcText(path: string): string {
+    const fd = this.open(path, this.constants.O_CLOEXEC);
+    try {
+      const n = this.read(fd, this.#scratch);
+      if (n < this.#scratch.length) return decoder.decode(this.#scratch.subarray(0, n));
+      const first = this.#scratch.slice(0, n);
+      const rest = this.readAll(fd);
+      const all = new Uint8Array(first.length + rest.length);
+      all.set(first);
+      all.set(rest, first.length);
+      return decoder.decode(all);
+    } finally {
+      this.close(fd);
+    }
+  }
   /** Reads what is left of an open file, to its end. */
   readAll(fd: number): Uint8Array {
     // One scratch buffer for every read: /proc files are small and many.
@@ -367,6 +386,44 @@ export class Libc {
   /** `kill(2)`. */
   kill(pid: number, signal: number): void {
     this.#check("kill", this.#c.kill!(pid, signal));
+  }
+  /**
+   * The names in a directory (without `.` and `..`), through `getdents64(2)`
+   * on Linux: no permission asked of Deno, no `node:fs` loaded by Bun.
+   * Undefined where this way is not available (then use the runtime's).
+   */
+  listDirectory(path: string): string[] | undefined {
+    const arch = (globalThis as { Deno?: typeof Deno }).Deno?.build.arch ??
+      (globalThis as unknown as { process: { arch: string } }).process.arch;
+    const SYS_getdents64 = { x86_64: 217n, x64: 217n, aarch64: 61n, arm64: 61n }[arch];
+    if (osName() !== "linux" || SYS_getdents64 === undefined) return undefined;
+    const O_DIRECTORY = 0o200000;
+    const fd = this.open(path, O_DIRECTORY | this.constants.O_CLOEXEC);
+    const names: string[] = [];
+    try {
+      const buffer = this.#scratch;
+      const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      const address = this.#ffi.address(buffer);
+      for (;;) {
+        const n = this.#check(
+          "getdents64",
+          this.#c.syscall!(SYS_getdents64, BigInt(fd), address, BigInt(buffer.length), 0n),
+        );
+        if (n === 0) break;
+        // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name.
+        for (let at = 0; at < n;) {
+          const length = view.getUint16(at + 16, true);
+          let end = at + 19;
+          while (buffer[end] !== 0) end++;
+          const name = decoder.decode(buffer.subarray(at + 19, end));
+          if (name !== "." && name !== "..") names.push(name);
+          at += length;
+        }
+      }
+    } finally {
+      this.close(fd);
+    }
+    return names;
   }
   /**
    * A pidfd for `pid` (Linux 5.3+): a handle on that very process, which a

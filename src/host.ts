@@ -254,6 +254,8 @@ export function getenv(name: string): string | undefined {
 
 /** The names in a directory. */
 export function readDirectory(path: string): string[] {
+  const listed = getLibc().listDirectory(path);
+  if (listed) return listed;
   if (deno) return [...deno.readDirSync(path)].map((entry) => entry.name);
   return nodeFs().readdirSync(path);
 }

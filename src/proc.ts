@@ -39,7 +39,15 @@ export function parseStat(text: string): ProcStat | undefined {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   if (open < 0 || close < open) return undefined;
-  const f = text.slice(close + 2).split(" ");
+  // The first 20 fields after the name only: every process is parsed on
+  // each look at a daemon, and the rest is long.
+  const f: string[] = [];
+  for (let at = close + 2; f.length < 20;) {
+    const space = text.indexOf(" ", at);
+    if (space < 0) break;
+    f.push(text.slice(at, space));
+    at = space + 1;
+  }
   const pid = Number(text.slice(0, open).trim());
   const startTicks = Number(f[19]);
   if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(startTicks)) return undefined;
@@ -97,7 +105,7 @@ export function nulSeparated(text: string): string[] {
 
 function read(path: string): string | undefined {
   try {
-    return getLibc().readTextFile(path);
+    return getLibc().readProcText(path);
   } catch {
     return undefined;
   }

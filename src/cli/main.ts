@@ -40,8 +40,11 @@ export const VERSION: string = denoJson.version;
 interface SavedStart {
   readonly args: readonly string[];
   readonly cwd: string;
-  /** The environment it was started with (the file is mode 0600). */
-  readonly env: readonly string[];
+  /**
+   * The environment it was started with (the file is mode 0600); undefined
+   * in a start saved by 0.1, which kept none.
+   */
+  readonly env: readonly string[] | undefined;
   /** The pid file it used. */
   readonly pidFile: string;
 }
@@ -56,7 +59,7 @@ function readSaved(path: string): SavedStart | undefined {
     return {
       args: saved.args,
       cwd: saved.cwd,
-      env: strings(saved.env) ? saved.env : [],
+      env: strings(saved.env) ? saved.env : undefined,
       pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
     };
   } catch {
@@ -88,9 +91,14 @@ interface Resolved {
   readonly commandFile: string | undefined;
 }
 
-function resolveTarget(target: Target): Resolved {
+/**
+ * The daemon a command is about. A pid file's saved start (and so its name)
+ * is looked up only `withSaved`: status and stop need neither.
+ */
+function resolveTarget(target: Target, withSaved = true): Resolved {
   if ("pidFile" in target) {
     const pidFile = resolvePath(cwd(), target.pidFile);
+    if (!withSaved) return { name: pidFile, pidFile, commandFile: undefined };
     for (const [name, saved] of savedStarts()) {
       if (saved.pidFile === pidFile) {
         return { name, pidFile, commandFile: namedFiles(name).commandFile };
@@ -197,7 +205,7 @@ async function start(
   }
   io.out(`${name} started (pid ${pid})\n`);
   if (previous) {
-    const environment = envChanges(previous.env, env);
+    const environment = previous.env ? envChanges(previous.env, env) : "";
     const changed = [
       previous.args.join("\0") !== args.join("\0")
         ? `command line (was: ${previous.args.join(" ")})`
@@ -255,7 +263,7 @@ async function restart(
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
     await stopCommand(t.name, t.pidFile, timeout, "TERM", io);
-    const differs = envChanges(saved.env, ownEnvironment());
+    const differs = saved.env ? envChanges(saved.env, ownEnvironment()) : "";
     if (differs && !parsed.clearEnv) {
       io.err(
         `daemonize: note: ${t.name} keeps the environment it was started with; yours differs (${differs}): start it again to change it\n`,
@@ -347,7 +355,7 @@ export async function main(
         return await start(parsed, args, io);
       }
       case "stop": {
-        const t = resolveTarget(parsed.target);
+        const t = resolveTarget(parsed.target, false);
         if (movedOutside(t, "stop", io)) return 0;
         return await stopCommand(
           t.name,
@@ -376,7 +384,7 @@ export async function main(
           }));
           return statusAllCommand(stateDirs().run, daemons, parsed.json, io);
         }
-        const t = resolveTarget(parsed.target);
+        const t = resolveTarget(parsed.target, false);
         return statusCommand(t.name, t.pidFile, parsed.json, io);
       }
     }
