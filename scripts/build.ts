@@ -59,6 +59,8 @@ const built = (!onlyBun &&
     tool("bun"),
     "build",
     "--compile",
+    // Less to parse at every start of the executable (about a millisecond).
+    "--minify",
     "cli.ts",
     "--outfile",
     output,
