@@ -161,8 +161,9 @@ async function start(
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
   const pidFile = parsed.pidFile !== undefined ? resolvePath(cwd(), parsed.pidFile) : files.pidFile;
-  // One daemon per name, wherever its last start put its pid file.
-  const before = readSaved(files.commandFile);
+  // One daemon per name, wherever its last start put its pid file (checked
+  // by the starter; the daemon's stage runs this again and need not).
+  const before = isRelaunched() ? undefined : readSaved(files.commandFile);
   if (before?.pidFile && before.pidFile !== pidFile) {
     const running = new PidFile(before.pidFile).running();
     if (running) {
