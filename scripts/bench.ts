@@ -4,7 +4,11 @@
  * peers a user would otherwise pick (start-stop-daemon, daemonize(1),
  * python-daemon, pm2). Prints one table of medians and the ratios.
  *
- *   deno run -A scripts/bench.ts [--runs 15]
+ *   deno run -A scripts/bench.ts [--runs 15] [--baseline DIR]
+ *
+ * With `--baseline DIR` (another checkout, its `npm install` and binary
+ * build done), each of our forms is measured against the same form of DIR
+ * in one loop, run for run, and a "÷ baseline" column says the ratio.
  *
  * Peers come from Debian (`apt-get install daemonize python3-daemon`) and npm
  * (`npm install --prefix /tmp/peers pm2`); a missing one is skipped and said so.
@@ -20,6 +24,8 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const baselineArg = process.argv.indexOf("--baseline");
+const baseline = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 const deno = join(root, "node_modules", "deno", "deno");
 const bun = join(root, "node_modules", "bun", "bin", "bun.exe");
 const binary = join(root, "dist", "daemonize");
@@ -118,49 +124,72 @@ interface Form {
 
 /** Measures one form: RUNS starts (after a warm-up), stops and status checks. */
 function measure(form: Form): Row {
-  const starts: number[] = [];
-  const stops: number[] = [];
-  const statuses: number[] = [];
-  let rss: number | undefined;
+  return measureTogether([form])[0]!;
+}
+
+/**
+ * Measures forms run for run (each iteration runs every form once, in
+ * turn), so that a noisy moment of the machine weighs on all of them alike.
+ */
+function measureTogether(forms: Form[]): Row[] {
+  const results = forms.map(() => ({
+    starts: [] as number[],
+    stops: [] as number[],
+    statuses: [] as number[],
+    rss: undefined as number | undefined,
+  }));
   for (let i = -1; i < RUNS; i++) {
-    // Peers return before their daemon has set itself up: the clock runs
-    // until the pid file names a live process (ours do on return).
-    const began = performance.now();
-    timed(form.start);
-    let pid = form.pid();
-    while ((pid === undefined || !alive(pid)) && performance.now() - began < 5000) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      pid = form.pid();
-    }
-    const start = performance.now() - began;
-    if (pid === undefined || !alive(pid)) {
-      throw new Error(`${form.name}: no live daemon after start (pid ${pid})`);
-    }
-    if (form.status) {
-      const ms = timed(form.status);
-      if (i >= 0) statuses.push(ms);
-    }
-    if (i === 0 && form.rss) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
-      rss = rssKb(pid);
-    }
-    if (form.stop) {
-      const ms = timed(form.stop);
-      waitGone(pid);
-      if (i >= 0) stops.push(ms);
-    } else {
-      kill(pid);
-    }
-    form.cleanup?.();
-    if (i >= 0) starts.push(start);
+    forms.forEach((form, k) => {
+      const r = results[k]!;
+      // Peers return before their daemon has set itself up: the clock runs
+      // until the pid file names a live process (ours do on return).
+      const began = performance.now();
+      timed(form.start);
+      let pid = form.pid();
+      while ((pid === undefined || !alive(pid)) && performance.now() - began < 5000) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        pid = form.pid();
+      }
+      const start = performance.now() - began;
+      if (pid === undefined || !alive(pid)) {
+        throw new Error(`${form.name}: no live daemon after start (pid ${pid})`);
+      }
+      if (form.status) {
+        const ms = timed(form.status);
+        if (i >= 0) r.statuses.push(ms);
+      }
+      if (i === 0 && form.rss) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+        r.rss = rssKb(pid);
+      }
+      if (form.stop) {
+        const ms = timed(form.stop);
+        waitGone(pid);
+        if (i >= 0) r.stops.push(ms);
+      } else {
+        kill(pid);
+      }
+      form.cleanup?.();
+      if (i >= 0) r.starts.push(start);
+    });
   }
-  return {
-    name: form.name,
-    start: median(starts),
-    stop: stops.length ? median(stops) : undefined,
-    status: statuses.length ? median(statuses) : undefined,
-    rss: rss !== undefined ? rss / 1024 : undefined,
-  };
+  return forms.map((form, k) => {
+    const r = results[k]!;
+    return {
+      name: form.name,
+      start: median(r.starts),
+      stop: r.stops.length ? median(r.stops) : undefined,
+      status: r.statuses.length ? median(r.statuses) : undefined,
+      rss: r.rss !== undefined ? r.rss / 1024 : undefined,
+    };
+  });
+}
+
+/** Our form, and the same form of the baseline checkout when there is one. */
+function ours(make: (dir: string) => Form): Row[] {
+  const forms = [make(root)];
+  if (baseline) forms.push({ ...make(baseline), name: `${make(baseline).name} (baseline)` });
+  return measureTogether(forms);
 }
 
 function bare(name: string, command: string[]): Row {
@@ -202,51 +231,40 @@ rows.push(
 rows.push(
   bare("bun (empty script)", [bun, join(root, "scripts/bench/empty.ts")]),
 );
-const libDaemon = join(root, "scripts/bench/lib_daemon.ts");
-const libStop = (
-  runtime: string[],
-) => [...runtime, join(root, "mod.ts"), "stop", "--pid-file", pidFile];
 for (const [label, runtime] of [["Deno", denoRun], ["Bun", [bun]]] as const) {
   for (const mode of ["double", "single"]) {
-    rows.push(measure({
+    rows.push(...ours((dir) => ({
       name: `daemonize() library, ${label}, ${mode} detach`,
-      start: [...runtime, libDaemon, pidFile, mode],
-      stop: libStop([...runtime]),
-      status: [
-        ...runtime,
-        join(root, "mod.ts"),
-        "status",
-        "--pid-file",
-        pidFile,
-      ],
+      start: [...runtime, join(dir, "scripts/bench/lib_daemon.ts"), pidFile, mode],
+      stop: [...runtime, join(dir, "mod.ts"), "stop", "--pid-file", pidFile],
+      status: [...runtime, join(dir, "mod.ts"), "status", "--pid-file", pidFile],
       pid: () => pidIn(pidFile),
       rss: mode === "double",
-    }));
+    })));
   }
 }
-const forms: [string, string[]][] = [
-  ["command, Deno (deno run -A mod.ts)", [...denoRun, join(root, "mod.ts")]],
-  ["command, Bun (bun mod.ts)", [bun, join(root, "mod.ts")]],
+const forms: [string, (dir: string) => string[]][] = [
+  ["command, Deno (deno run -A mod.ts)", (dir) => [...denoRun, join(dir, "mod.ts")]],
+  ["command, Bun (bun mod.ts)", (dir) => [bun, join(dir, "mod.ts")]],
 ];
 if (existsSync(binary)) {
-  forms.push(["command, binary (dist/daemonize)", [binary]]);
+  forms.push(["command, binary (dist/daemonize)", (dir) => [join(dir, "dist", "daemonize")]]);
 } else skipped.push("the binary (run scripts/build.ts first)");
 for (const [label, prefix] of forms) {
-  rows.push({
-    ...measure({
+  for (
+    const row of ours((dir) => ({
       name: `${label} start -- sleep`,
-      ...cli(prefix),
+      ...cli(prefix(dir)),
       pid: namedPid,
-    }),
-    rss: 0,
-  });
+    }))
+  ) rows.push({ ...row, rss: 0 });
 }
 if (existsSync(binary)) {
-  rows.push(measure({
+  rows.push(...ours((dir) => ({
     name: "command, binary, default --grace 0.1",
-    ...cli([binary], "0.1"),
+    ...cli([join(dir, "dist", "daemonize")], "0.1"),
     pid: namedPid,
-  }));
+  })));
 }
 
 rows.push(measure({
@@ -346,21 +364,36 @@ console.log(
     new Date().toISOString().slice(0, 10)
   }, medians of ${RUNS} runs (ms; RSS in MB)\n`,
 );
+const vsBaseline = baseline ? " start, stop, status ÷ baseline |" : "";
 console.log(
-  "| form | start | stop | status | idle RSS | start ÷ bare | status ÷ bare | pm2 ÷ start |",
+  `| form | start | stop | status | idle RSS | start ÷ bare | status ÷ bare | pm2 ÷ start |${vsBaseline}`,
 );
-console.log("|---|---|---|---|---|---|---|---|");
+console.log(`|---|---|---|---|---|---|---|---|${baseline ? "---|" : ""}`);
 for (const r of rows) {
   const bareRef = r.name.includes("Bun") || r.name.includes("binary") ? bareBun : bareDeno;
   const ours = !r.name.startsWith("peer") && !r.note;
   const ratio = (n: number | undefined) => (ours && n ? (n / bareRef).toFixed(2) + "×" : "");
   const pm2Ratio = ours && r.start && pm2Start ? (pm2Start / r.start).toFixed(1) + "×" : "";
+  const base = baseline && ours && !r.name.endsWith("(baseline)")
+    ? rows.find((b) => b.name === `${r.name} (baseline)`)
+    : undefined;
+  const against = (a: number | undefined, b: number | undefined) =>
+    a && b ? `${(a / b).toFixed(2)}×` : "—";
+  const baseColumn = baseline
+    ? ` ${
+      base
+        ? [against(r.start, base.start), against(r.stop, base.stop), against(r.status, base.status)]
+          .join(", ")
+        : ""
+    } |`
+    : "";
   console.log(
     `| ${r.name} | ${f(r.start)} | ${f(r.stop)} | ${f(r.status)} | ${f(r.rss)} | ${
       ratio(r.start)
-    } | ${ratio(r.status)} | ${pm2Ratio} |`,
+    } | ${ratio(r.status)} | ${pm2Ratio} |${baseColumn}`,
   );
 }
+if (baseline) console.log(`\nBaseline: ${baseline}, measured run for run with the same forms.`);
 if (pythonStart) console.log(`\npython-daemon start: ${f(pythonStart)} ms`);
 console.log("Idle RSS 0: no process of ours stays resident (the program itself is the daemon).");
 console.log("Ratios are against the bare start of the same runtime (for the binary: bare Bun).");
