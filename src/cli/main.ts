@@ -5,8 +5,6 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { daemonizeProgram } from "../daemonize.ts";
-import { continueOutside } from "../launch.ts";
 import { asDaemonError, DaemonError } from "../errors.ts";
 import {
   changeDirectory,
@@ -187,6 +185,8 @@ async function start(
   };
   // Replayed, the program gets the saved environment, not the caller's.
   const replayed = savedEnv !== undefined && !parsed.clearEnv;
+  // Loaded here: stop and status, which need none of the start, load faster.
+  const { daemonizeProgram } = await import("../daemonize.ts");
   const pid = await daemonizeProgram({
     command: parsed.program,
     env: replayed ? { ...Object.fromEntries(envNames(savedEnv)), ...parsed.env } : parsed.env,
@@ -259,7 +259,7 @@ async function restart(
 ): Promise<number> {
   const t = resolveTarget(target);
   const { saved, parsed } = loadSaved(t, "restart");
-  if (movedOutside(t, "restart", io)) return 0;
+  if (await movedOutside(t, "restart", io)) return 0;
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
@@ -279,10 +279,11 @@ async function restart(
  * the daemon restarting it) would end itself halfway: it goes on in a
  * session of its own instead. True when it did.
  */
-function movedOutside(t: Resolved, command: string, io: Output): boolean {
+async function movedOutside(t: Resolved, command: string, io: Output): Promise<boolean> {
   if (isRelaunched()) return false;
   const identity = new PidFile(t.pidFile).identity();
   if (!identity || !inRecordedSession(identity)) return false;
+  const { continueOutside } = await import("../launch.ts");
   const pid = continueOutside();
   io.err(
     `daemonize: this ${command} runs in ${t.name}'s own session, which it ends: it goes on as pid ${pid}, outside it\n`,
@@ -357,7 +358,7 @@ export async function main(
       }
       case "stop": {
         const t = resolveTarget(parsed.target, false);
-        if (movedOutside(t, "stop", io)) return 0;
+        if (await movedOutside(t, "stop", io)) return 0;
         return await stopCommand(
           t.name,
           t.pidFile,
