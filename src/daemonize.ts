@@ -36,7 +36,7 @@ import {
 } from "./host.ts";
 import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { inStartedSession, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
+import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
@@ -154,12 +154,8 @@ class DaemonProcess implements Daemon {
   /** Runs the set-up steps; on failure reports, cleans up and exits (or throws). */
   setUp(program?: Program): void {
     const o = this.#options;
-    // Detached, the token came from the starter. In the foreground it is new,
-    // unless this program runs in the session a start made (a script that
-    // controls itself, run by the command): then it joins that daemon.
-    const inherited = getLibc().getenv(TOKEN_VARIABLE);
-    const joined = !this.detached && inherited !== undefined && inStartedSession(inherited);
-    const token = (this.detached || joined ? inherited : undefined) ?? newToken();
+    // Detached, the token came from the starter; in the foreground it is new.
+    const token = (this.detached ? getLibc().getenv(TOKEN_VARIABLE) : undefined) ?? newToken();
     // Read before the privilege drop: /proc/self is root's until exec then.
     const env = program ? programEnv(program, token) : undefined;
     // A program named by a relative path is found from where we started,
@@ -167,10 +163,7 @@ class DaemonProcess implements Daemon {
     const startedIn = currentDirectory();
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
-      [
-        "pid-file",
-        () => this.pidFile?.acquire(selfIdentity(this.pid, token, this.detached || joined)),
-      ],
+      ["pid-file", () => this.pidFile?.acquire(selfIdentity(this.pid, token, this.detached))],
       ["user", () => owner = resolveOwner(o.user, o.group)],
       ["core-dump", () => preventCoreDump(o)],
       ["chroot", () => changeRoot(o)],

@@ -150,18 +150,6 @@ export function inRecordedSession(identity: Identity): boolean {
   return identity.sid !== null && readStat("self")?.sid === identity.sid;
 }
 
-/**
- * Whether this process runs in a session made by the start that gave it
- * `token`: its leader is gone (the shell of a double detach) or carries the
- * token too. A terminal's or a supervisor's session has a leader without it.
- */
-export function inStartedSession(token: string): boolean {
-  const sid = readStat("self")?.sid;
-  if (sid === undefined) return false;
-  const leader = readStat(sid);
-  return !leader || isEnded(leader.state) || carriesToken(sid, token);
-}
-
 /** Whether a process carries the daemon's token in its environment. */
 export function carriesToken(pid: number, token: string): boolean {
   return readEnviron(pid)?.includes(`${TOKEN_VARIABLE}=${token}`) ?? false;

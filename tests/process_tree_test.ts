@@ -410,10 +410,6 @@ t(
     assert.ok(await waitFor(() => pidOf(dir, "hello") === pid, 5000), "hello.pid written");
     const list = JSON.parse(cli(["status", "--json"]).stdout).daemons;
     assert.deepEqual(list.map((d: { pid: number }) => d.pid), [pid]);
-    // The script's own record joins the start's session and token.
-    const own = JSON.parse(readText(join(dir, "hello.pid.identity")));
-    assert.equal(own.sid, JSON.parse(readText(join(dir, "h.pid.identity"))).sid);
-    assert.equal(readText(join(dir, "hello.pid.token")), readText(join(dir, "h.pid.token")));
     assert.equal(cli(["stop", "h"]).stdout, `h stopped (pid ${pid})\n`);
     assert.ok(await waitFor(() => !existsSync(join(dir, "hello.pid")), 3000), "hello.pid removed");
     // Under the same name both use one pid file: the start's record stays.
