@@ -395,7 +395,8 @@ export class Libc {
   listDirectory(path: string): string[] | undefined {
     const arch = (globalThis as { Deno?: typeof Deno }).Deno?.build.arch ??
       (globalThis as unknown as { process: { arch: string } }).process.arch;
-    const SYS_getdents64 = { x86_64: 217n, x64: 217n, aarch64: 61n, arm64: 61n }[arch];
+    // x86_64 only: other architectures have other numbers and flag values.
+    const SYS_getdents64 = { x86_64: 217n, x64: 217n }[arch];
     if (osName() !== "linux" || SYS_getdents64 === undefined) return undefined;
     const O_DIRECTORY = 0o200000;
     const fd = this.open(path, O_DIRECTORY | this.constants.O_CLOEXEC);
@@ -413,8 +414,9 @@ export class Libc {
         // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name.
         for (let at = 0; at < n;) {
           const length = view.getUint16(at + 16, true);
+          if (length < 20 || at + length > n) break;
           let end = at + 19;
-          while (buffer[end] !== 0) end++;
+          while (end < at + length && buffer[end] !== 0) end++;
           const name = decoder.decode(buffer.subarray(at + 19, end));
           if (name !== "." && name !== "..") names.push(name);
           at += length;

@@ -18,6 +18,9 @@ export interface PlatformConstants {
   readonly O_APPEND: number;
   readonly O_TRUNC: number;
   readonly O_NOFOLLOW: number;
+  readonly O_EXCL: number;
+  /** Never wait in `open` (a FIFO planted where a file should be). */
+  readonly O_NONBLOCK: number;
   readonly O_CLOEXEC: number;
   readonly F_SETFD: number;
   readonly FD_CLOEXEC: number;
@@ -119,6 +122,8 @@ const linux: PlatformConstants = {
   O_APPEND: 0o2000,
   O_TRUNC: 0o1000,
   O_NOFOLLOW: 0o400000,
+  O_EXCL: 0o200,
+  O_NONBLOCK: 0o4000,
   O_CLOEXEC: 0o2000000,
   F_SETFD: 2,
   FD_CLOEXEC: 1,
@@ -177,6 +182,8 @@ const darwin: PlatformConstants = {
   O_APPEND: 0x8,
   O_TRUNC: 0x400,
   O_NOFOLLOW: 0x100,
+  O_EXCL: 0x800,
+  O_NONBLOCK: 0x4,
   O_CLOEXEC: 0x1000000,
   F_SETFD: 2,
   FD_CLOEXEC: 1,

@@ -6,6 +6,9 @@
  */
 import { SysCallError } from "../ffi/libc.ts";
 
+/** A libc call that failed, with its errno (raised where no step wraps it). */
+export { SysCallError };
+
 /** The steps a start, stop or status check goes through, by name. */
 export type Step =
   | "options"

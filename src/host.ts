@@ -161,14 +161,25 @@ export function backgroundTimer(callback: () => void, ms: number): void {
   else (timer as { unref(): void }).unref();
 }
 
-/** Writes to standard output, synchronously (libc: Bun's streams cost 8 ms to set up). */
+/**
+ * Writes to standard output, synchronously (libc: Bun's streams cost 8 ms to
+ * set up). A reader that went away (EPIPE) is not this command's failure.
+ */
 export function writeOut(text: string): void {
-  getLibc().writeAll(1, text);
+  writeIgnoringClosedPipe(1, text);
 }
 
-/** Writes to standard error, synchronously. */
+/** Writes to standard error, synchronously; EPIPE is let go, as for stdout. */
 export function writeErr(text: string): void {
-  getLibc().writeAll(2, text);
+  writeIgnoringClosedPipe(2, text);
+}
+
+function writeIgnoringClosedPipe(fd: number, text: string): void {
+  try {
+    getLibc().writeAll(fd, text);
+  } catch (error) {
+    if (!(error instanceof SysCallError && error.code === "EPIPE")) throw error;
+  }
 }
 
 /** Whether standard output is a terminal. */

@@ -60,6 +60,8 @@ export interface Identity {
    * user than root or the reader, who could name only their own processes).
    */
   readonly onlyOf?: number;
+  /** The token exists but this reader may not read it. */
+  readonly tokenHidden?: boolean;
 }
 
 /** A random token for a new daemon. */
@@ -228,6 +230,12 @@ export interface Sighting {
   readonly main: Member | undefined;
   /** The other live processes of its session, proven its own. */
   readonly others: readonly Member[];
+  /**
+   * Live processes of its session this reader could not check (the token,
+   * or their environment, is not readable by this user), when no other
+   * proof held: neither counted nor signalled, but not to be called gone.
+   */
+  readonly unverified: number;
 }
 
 /**
@@ -250,7 +258,7 @@ export class ProcessTree {
     const id = this.identity;
     if (platform !== "linux") return this.#lookWithoutProc();
     const earlier = new Set(this.#pinned.values());
-    if (id.boot !== bootId()) return { main: undefined, others: [] };
+    if (id.boot !== bootId()) return { main: undefined, others: [], unverified: 0 };
     const owner = id.onlyOf;
     const stats = allStats().filter((s) =>
       !isEnded(s.state) && (owner === undefined || readStatus(s.pid)?.uid === owner)
@@ -265,7 +273,16 @@ export class ProcessTree {
       this.#livePinnedIn(sid) ??
       this.#leader(stats, sid) ??
       this.#tokenCarrier(members, sid);
-    if (!witness) return this.#keep(main, []);
+    if (!witness) {
+      // Unknown, not absent: the token is hidden from this reader, or the
+      // members' environments are.
+      const hidden = this.identity.tokenHidden === true;
+      const token = this.identity.token;
+      const unknown = hidden || token !== undefined
+        ? members.filter((s) => hidden || readEnviron(s.pid) === undefined).length
+        : 0;
+      return this.#keep(main, [], unknown);
+    }
     const others: Member[] = [];
     for (const stat of members) {
       const member = this.#pinOrReuse(stat, (now) => now.sid === sid);
@@ -297,7 +314,7 @@ export class ProcessTree {
   }
 
   /** What a look found: these stay pinned, every other pidfd is let go. */
-  #keep(main: Member | undefined, others: Member[]): Sighting {
+  #keep(main: Member | undefined, others: Member[], unverified = 0): Sighting {
     const live = main ? [main, ...others] : others;
     for (const [pid, member] of this.#pinned) {
       if (!live.includes(member)) {
@@ -305,7 +322,7 @@ export class ProcessTree {
         this.#pinned.delete(pid);
       }
     }
-    return { main, others };
+    return { main, others, unverified };
   }
 
   #livePinnedIn(sid: number): Member | undefined {
@@ -336,7 +353,7 @@ export class ProcessTree {
   #lookWithoutProc(): Sighting {
     const libc = getLibc();
     const pid = this.identity.pid;
-    if (!libc.processExists(pid)) return { main: undefined, others: [] };
+    if (!libc.processExists(pid)) return { main: undefined, others: [], unverified: 0 };
     const main: Member = {
       pid,
       start: this.identity.start,
@@ -352,7 +369,7 @@ export class ProcessTree {
       exitFd: undefined,
       close: () => {},
     };
-    return { main, others: [] };
+    return { main, others: [], unverified: 0 };
   }
 }
 

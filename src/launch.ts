@@ -122,7 +122,8 @@ function spawnDetached(command: Command, actions: FileAction[]): number {
  */
 export function continueOutside(): number {
   const command = sameCommand([`${TOKEN_VARIABLE}=`, CONTINUED]);
-  return spawnDetached(command, [{ closeFrom: 3 }]);
+  const stdin = { open: { fd: 0, path: "/dev/null", flags: 0, mode: 0 } };
+  return spawnDetached(command, [stdin, { closeFrom: 3 }]);
 }
 
 /**

@@ -163,13 +163,23 @@ export class PidFile {
   /** The pid written in the file, or undefined (no file, empty, garbage). */
   read(): number | undefined {
     let text: string;
+    const libc = getLibc();
+    let fd: number;
     try {
-      text = getLibc().readTextFile(this.path);
+      fd = libc.open(this.path, libc.constants.O_NONBLOCK | libc.constants.O_CLOEXEC);
     } catch (error) {
       if (error instanceof SysCallError && error.code === "ENOENT") {
         return undefined;
       }
       throw asDaemonError("status", `cannot read pid file ${this.path}`, error);
+    }
+    try {
+      if ((libc.fileIdOf(fd).mode & 0o170000) !== 0o100000) return undefined;
+      text = new TextDecoder().decode(libc.readAll(fd));
+    } catch (error) {
+      throw asDaemonError("status", `cannot read pid file ${this.path}`, error);
+    } finally {
+      libc.close(fd);
     }
     const match = /^\s*([0-9]+)\s*$/.exec(text);
     const pid = match ? Number(match[1]) : NaN;
@@ -196,10 +206,13 @@ export class PidFile {
       ? secret.text.trim()
       : undefined;
     const onlyOf = record.uid === 0 || record.uid === euid ? undefined : record.uid;
+    // There but not ours to read: what the token would prove stays unknown.
+    const hidden = token === undefined && !secret && pathExists(this.tokenPath);
     return {
       ...identity,
       ...(token === undefined ? {} : { token }),
       ...(onlyOf === undefined ? {} : { onlyOf }),
+      ...(hidden ? { tokenHidden: true } : {}),
     };
   }
 
@@ -404,18 +417,33 @@ function writeReplacing(path: string, text: string, mode: number): void {
   const libc = getLibc();
   const c = libc.constants;
   const temporary = `${path}.${ownPid()}`;
+  // A file already there (left by a crash, or planted) is not reused.
+  try {
+    libc.unlink(temporary);
+  } catch {
+    // None: the usual case.
+  }
   const fd = libc.open(
     temporary,
-    c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_NOFOLLOW | c.O_CLOEXEC,
+    c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW | c.O_CLOEXEC,
     mode,
   );
   try {
-    libc.fchmod(fd, mode);
-    libc.writeAll(fd, text);
-  } finally {
-    libc.close(fd);
+    try {
+      libc.fchmod(fd, mode);
+      libc.writeAll(fd, text);
+    } finally {
+      libc.close(fd);
+    }
+    libc.rename(temporary, path);
+  } catch (error) {
+    try {
+      libc.unlink(temporary);
+    } catch {
+      // Gone already.
+    }
+    throw error;
   }
-  libc.rename(temporary, path);
 }
 
 /**
@@ -427,7 +455,8 @@ function readOwned(path: string, forbidden: number): { text: string; uid: number
   const libc = getLibc();
   let fd: number;
   try {
-    fd = libc.open(path, libc.constants.O_NOFOLLOW | libc.constants.O_CLOEXEC);
+    const c = libc.constants;
+    fd = libc.open(path, c.O_NOFOLLOW | c.O_NONBLOCK | c.O_CLOEXEC);
   } catch {
     return undefined;
   }
@@ -439,6 +468,16 @@ function readOwned(path: string, forbidden: number): { text: string; uid: number
     return undefined;
   } finally {
     libc.close(fd);
+  }
+}
+
+/** Whether something is at `path` (even what this user may not read). */
+function pathExists(path: string): boolean {
+  try {
+    getLibc().fileIdAt(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -16,7 +16,13 @@ export type DaemonStatus =
    * The pid file is there but the main process has ended (or the file is not
    * a start's); `others` processes of its session still run.
    */
-  | { readonly state: "dead"; readonly pid: number | undefined; readonly others: number }
+  | {
+    readonly state: "dead";
+    readonly pid: number | undefined;
+    readonly others: number;
+    /** Processes of its session this user could not check (see `Sighting`). */
+    readonly unverified: number;
+  }
   /** No pid file. */
   | { readonly state: "stopped" };
 
@@ -42,14 +48,14 @@ export function status(pidFile: string | PidFile): DaemonStatus {
       const seen = tree.look();
       const others = seen.others.length;
       if (seen.main) return { state: "running", pid: seen.main.pid, others };
-      return { state: "dead", pid: tree.identity.pid, others };
+      return { state: "dead", pid: tree.identity.pid, others, unverified: seen.unverified };
     } finally {
       tree.close();
     }
   }
   const written = file.read();
   if (written !== undefined || file.exists()) {
-    return { state: "dead", pid: written, others: 0 };
+    return { state: "dead", pid: written, others: 0, unverified: 0 };
   }
   return { state: "stopped" };
 }

@@ -110,7 +110,19 @@ async function stopTree(
   timeout: number,
 ): Promise<StopResult> {
   const first = tree.look();
-  if (!first.main && first.others.length === 0) return { state: "not-running" };
+  if (!first.main && first.others.length === 0) {
+    const n = first.unverified;
+    if (n) {
+      throw new DaemonError(
+        "stop",
+        `${n} process${
+          n === 1 ? "" : "es"
+        } of its session can't be checked by this user: stop it as root`,
+        { code: "EACCES" },
+      );
+    }
+    return { state: "not-running" };
+  }
   const signalled = new Set<number>();
   const seen = new Set<number>();
   const send = (member: Member, sig: number) => {

@@ -85,6 +85,7 @@ t(
       "pidFile",
       "rssBytes",
       "state",
+      "unverifiedProcesses",
       "uptimeSeconds",
     ]);
     assert.equal(json.state, "running");

@@ -8,7 +8,17 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { PidFile, status, stop } from "../mod.ts";
-import { alive, readText, startFixture, test, waitFor, withTemp } from "./harness.ts";
+import {
+  alive,
+  fixture,
+  readText,
+  run,
+  runtimeCommand,
+  startFixture,
+  test,
+  waitFor,
+  withTemp,
+} from "./harness.ts";
 
 test("status() tells running, dead and stopped apart by the recorded identity", async () => {
   await withTemp(async (dir, tag) => {
@@ -22,7 +32,7 @@ test("status() tells running, dead and stopped apart by the recorded identity", 
     assert.deepEqual(status(pidFile), { state: "running", pid, others: 0 });
     process.kill(pid, "SIGKILL");
     assert.ok(await waitFor(() => status(pidFile).state === "dead", 3000));
-    assert.deepEqual(status(pidFile), { state: "dead", pid, others: 0 });
+    assert.deepEqual(status(pidFile), { state: "dead", pid, others: 0, unverified: 0 });
   });
 });
 
@@ -85,7 +95,12 @@ test("stop() never signals a live process a forged pid file names", async () => 
     try {
       const pidFile = join(dir, "forged.pid");
       writeFileSync(pidFile, `${bystander.pid}\n`);
-      assert.deepEqual(status(pidFile), { state: "dead", pid: bystander.pid, others: 0 });
+      assert.deepEqual(status(pidFile), {
+        state: "dead",
+        pid: bystander.pid,
+        others: 0,
+        unverified: 0,
+      });
       assert.deepEqual(await stop(pidFile, { timeout: 100 }), {
         state: "not-running",
       });
@@ -133,5 +148,28 @@ test("stop() rejects an unknown signal name with a clear error", async () => {
     name: "DaemonError",
     step: "stop",
     message: "Invalid signal: SIGNOPE",
+  });
+});
+
+test("a self-controlled daemon restarting itself from a process it spawned goes on outside and completes", async () => {
+  await withTemp(async (dir, tag) => {
+    const out = join(dir, "hook.out");
+    const script = fixture("self_restart.ts");
+    const env = { DAEMONIZE_HOME: dir, HOOK_OUT: out, TEST_TAG: tag };
+    const started = run(runtimeCommand(script, ["start"]), { env });
+    assert.equal(started.code, 0, started.stderr);
+    const first = Number(readText(join(dir, "selfr.pid")));
+    assert.ok(
+      await waitFor(() => /selfr started \(pid \d+\)/.test(readText(out)), 15_000),
+      readText(out),
+    );
+    assert.match(
+      readText(out),
+      /runs in selfr's own session, which it ends: it goes on as pid \d+/,
+    );
+    const second = Number(readText(join(dir, "selfr.pid")));
+    assert.notEqual(second, first);
+    assert.ok(!alive(first) && alive(second));
+    assert.equal(run(runtimeCommand(script, ["stop"]), { env }).code, 0);
   });
 });

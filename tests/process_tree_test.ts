@@ -18,6 +18,7 @@ import {
   procStat,
   readText,
   root,
+  run,
   runAsync,
   runtimeCommand,
   tagged,
@@ -220,7 +221,10 @@ t("a forged pid file naming a bystander never gets it signalled", async ({ dir, 
     writeFileSync(join(dir, "f.pid"), `${other.pid}\n`);
     const status = cli(["status", "f"]);
     assert.equal(status.code, 1);
-    assert.match(status.stdout, /^f: dead \(pid \d+ has ended; no process of it running/);
+    assert.match(
+      status.stdout,
+      /^f: dead \(no process of it running; pid file .* left, naming pid \d+\)/,
+    );
     assert.equal(cli(["stop", "f"]).stdout, "f is not running\n");
     assert.equal(cli(["reload", "f"]).code, 7);
     // A forged identity too, with the bystander's true start time, written by
@@ -270,6 +274,7 @@ t(
     const pid = pidOf(dir, "s");
     const sid = Number(procStat(pid)[3]);
     const record = JSON.parse(readText(join(dir, "s.pid.identity")));
+    const token = readText(join(dir, "s.pid.token"));
     assert.equal(record.sid, sid);
     assert.equal(cli(["stop", "s"]).code, 0);
     // A stranger's session now has that number: it leads it, others are in it.
@@ -280,6 +285,7 @@ t(
       // The old record, put back as a stale daemon would have left it.
       writeFileSync(join(dir, "s.pid"), `${pid}\n`);
       writeFileSync(join(dir, "s.pid.identity"), JSON.stringify(record), { mode: 0o644 });
+      writeFileSync(join(dir, "s.pid.token"), token, { mode: 0o600 });
       const status = cli(["status", "s", "--json"]);
       assert.equal(JSON.parse(status.stdout).otherProcesses, 0);
       assert.equal(cli(["stop", "s"]).stdout, "s is not running\n");
@@ -493,5 +499,53 @@ t(
     );
     assert.equal(cli(["stop", "k"]).code, 0);
     assert.ok(!existsSync(join(dir, "k.pid.token")));
+  },
+);
+
+t(
+  "another user who can't check the session says so instead of calling it gone",
+  async ({ dir, cli }) => {
+    const started = cli(["start", "--name", "u", "--", ...WRAPPER]);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = pidOf(dir, "u");
+    const sid = Number(procStat(pid)[3]);
+    assert.ok(await waitFor(() => sessionMembers(sid).length === 3, 3000));
+    process.kill(pid, "SIGKILL");
+    assert.ok(await waitFor(() => !alive(pid), 3000));
+    const asNobody = (args: string[]) =>
+      run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...cliCommand(args)], {
+        env: { DAEMONIZE_HOME: dir, NO_COLOR: "", HOME: "/" },
+      });
+    const status = asNobody(["status", "u"]);
+    assert.equal(status.code, 4, status.stdout + status.stderr);
+    assert.match(status.stdout, /2 processes of its session can't be checked by this user/);
+    const stop = asNobody(["stop", "u"]);
+    assert.equal(stop.code, 1);
+    assert.match(
+      stop.stderr,
+      /^daemonize: stop: 2 processes of its session can't be checked by this user: stop it as root\n$/,
+    );
+    assert.equal(sessionMembers(sid).length, 2, "nothing was signalled");
+    assert.equal(cli(["stop", "u"]).stdout, `u stopped (2 processes left by pid ${pid})\n`);
+  },
+);
+
+t(
+  "a reader that goes away early and a FIFO where a record should be end in one line, never a hang",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "p", "--", "sleep", "300"]).code, 0);
+    const piped = run([
+      "sh",
+      "-c",
+      `${cliCommand(["status", "p"]).map((w) => `'${w}'`).join(" ")} | true`,
+    ], {
+      env: { DAEMONIZE_HOME: dir },
+    });
+    assert.equal(piped.stderr, "");
+    writeFileSync(join(dir, "q.pid"), "1\n");
+    run(["mkfifo", join(dir, "q.pid.identity")]);
+    const status = cli(["status", "q"]);
+    assert.equal(status.code, 1, status.stderr);
+    assert.equal(cli(["stop", "q"]).code, 0);
   },
 );

@@ -9,7 +9,9 @@ import { DaemonError } from "../errors.ts";
 import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
 import { signalNumber } from "../options.ts";
+import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
+import { isRelaunched } from "../relaunch.ts";
 import { handlesSignal, processFacts } from "../proc.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
@@ -30,6 +32,28 @@ export function processOutput(): Output {
     err: writeErr,
     colour: useColour(stdoutIsTerminal(), getenv("NO_COLOR"), getenv("TERM")),
   };
+}
+
+/**
+ * A `stop` or `restart` run from inside the daemon's own session (a hook of
+ * the daemon restarting it) would end itself halfway: it goes on in a
+ * session of its own instead, and this process is done. True when it did.
+ */
+export async function goOnOutside(
+  name: string,
+  pidFile: string,
+  command: string,
+  io: Output,
+): Promise<boolean> {
+  if (isRelaunched()) return false;
+  const identity = new PidFile(pidFile).identity();
+  if (!identity || !inRecordedSession(identity)) return false;
+  const { continueOutside } = await import("../launch.ts");
+  const pid = continueOutside();
+  io.err(
+    `daemonize: this ${command} runs in ${name}'s own session, which it ends: it goes on as pid ${pid}, outside it\n`,
+  );
+  return true;
 }
 
 /** `stop`: signal, wait, SIGKILL; a stopped daemon is not an error. */
@@ -115,6 +139,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     rssBytes: null,
     command: null,
     otherProcesses: s.state === "stopped" ? 0 : s.others,
+    unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
   };
   if (s.state === "running") {
     return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid) };
@@ -146,7 +171,7 @@ export function statusCommand(
   io.out(
     json ? JSON.stringify(report) + "\n" : statusLine(report, io.colour) + "\n",
   );
-  return lsbStatus(report.state);
+  return lsbStatus(report);
 }
 
 /**

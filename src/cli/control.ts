@@ -11,8 +11,9 @@ import { DaemonError } from "../errors.ts";
 import { exit as processExit, mainModule, scriptArgs } from "../host.ts";
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
-import { isRelaunched } from "../relaunch.ts";
+import { isContinued, isRelaunched } from "../relaunch.ts";
 import {
+  goOnOutside,
   type Output,
   processOutput,
   reloadCommand,
@@ -99,6 +100,7 @@ export async function control(
   try {
     switch (command) {
       case "stop":
+        if (await goOnOutside(name, pidFile, command, io)) processExit(0);
         processExit(
           await stopCommand(
             name,
@@ -118,6 +120,7 @@ export async function control(
       case "restart":
       case "start":
         if (command === "restart" && !isRelaunched()) {
+          if (await goOnOutside(name, pidFile, command, io)) processExit(0);
           await stopCommand(name, pidFile, stopWait(options), "TERM", io);
         }
         return await startDaemon(name, pidFile, daemonOptions, files.log, dirs, io);
@@ -155,6 +158,9 @@ async function startDaemon(
   ]);
   const result = await detach({
     ...options,
+    // Going on outside its daemon (a restart from inside it), this process
+    // lost its parent on purpose: that is no supervisor's.
+    ...(isContinued() ? { detachProcess: true } : {}),
     pidFile,
     stdout: options.stdout ?? log,
     stderr: options.stderr ?? log,

@@ -15,11 +15,19 @@ export interface StatusReport {
   readonly pidFile: string;
   /** Other live processes of the daemon's session (those it started). */
   readonly otherProcesses: number;
+  /** Processes of its session this user could not check. */
+  readonly unverifiedProcesses: number;
 }
 
-/** The LSB exit status of `status` for one daemon. */
-export function lsbStatus(state: StatusReport["state"]): number {
-  return state === "running" ? 0 : state === "dead" ? 1 : 3;
+/**
+ * The LSB exit status of `status` for one daemon: 0 running, 1 dead with
+ * its pid file left, 3 not running; 4 (unknown) when processes of its
+ * session could not be checked.
+ */
+export function lsbStatus(report: Pick<StatusReport, "state" | "unverifiedProcesses">): number {
+  if (report.state === "running") return 0;
+  if (report.state === "dead") return report.unverifiedProcesses ? 4 : 1;
+  return 3;
 }
 
 /** "3d 4h", "5m 3s", "42s". */
@@ -78,12 +86,20 @@ export function statusLine(report: StatusReport, colour: boolean): string {
   }
   if (report.state === "dead") {
     const n = report.otherProcesses;
-    const left = n
-      ? `${n} process${n === 1 ? "" : "es"} of its session still running`
-      : "no process of it running";
+    const u = report.unverifiedProcesses;
+    const processes = (k: number) => `${k} process${k === 1 ? "" : "es"}`;
+    const facts = n
+      ? [`pid ${report.pid} has ended`, `${processes(n)} of its session still running`]
+      : u
+      ? [
+        `pid ${report.pid} has ended`,
+        `${processes(u)} of its session can't be checked by this user`,
+      ]
+      : ["no process of it running"];
+    const named = !n && !u && report.pid ? `, naming pid ${report.pid}` : "";
     return `${report.name}: ${state} (${
-      report.pid ? `pid ${report.pid} has ended; ` : ""
-    }${left}; pid file ${report.pidFile} left)`;
+      facts.join("; ")
+    }; pid file ${report.pidFile} left${named})`;
   }
   return `${report.name}: ${state}`;
 }

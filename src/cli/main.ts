@@ -5,7 +5,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { asDaemonError, DaemonError } from "../errors.ts";
+import { asDaemonError, DaemonError, SysCallError } from "../errors.ts";
 import {
   changeDirectory,
   cwd,
@@ -14,12 +14,13 @@ import {
   removeFile,
   writeTextFile,
 } from "../host.ts";
-import { inRecordedSession, TOKEN_VARIABLE } from "../identity.ts";
+import { TOKEN_VARIABLE } from "../identity.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
-import { isContinued, isMarker, isRelaunched } from "../relaunch.ts";
+import { isMarker, isRelaunched } from "../relaunch.ts";
 import {
+  goOnOutside,
   type Output,
   processOutput,
   reloadCommand,
@@ -176,9 +177,6 @@ async function start(
   }
   const options = {
     ...parsed.options,
-    // Going on outside its daemon, this command has lost its parent on
-    // purpose: it still detaches.
-    ...(isContinued() ? { detachProcess: true } : {}),
     pidFile,
     stdout: parsed.stdout ?? files.log,
     stderr: parsed.stderr ?? files.log,
@@ -259,7 +257,7 @@ async function restart(
 ): Promise<number> {
   const t = resolveTarget(target);
   const { saved, parsed } = loadSaved(t, "restart");
-  if (await movedOutside(t, "restart", io)) return 0;
+  if (await goOnOutside(t.name, t.pidFile, "restart", io)) return 0;
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
@@ -272,23 +270,6 @@ async function restart(
     }
   }
   return replay(saved, parsed, io);
-}
-
-/**
- * A `stop` or `restart` run from inside the daemon's own session (a hook of
- * the daemon restarting it) would end itself halfway: it goes on in a
- * session of its own instead. True when it did.
- */
-async function movedOutside(t: Resolved, command: string, io: Output): Promise<boolean> {
-  if (isRelaunched()) return false;
-  const identity = new PidFile(t.pidFile).identity();
-  if (!identity || !inRecordedSession(identity)) return false;
-  const { continueOutside } = await import("../launch.ts");
-  const pid = continueOutside();
-  io.err(
-    `daemonize: this ${command} runs in ${t.name}'s own session, which it ends: it goes on as pid ${pid}, outside it\n`,
-  );
-  return true;
 }
 
 /** `forget`: removes a stopped daemon's saved start, pid file and log. */
@@ -358,7 +339,7 @@ export async function main(
       }
       case "stop": {
         const t = resolveTarget(parsed.target, false);
-        if (await movedOutside(t, "stop", io)) return 0;
+        if (await goOnOutside(t.name, t.pidFile, "stop", io)) return 0;
         return await stopCommand(
           t.name,
           t.pidFile,
@@ -399,6 +380,11 @@ export async function main(
     if (error instanceof DaemonError) {
       io.err(`${program}: ${error.step}: ${error.message}\n`);
       if (error.step === "program") return error.code === "EACCES" ? 126 : 127;
+      return 1;
+    }
+    // The system refused something not wrapped with its step: one line still.
+    if (error instanceof SysCallError) {
+      io.err(`${program}: ${error.call}: ${error.message}\n`);
       return 1;
     }
     throw error;

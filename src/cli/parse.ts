@@ -235,7 +235,8 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
   }
   options.readyTimeout = readyTimeout;
   if (s.flags.has("--single-detach")) options.singleDetach = true;
-  if (command === "run") options.detachProcess = false;
+  // start always detaches (whoever its parent is); run never does.
+  options.detachProcess = command === "start";
   return {
     command,
     name: get("--name") ?? basename(program[0]!),
