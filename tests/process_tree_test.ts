@@ -532,7 +532,7 @@ t(
 
 t(
   "a reader that goes away early and a FIFO where a record should be end in one line, never a hang",
-  async ({ dir, cli }) => {
+  ({ dir, cli }) => {
     assert.equal(cli(["start", "--name", "p", "--", "sleep", "300"]).code, 0);
     const piped = run([
       "sh",
