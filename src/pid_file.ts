@@ -374,6 +374,33 @@ export class PidFile {
   }
 }
 
+/**
+ * Runs `body` holding an exclusive lock on `path` (created mode 0644, never
+ * through a symbolic link), after waiting up to `ms` for another holder.
+ * @throws {DaemonError} of step `"pid-file"` when it stays taken.
+ */
+export async function whileLocked<T>(
+  path: string,
+  ms: number,
+  busy: string,
+  body: () => Promise<T>,
+): Promise<T> {
+  const libc = getLibc();
+  const c = libc.constants;
+  let fd: number;
+  try {
+    fd = libc.open(path, c.O_RDWR | c.O_CREAT | c.O_NOFOLLOW | c.O_CLOEXEC, 0o644);
+  } catch (error) {
+    throw asDaemonError("pid-file", `cannot lock ${path}`, error);
+  }
+  try {
+    if (!waitForLock(fd, ms)) throw new DaemonError("pid-file", busy, { code: "EWOULDBLOCK" });
+    return await body();
+  } finally {
+    libc.close(fd);
+  }
+}
+
 /** What refuses a start: the daemon's main process, or what it left running. */
 export function runningMessage(running: Sighting): string {
   if (running.main) return `already running (pid ${running.main.pid})`;

@@ -549,3 +549,37 @@ t(
     assert.equal(cli(["stop", "q"]).code, 0);
   },
 );
+
+t(
+  "concurrent starts of one name with different pid files leave one daemon",
+  async ({ dir, tag }) => {
+    mkdirSync(join(dir, "a"));
+    mkdirSync(join(dir, "b"));
+    const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        runAsync(
+          cliCommand([
+            "start",
+            "--name",
+            "n",
+            "--pid-file",
+            join(dir, i % 2 ? "a" : "b", "n.pid"),
+            "--",
+            "sleep",
+            "300",
+          ]),
+          { env },
+        )),
+    );
+    const ok = results.filter((r) => r.code === 0);
+    assert.equal(ok.length, 1, results.map((r) => r.stderr).join(""));
+    for (const r of results.filter((r) => r.code !== 0)) {
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^daemonize: pid-file: already running \(pid \d+\)/);
+    }
+    const list = JSON.parse(run(cliCommand(["status", "--json"]), { env }).stdout).daemons;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].state, "running");
+  },
+);

@@ -16,7 +16,7 @@ import {
 } from "../host.ts";
 import { TOKEN_VARIABLE } from "../identity.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
-import { PidFile, runningMessage } from "../pid_file.ts";
+import { PidFile, runningMessage, whileLocked } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
 import { isMarker, isRelaunched } from "../relaunch.ts";
 import {
@@ -146,6 +146,10 @@ function envChanges(from: readonly string[], to: readonly string[]): string {
     .filter(Boolean).join("; ");
 }
 
+/**
+ * Starts a daemon, one start of a name at a time (its check, the start and
+ * the saved start under one lock), so that a name never runs twice.
+ */
 async function start(
   parsed: StartCommand,
   args: readonly string[],
@@ -153,12 +157,30 @@ async function start(
   savedEnv?: readonly string[],
 ): Promise<number> {
   const name = checkName(parsed.name);
-  const files = namedFiles(name);
   const dirs = stateDirs();
   ensureDirs([
     dirs.run,
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
+  // The daemon's stage runs this command again while its starter holds the lock.
+  if (isRelaunched()) return startLocked(name, parsed, args, io, savedEnv);
+  const wait = (parsed.options.readyTimeout ?? 30_000) + 10_000;
+  return await whileLocked(
+    namedFiles(name).lock,
+    wait,
+    `another start of ${name} still runs after ${wait / 1000} s`,
+    () => startLocked(name, parsed, args, io, savedEnv),
+  );
+}
+
+async function startLocked(
+  name: string,
+  parsed: StartCommand,
+  args: readonly string[],
+  io: Output,
+  savedEnv: readonly string[] | undefined,
+): Promise<number> {
+  const files = namedFiles(name);
   const pidFile = parsed.pidFile !== undefined ? resolvePath(cwd(), parsed.pidFile) : files.pidFile;
   // One daemon per name, wherever its last start put its pid file (checked
   // by the starter; the daemon's stage runs this again and need not).
@@ -297,6 +319,13 @@ function forget(target: Target, io: Output): number {
   };
   pidFile.removeIfStale();
   remove("saved start", saved ? t.commandFile : undefined);
+  if (saved && !("pidFile" in target)) {
+    try {
+      removeFile(namedFiles(t.name).lock);
+    } catch {
+      // Kept: harmless.
+    }
+  }
   if (saved && !("pidFile" in target)) {
     const parsed = parseArgs(saved.args);
     if (parsed.command === "start" && parsed.stdout === undefined) {

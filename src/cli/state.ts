@@ -54,11 +54,14 @@ export function checkName(name: string): string {
 export function namedFiles(name: string, dirs: StateDirs = stateDirs()): {
   pidFile: string;
   commandFile: string;
+  /** Held by a start of this name from its check to its saved start. */
+  lock: string;
   log: string;
 } {
   return {
     pidFile: join(dirs.run, `${name}.pid`),
     commandFile: join(dirs.run, `${name}.json`),
+    lock: join(dirs.run, `${name}.lock`),
     log: join(dirs.log, `${name}.log`),
   };
 }
