@@ -248,7 +248,7 @@ function logTail(marks: Map<string, number>): string {
       const added = new TextDecoder().decode(getLibc().readFile(path).subarray(from)).trimEnd();
       if (added) {
         lines.push(
-          ...added.split("\n").slice(-10).map((l) => `  ${path}: ${l}`),
+          ...added.split("\n").slice(-10).map((l) => `  ${path}: ${printable(l)}`),
         );
       }
     } catch {
@@ -256,6 +256,21 @@ function logTail(marks: Map<string, number>): string {
     }
   }
   return lines.length ? "\n" + lines.join("\n") : "";
+}
+
+/**
+ * A log line as it can be shown on a terminal: colour and cursor escapes
+ * removed, other control characters (a carriage return, say) made visible.
+ */
+export function printable(line: string): string {
+  // deno-lint-ignore no-control-regex
+  const escape = /\x1b(\[[0-?]*[ -\/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])/g;
+  // deno-lint-ignore no-control-regex
+  const control = /[\x00-\x08\x0b-\x1f\x7f]/g;
+  return line.replace(escape, "").replace(
+    control,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** Waits up to `ms` for `pid` to be gone or a zombie (not our child: no waitpid). */

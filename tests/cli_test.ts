@@ -241,14 +241,16 @@ t(
       "--",
       "sh",
       "-c",
-      "echo config is broken >&2; exit 5",
+      "printf '\\033[31merror:\\033[0m config is\\rbroken\\n' >&2; exit 5",
     ]);
     assert.equal(ran.code, 1);
     assert.match(
       ran.stderr,
       /^daemonize: startup: sh exited with status 5 within 100 ms of starting\n/,
     );
-    assert.match(ran.stderr, /config is broken/);
+    // The program's colours are not replayed on our terminal.
+    assert.match(ran.stderr, /: error: config is\\x0dbroken\n/);
+    assert.ok(!ran.stderr.includes("\x1b"), ran.stderr);
     assert.ok(!existsSync(join(dir, "bad.pid")));
     assert.deepEqual(tagged(tag), []);
   },
@@ -409,8 +411,26 @@ t(
     expectRefusal(
       c,
       ["stop", "../etc"],
-      1,
-      /^daemonize: options: Invalid name "..\/etc"/,
+      2,
+      /^daemonize: invalid NAME "..\/etc": use letters, digits/,
+    );
+    expectRefusal(
+      c,
+      ["start", "--name", "bad name", "--", "sleep", "1"],
+      2,
+      /^daemonize: invalid --name "bad name": use letters, digits, '\.', '_', '@' and '-' \(see 'daemonize start --help'\)$/,
+    );
+    expectRefusal(
+      c,
+      ["stauts", "x"],
+      2,
+      /^daemonize: unknown command "stauts"; did you mean "status"\? \(see 'daemonize --help'\)$/,
+    );
+    expectRefusal(
+      c,
+      ["stop", "x", "--timout", "3"],
+      2,
+      /^daemonize: unknown option --timout; did you mean "--timeout"\? \(see 'daemonize stop --help'\)$/,
     );
     expectRefusal(
       c,
@@ -481,6 +501,9 @@ if (form !== "binary") {
       assert.equal(started.code, 0, started.stderr);
       const pid = pidOf(dir, "hello");
       assert.equal(started.stdout, `hello started (pid ${pid})\n`);
+      const again = self("start");
+      assert.equal(again.code, 1);
+      assert.equal(again.stderr, `hello: pid-file: already running (pid ${pid})\n`);
       assert.equal(self("status").code, 0);
       assert.equal(cli(["status", "hello"]).code, 0, "the command sees it too");
       const restarted = self("restart");

@@ -1,5 +1,5 @@
 /**
- * A script that controls itself, as the seeds' `python my_daemon.py
+ * A script that controls itself, as the classic `python my_daemon.py
  * start|stop|restart|status`: one call reads the command from the script's
  * arguments and either returns the running daemon or does the command and
  * exits.
@@ -138,7 +138,7 @@ export async function control(
         processExit(2);
     }
   } catch (error) {
-    return exit(io, program, error);
+    return exit(io, name, error);
   }
   throw new Error("unreachable");
 }

@@ -133,7 +133,10 @@ function scan(
       } else if (flags.has(name) && eq < 0) {
         out.flags.add(name);
       } else {
-        throw new UsageError(`unknown option ${name}`, command);
+        throw new UsageError(
+          `unknown option ${name}${didYouMean(name, [...takesValue, ...flags])}`,
+          command,
+        );
       }
       continue;
     }
@@ -239,7 +242,7 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
   options.detachProcess = command === "start";
   return {
     command,
-    name: get("--name") ?? basename(program[0]!),
+    name: nameOption(get("--name") ?? basename(program[0]!), command),
     pidFile: get("--pid-file"),
     options,
     stdout: get("--stdout") ?? log,
@@ -284,7 +287,9 @@ function parseTarget(
     );
   }
   const pidFile = single(s, "--pid-file", command);
-  const name = s.positionals[0];
+  const name = s.positionals[0] === undefined
+    ? undefined
+    : nameOption(s.positionals[0], command, "NAME");
   if (name !== undefined && pidFile !== undefined) {
     throw new UsageError("give a NAME or --pid-file, not both", command);
   }
@@ -318,6 +323,55 @@ function parseTarget(
   };
 }
 
+const COMMANDS = ["start", "stop", "restart", "reload", "status", "forget", "run", "help"];
+
+/** Whether `name` is a valid daemon name: letters, digits, `.`, `_`, `@`, `-`; no leading dot. */
+export function validName(name: string): boolean {
+  return /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/.test(name) && name.length <= 100;
+}
+
+/** A daemon name from the command line; a usage error when it can't be one. */
+function nameOption(name: string, command: string, what = "--name"): string {
+  if (!validName(name)) {
+    throw new UsageError(
+      `invalid ${what} ${JSON.stringify(name)}: use letters, digits, '.', '_', '@' and '-'`,
+      command,
+    );
+  }
+  return name;
+}
+
+/** "; did you mean "x"?" for the closest of `candidates`, or "". */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  const limit = word.replace(/^-+/, "").length <= 4 ? 1 : 2;
+  return best !== undefined && bestDistance <= limit
+    ? `; did you mean ${JSON.stringify(best)}?`
+    : "";
+}
+
+/** Levenshtein distance, counting a swap of neighbours as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 /** Parses the arguments of `daemonize` (without the program's own name). */
 export function parseArgs(args: readonly string[]): Parsed {
   const [first, ...rest] = args;
@@ -345,6 +399,8 @@ export function parseArgs(args: readonly string[]): Parsed {
     case "delete":
       return parseTarget("forget", rest);
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+      throw new UsageError(
+        `unknown command ${JSON.stringify(first)}${didYouMean(first, COMMANDS)}`,
+      );
   }
 }

@@ -11,6 +11,7 @@
 import { asDaemonError, DaemonError } from "../errors.ts";
 import { effectiveUid, getenv as hostGetenv, homeOf, makeDirectory } from "../host.ts";
 import { joinPath as join } from "../paths.ts";
+import { validName } from "./parse.ts";
 
 /** The folders of named daemons. */
 export interface StateDirs {
@@ -34,10 +35,8 @@ export function stateDirs(
   return { run: runtime ? join(runtime, "daemonize") : state, log: state };
 }
 
-/** Whether `name` is a valid daemon name. */
-export function validName(name: string): boolean {
-  return /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/.test(name) && name.length <= 100;
-}
+/** Whether a name is a valid daemon name (see the command line's parser). */
+export { validName };
 
 /** Checks a daemon name: letters, digits, `.`, `_`, `@`, `-`; no leading dot. */
 export function checkName(name: string): string {
