@@ -40,9 +40,22 @@ function attempt(label: string, command: string[], timeout: number): boolean {
     console.log(`built ${output} with ${label} in ${ms} ms`);
     return true;
   }
-  const reason = (result.stderr || result.error?.message || "").trim().split("\n")[0];
-  console.error(`${label} failed after ${ms} ms: ${reason}`);
+  console.error(`${label} failed after ${ms} ms: ${failureReason(result.stderr, result.error)}`);
   return false;
+}
+
+/**
+ * The cause of a tool's failure, from its output: the deepest "Caused by"
+ * line, else the error line, else the last line (never a progress line).
+ */
+function failureReason(stderr: string | undefined, error: Error | undefined): string {
+  // deno-lint-ignore no-control-regex
+  const lines = (stderr ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
+    .filter((l) => l && !/^\d+: <unknown>$/.test(l) && l !== "Stack backtrace:");
+  const causes = lines.filter((l) => /^\d+: /.test(l));
+  const errorLine = lines.find((l) => /^error\b/i.test(l));
+  return causes.at(-1)?.replace(/^\d+: /, "") ?? errorLine ?? lines.at(-1) ?? error?.message ??
+    "no output";
 }
 
 const onlyBun = process.argv.includes("--bun");

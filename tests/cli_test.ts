@@ -122,6 +122,14 @@ t(
     const again = cli(["stop", "sleep"]);
     assert.equal(again.code, 0);
     assert.equal(again.stdout, "sleep is not running\n");
+    // A name never known is most likely a typo: said so, with the closest.
+    const typo = cli(["stop", "slep"]);
+    assert.equal(typo.code, 5);
+    assert.equal(
+      typo.stderr,
+      `daemonize: no daemon named "slep" in ${dir}; did you mean "sleep"?\n`,
+    );
+    assert.equal(cli(["reload", "nosuch"]).code, 5);
   },
 );
 

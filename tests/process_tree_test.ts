@@ -382,8 +382,8 @@ t(
     assert.equal(forgotten.stdout, "e forgotten (removed its saved start and log)\n");
     assert.ok(!existsSync(join(dir, "e.json")) && !existsSync(join(dir, "e.log")));
     const unknown = cli(["forget", "e"]);
-    assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, "daemonize: no daemon named e is known\n");
+    assert.equal(unknown.code, 5);
+    assert.equal(unknown.stderr, `daemonize: no daemon named "e" in ${dir}\n`);
   },
 );
 

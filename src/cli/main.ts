@@ -29,7 +29,7 @@ import {
   stopCommand,
 } from "./commands.ts";
 import { helpText } from "./format.ts";
-import { parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
+import { didYouMean, parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs, validName } from "./state.ts";
 
 /** The version printed by `--version`. */
@@ -333,11 +333,38 @@ function forget(target: Target, io: Output): number {
     }
   }
   if (!saved && !removed.length) {
-    io.err(`daemonize: no daemon named ${t.name} is known\n`);
-    return 1;
+    io.err(`daemonize: no daemon named ${JSON.stringify(t.name)} is known\n`);
+    return UNKNOWN_NAME;
   }
   io.out(`${t.name} forgotten${removed.length ? ` (removed its ${removed.join(" and ")})` : ""}\n`);
   return 0;
+}
+
+/** Exit status for a name never known (LSB: "program is not installed"). */
+const UNKNOWN_NAME = 5;
+
+/**
+ * Why a command can't be about `target`: a name with neither a saved start
+ * nor a pid file was never known (a typo, most likely: the closest known
+ * name is suggested). Undefined when it is known, or given by pid file.
+ */
+function neverKnown(target: Target): string | undefined {
+  if ("pidFile" in target) return undefined;
+  const name = checkName(target.name);
+  const files = namedFiles(name);
+  if (readTextFileIfAny(files.commandFile) !== undefined) return undefined;
+  if (new PidFile(files.pidFile).exists()) return undefined;
+  const run = stateDirs().run;
+  let known: string[] = [];
+  try {
+    known = readDirectory(run).filter((f) => f.endsWith(".json") || f.endsWith(".pid"))
+      .map((f) => f.replace(/\.(json|pid)$/, ""));
+  } catch {
+    // No state folder yet.
+  }
+  return `no daemon named ${JSON.stringify(name)} in ${run}${
+    didYouMean(name, [...new Set(known)])
+  }`;
 }
 
 /** Runs the `daemonize` command with `args`; returns the exit status. */
@@ -348,6 +375,16 @@ export async function main(
   const program = "daemonize";
   try {
     const parsed = parseArgs(args);
+    if (
+      parsed.command === "stop" || parsed.command === "restart" ||
+      parsed.command === "reload" || parsed.command === "forget"
+    ) {
+      const unknown = neverKnown(parsed.target);
+      if (unknown) {
+        io.err(`${program}: ${unknown}\n`);
+        return UNKNOWN_NAME;
+      }
+    }
     switch (parsed.command) {
       case "help":
         io.out(helpText(program, parsed.topic, false));
