@@ -37,7 +37,8 @@ export {
 export type { Program } from "./src/program.ts";
 
 if (import.meta.main) {
+  const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");
+  requireFfi("daemonize");
   const { main } = await import("./src/cli/main.ts");
-  const { exit, scriptArgs } = await import("./src/host.ts");
   exit(await main(scriptArgs()));
 }

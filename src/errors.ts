@@ -9,6 +9,15 @@ import { SysCallError } from "../ffi/libc.ts";
 /** A libc call that failed, with its errno (raised where no step wraps it). */
 export { SysCallError };
 
+/**
+ * The one line for a runtime that refused a permission (Deno without
+ * `--allow-ffi`), or undefined for any other error.
+ */
+export function permissionProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== "NotCapable") return undefined;
+  return "needs FFI access (it calls libc): run it with deno run --allow-ffi, or -A";
+}
+
 /** The steps a start, stop or status check goes through, by name. */
 export type Step =
   | "options"

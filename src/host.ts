@@ -44,6 +44,18 @@ function nodeFs(): NodeFs {
   return fs;
 }
 
+/**
+ * Exits 2 with one line on stderr when Deno was not given FFI access, which
+ * everything here needs (even writing that line goes through libc otherwise).
+ */
+export function requireFfi(program: string): void {
+  if (!deno || deno.permissions.querySync({ name: "ffi" }).state === "granted") return;
+  console.error(
+    `${program}: needs FFI access (it calls libc): run it with deno run --allow-ffi, or -A`,
+  );
+  deno.exit(2);
+}
+
 /** Whether the runtime is Deno. */
 export const isDeno: boolean = deno !== undefined;
 

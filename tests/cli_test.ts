@@ -592,3 +592,34 @@ t(
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), "/");
   },
 );
+
+if (form === "deno") {
+  t(
+    "without FFI access Deno gets one line naming the flag, exit 2, and --allow-ffi is enough",
+    ({ dir }) => {
+      const env = { DAEMONIZE_HOME: dir, NO_COLOR: "1" };
+      for (const script of [join(root, "mod.ts"), join(root, "examples", "hello.ts")]) {
+        const args = script.endsWith("mod.ts") ? ["status", "x"] : ["status"];
+        // Denied outright: a deno started from this test may be handed its grants.
+        const denied = run([Deno.execPath(), "run", "--deny-ffi", script, ...args], { env });
+        assert.equal(denied.code, 2, denied.stderr);
+        assert.match(
+          denied.stderr,
+          /^[\w.]+: needs FFI access \(it calls libc\): run it with deno run --allow-ffi, or -A\n$/,
+        );
+      }
+      const ffiOnly = (args: string[]) =>
+        run([
+          Deno.execPath(),
+          "run",
+          "--allow-ffi",
+          ...["read", "write", "env", "net", "run", "sys"].map((p) => `--deny-${p}`),
+          join(root, "mod.ts"),
+          ...args,
+        ], { env });
+      assert.equal(ffiOnly(["start", "--name", "f", "--", "sleep", "300"]).code, 0);
+      assert.equal(ffiOnly(["status", "f"]).code, 0);
+      assert.equal(ffiOnly(["stop", "f"]).code, 0);
+    },
+  );
+}

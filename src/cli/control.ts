@@ -7,8 +7,8 @@
  * @module
  */
 import { type Daemon, daemonize, detach } from "../daemonize.ts";
-import { DaemonError } from "../errors.ts";
-import { exit as processExit, mainModule, scriptArgs } from "../host.ts";
+import { DaemonError, permissionProblem } from "../errors.ts";
+import { exit as processExit, mainModule, requireFfi, scriptArgs } from "../host.ts";
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import { isContinued, isRelaunched } from "../relaunch.ts";
@@ -70,6 +70,7 @@ export async function control(
   options: ControlOptions = {},
   args: readonly string[] = scriptArgs(),
 ): Promise<Daemon> {
+  requireFfi(baseName(mainModule()) || "script");
   const io = processOutput();
   const { name: given, ...daemonOptions } = options;
   const program = baseName(mainModule()) || "script";
@@ -174,6 +175,11 @@ function exit(io: Output, program: string, error: unknown): never {
   if (error instanceof DaemonError) {
     io.err(`${program}: ${error.step}: ${error.message}\n`);
     processExit(1);
+  }
+  const permission = permissionProblem(error);
+  if (permission) {
+    io.err(`${program}: ${permission}\n`);
+    processExit(2);
   }
   throw error;
 }

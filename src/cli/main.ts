@@ -5,7 +5,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { asDaemonError, DaemonError, SysCallError } from "../errors.ts";
+import { asDaemonError, DaemonError, permissionProblem, SysCallError } from "../errors.ts";
 import {
   changeDirectory,
   cwd,
@@ -447,6 +447,11 @@ export async function main(
       io.err(`${program}: ${error.step}: ${error.message}\n`);
       if (error.step === "program") return error.code === "EACCES" ? 126 : 127;
       return 1;
+    }
+    const permission = permissionProblem(error);
+    if (permission) {
+      io.err(`${program}: ${permission}\n`);
+      return 2;
     }
     // The system refused something not wrapped with its step: one line still.
     if (error instanceof SysCallError) {
