@@ -205,7 +205,7 @@ t("restart starts the same command again with a new pid", ({ dir, cli }) => {
     ran.stdout,
     `nap stopped (pid ${first})\nnap started (pid ${second})\n`,
   );
-  assert.deepEqual(cli(["restart", "never-started"]).code, 1);
+  assert.deepEqual(cli(["restart", "never-started"]).code, 5, "a name never known");
 });
 
 t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
@@ -221,7 +221,9 @@ t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
   assert.equal(ran.code, 0);
   assert.match(ran.stdout, /^hup reloaded \(SIGHUP to pid \d+\)\n$/);
   assert.ok(await waitFor(() => readText(seen) === "hup\n", 3000));
-  assert.equal(cli(["reload", "nothing"]).code, 7);
+  assert.equal(cli(["reload", "nothing"]).code, 5, "a name never known");
+  assert.equal(cli(["stop", "hup"]).code, 0);
+  assert.equal(cli(["reload", "hup"]).code, 7, "known, not running");
 });
 
 t(
