@@ -21,6 +21,14 @@ export function readConfig(variable: string): Record<string, unknown> {
   return config as Record<string, unknown>;
 }
 
+/**
+ * Whether the command the script was given needs its config: starting it
+ * does; stop, status and reload only act on the running daemon.
+ */
+export function commandNeedsConfig(): boolean {
+  return ["start", "run", "restart"].includes(process.argv[2] ?? "");
+}
+
 /** A mistake in a config file. */
 export class ConfigError extends Error {}
 

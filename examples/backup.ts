@@ -1,5 +1,5 @@
 /**
- * Directory backup daemon (seed 000, case 3): copies a directory tree to a
+ * Directory backup daemon: copies a directory tree to a
  * destination on a schedule, incrementally — a file unchanged since the last
  * snapshot (same size and modification time) is hard-linked to it, not
  * copied — and keeps the last N snapshots. A snapshot is built under a
@@ -27,9 +27,19 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { control, every, Logger } from "../mod.ts";
-import { fail, numberField, orExit, readConfig, stringField } from "./_config.ts";
+import {
+  commandNeedsConfig,
+  fail,
+  numberField,
+  orExit,
+  readConfig,
+  stringField,
+} from "./_config.ts";
 
-const { source, destination, interval, keep, logPath } = orExit(() => {
+// Read only by the commands that start it: stop and status need no config.
+const settings = commandNeedsConfig() ? orExit(() => load()) : undefined;
+
+function load() {
   const config = readConfig("BACKUP_CONFIG");
   const source = stringField(config, "source");
   let isDirectory = false;
@@ -46,9 +56,10 @@ const { source, destination, interval, keep, logPath } = orExit(() => {
     keep: numberField(config, "keep", 7),
     logPath: stringField(config, "log", "/tmp/backup.log"),
   };
-});
+}
 
 const daemon = await control({ name: "backup" });
+const { source, destination, interval, keep, logPath } = settings!;
 const log = new Logger(logPath);
 
 /** What one snapshot did. */

@@ -1,5 +1,5 @@
 /**
- * CPU monitor daemon (seed 000, case 1): every interval, logs CPU usage
+ * CPU monitor daemon: every interval, logs CPU usage
  * (from /proc/stat, like psutil.cpu_percent), the load average and memory.
  *
  *   deno run -A examples/cpu_monitor.ts start|stop|restart|status|run
@@ -9,9 +9,12 @@
  */
 import { readFileSync } from "node:fs";
 import { control, every, Logger } from "../mod.ts";
-import { numberField, orExit, readConfig, stringField } from "./_config.ts";
+import { commandNeedsConfig, numberField, orExit, readConfig, stringField } from "./_config.ts";
 
-const { interval, logPath, maxBytes, backups } = orExit(() => {
+// Read only by the commands that start it: stop and status need no config.
+const settings = commandNeedsConfig() ? orExit(() => load()) : undefined;
+
+function load() {
   const config = readConfig("CPU_MONITOR_CONFIG");
   return {
     interval: numberField(config, "interval", 5000),
@@ -19,9 +22,10 @@ const { interval, logPath, maxBytes, backups } = orExit(() => {
     maxBytes: numberField(config, "maxBytes", 1_000_000),
     backups: numberField(config, "backups", 3),
   };
-});
+}
 
 const daemon = await control({ name: "cpu-monitor" });
+const { interval, logPath, maxBytes, backups } = settings!;
 const log = new Logger(logPath, { maxBytes, backups });
 
 /** Busy and total jiffies of all CPUs since boot. */

@@ -1,5 +1,5 @@
 /**
- * Disk-space alert daemon (seed 000, case 2): checks the free space of one or
+ * Disk-space alert daemon: checks the free space of one or
  * more mount points every interval and sends an e-mail through SMTP when it
  * falls under a threshold — one alert per crossing, not one per check — and a
  * recovery notice when it is back above. `reload` (SIGHUP) rereads the config.
@@ -16,7 +16,14 @@
 import { statfsSync } from "node:fs";
 import { hostname } from "node:os";
 import { control, every, Logger } from "../mod.ts";
-import { fail, numberField, orExit, readConfig, stringField } from "./_config.ts";
+import {
+  commandNeedsConfig,
+  fail,
+  numberField,
+  orExit,
+  readConfig,
+  stringField,
+} from "./_config.ts";
 import { sendMail, type SmtpOptions } from "./smtp.ts";
 
 interface Settings {
@@ -69,11 +76,14 @@ function settings(): Settings {
   };
 }
 
-let current = orExit(settings);
+// Read only by the commands that start it: stop, status and reload (a
+// signal to the running daemon, which rereads it) need no config.
+const initial = commandNeedsConfig() ? orExit(settings) : undefined;
 const daemon = await control({
   name: "disk-alert",
   signalMap: { SIGHUP: () => reload() },
 });
+let current = initial!;
 const log = new Logger(current.log);
 /** Per path: whether it was low at the last check that was reported. */
 const low = new Map<string, boolean>();

@@ -1,5 +1,5 @@
 /**
- * Repeat scheduling for daemons (seed 003's `repeat_daemon_decor`, done
+ * Repeat scheduling for daemons (the classic `repeat` decorator, done
  * right): a task every interval, never two runs at once, no drift, failures
  * logged without stopping the schedule, a prompt and clean stop.
  *
