@@ -37,7 +37,8 @@ export type Step =
   | "program"
   | "exec"
   | "status"
-  | "stop";
+  | "stop"
+  | "saved-start";
 
 /** Options of {@link DaemonError}. */
 export interface DaemonErrorOptions {

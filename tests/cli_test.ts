@@ -468,7 +468,10 @@ t(
     assert.equal(top.code, 0);
     assert.match(top.stdout, /^Usage: daemonize COMMAND/);
     const version = cli(["--version"]);
-    assert.match(version.stdout, /^daemonize \d+\.\d+\.\d+\n$/);
+    assert.match(
+      version.stdout,
+      /^daemonize \d+\.\d+\.\d+ \(@[\w-]+\/daemonize: the Unix daemonizer for Deno and Bun\)\n$/,
+    );
   },
 );
 
@@ -516,6 +519,12 @@ if (form !== "binary") {
       assert.equal(again.stderr, `hello: pid-file: already running (pid ${pid})\n`);
       assert.equal(self("status").code, 0);
       assert.equal(cli(["status", "hello"]).code, 0, "the command sees it too");
+      const foreign = cli(["restart", "hello"]);
+      assert.equal(foreign.code, 1);
+      assert.match(
+        foreign.stderr,
+        /^daemonize: saved-start: cannot restart hello: this command did not start it \(no .*hello\.json\); restart it the way it was started/,
+      );
       const restarted = self("restart");
       assert.equal(restarted.code, 0, restarted.stderr);
       assert.notEqual(pidOf(dir, "hello"), pid);

@@ -246,17 +246,17 @@ function loadSaved(t: Resolved, what: string): { saved: SavedStart; parsed: Star
   const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
   if (!saved) {
     throw new DaemonError(
-      "options",
-      `cannot ${what} ${t.name}: no saved start${
-        t.commandFile ? ` in ${t.commandFile}` : ""
-      }; start it with a program first`,
+      "saved-start",
+      `cannot ${what} ${t.name}: this command did not start it${
+        t.commandFile ? ` (no ${t.commandFile})` : ""
+      }; ${what} it the way it was started, or start it here with a program`,
     );
   }
   const parsed = parseArgs(saved.args);
   if (parsed.command !== "start") {
     throw new DaemonError(
-      "options",
-      `cannot ${what} ${t.name}: bad saved start in ${t.commandFile}`,
+      "saved-start",
+      `cannot ${what} ${t.name}: ${t.commandFile} is not a saved start`,
     );
   }
   return { saved, parsed };
@@ -390,7 +390,7 @@ export async function main(
         io.out(helpText(program, parsed.topic, false));
         return 0;
       case "version":
-        io.out(`${program} ${VERSION}\n`);
+        io.out(`${program} ${VERSION} (${denoJson.name}: the Unix daemonizer for Deno and Bun)\n`);
         return 0;
       case "start":
       case "run": {
