@@ -76,7 +76,8 @@ test("the CPU monitor runs under the daemonize command too, in its run form", as
     const config = join(dir, "cpu.json");
     writeFileSync(config, JSON.stringify({ interval: 100, log }));
     const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag, CPU_MONITOR_CONFIG: config };
-    const program = runtimeCommand(example("cpu_monitor"), ["run"]);
+    // As the README has it: a path relative to where start is run.
+    const program = runtimeCommand("examples/cpu_monitor.ts", ["run"]);
     const started = run(cliCommand(["start", "--name", "cpu", "--", ...program]), { env });
     assert.equal(started.code, 0, started.stderr);
     assert.ok(await waitFor(() => lines(log, CPU_LINE).length >= 2, 10_000), readText(log));

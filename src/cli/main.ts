@@ -198,6 +198,7 @@ async function startLocked(
     }
   }
   const options = {
+    workingDirectory: cwd(),
     ...parsed.options,
     pidFile,
     stdout: parsed.stdout ?? files.log,

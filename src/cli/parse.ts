@@ -213,7 +213,10 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
     env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   const log = get("--log");
-  const options: DaemonOptions = { workingDirectory: get("--cwd") ?? "/" };
+  // Without --cwd, the directory start was run from (as pm2 does): relative
+  // arguments then mean what they meant to the caller.
+  const cwdOption = get("--cwd");
+  const options: DaemonOptions = cwdOption === undefined ? {} : { workingDirectory: cwdOption };
   const put = <K extends keyof DaemonOptions>(
     key: K,
     value: DaemonOptions[K] | undefined,
