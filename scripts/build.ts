@@ -12,6 +12,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { failureReason } from "./failure_reason.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const output = join(root, "dist", "daemonize");
@@ -42,20 +43,6 @@ function attempt(label: string, command: string[], timeout: number): boolean {
   }
   console.error(`${label} failed after ${ms} ms: ${failureReason(result.stderr, result.error)}`);
   return false;
-}
-
-/**
- * The cause of a tool's failure, from its output: the deepest "Caused by"
- * line, else the error line, else the last line (never a progress line).
- */
-function failureReason(stderr: string | undefined, error: Error | undefined): string {
-  // deno-lint-ignore no-control-regex
-  const lines = (stderr ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
-    .filter((l) => l && !/^\d+: <unknown>$/.test(l) && l !== "Stack backtrace:");
-  const causes = lines.filter((l) => /^\d+: /.test(l));
-  const errorLine = lines.find((l) => /^error\b/i.test(l));
-  return causes.at(-1)?.replace(/^\d+: /, "") ?? errorLine ?? lines.at(-1) ?? error?.message ??
-    "no output";
 }
 
 const onlyBun = process.argv.includes("--bun");

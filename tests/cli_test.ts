@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import {
   alive,
@@ -633,4 +633,25 @@ if (form === "deno") {
       assert.equal(ffiOnly(["stop", "f"]).code, 0);
     },
   );
+}
+
+if (form === "deno") {
+  t("deno install puts a daemonize on PATH that names itself", ({ dir }) => {
+    const installed = run([
+      Deno.execPath(),
+      "install",
+      "-g",
+      "--allow-ffi",
+      "-n",
+      "daemonize",
+      "--root",
+      dir,
+      join(root, "mod.ts"),
+    ]);
+    assert.equal(installed.code, 0, installed.stderr);
+    const version = run([join(dir, "bin", "daemonize"), "--version"], {
+      env: { PATH: `${dirname(Deno.execPath())}:${process.env.PATH}` },
+    });
+    assert.match(version.stdout, /^daemonize \d+\.\d+\.\d+ \(@[\w-]+\/daemonize: /);
+  });
 }
