@@ -176,6 +176,7 @@ running, 4 unknown.`,
 
 Commands:
   start [options] -- PROGRAM [ARGS...]   run any program as a daemon
+  start NAME                             start a stopped daemon as last started
   stop    NAME | --pid-file P            stop it (SIGTERM, then SIGKILL)
   restart NAME | --pid-file P            stop, then start as before
   reload  NAME | --pid-file P            send SIGHUP (or its --reload-signal)
