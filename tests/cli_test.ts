@@ -3,7 +3,16 @@
  * $DAEMONIZE_TEST_BINARY: real programs started as daemons, checked via /proc.
  */
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import {
@@ -665,4 +674,27 @@ t("the help and the README speak to users about the product only", ({ cli }) => 
     assert.equal(help.code, 0);
     assert.doesNotMatch(help.stdout, internal);
   }
+});
+
+t("with --chroot and no --cwd the program starts at the jail's root", ({ dir, cli }) => {
+  const jail = join(dir, "jail");
+  for (const sub of ["bin", "lib/x86_64-linux-gnu", "lib64"]) {
+    mkdirSync(join(jail, sub), { recursive: true });
+  }
+  for (
+    const file of [
+      "/bin/sleep",
+      "/lib/x86_64-linux-gnu/libc.so.6",
+      "/lib64/ld-linux-x86-64.so.2",
+    ]
+  ) {
+    copyFileSync(realpathSync(file), join(jail, file));
+    chmodSync(join(jail, file), 0o755);
+  }
+  const ran = cli(["start", "--name", "j", "--chroot", jail, "--", "/bin/sleep", "300"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const pid = pidOf(dir, "j");
+  assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
+  assert.equal(readlinkSync(`/proc/${pid}/cwd`), jail, "the jail's root");
+  assert.equal(cli(["stop", "j"]).code, 0);
 });

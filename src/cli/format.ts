@@ -122,7 +122,8 @@ or prints why not and exits 1; nothing is left running then.
 Options (defaults in brackets):
   --name NAME          name of the daemon [PROGRAM's base name]
   --pid-file PATH      pid file [STATE/NAME.pid]
-  --cwd DIR            working directory [the directory start is run from]
+  --cwd DIR            working directory [the directory start is run from;
+                       / with --chroot]
   --umask OCTAL        file-creation mask [022]
   --user USER          run as this user (name or uid) [unchanged]
   --group GROUP        run as this group [the user's primary group]

@@ -198,7 +198,9 @@ async function startLocked(
     }
   }
   const options = {
-    workingDirectory: cwd(),
+    // The caller's directory, unless the daemon runs in a jail, where it
+    // would not exist: then the jail's root.
+    workingDirectory: parsed.options.chrootDirectory === undefined ? cwd() : "/",
     ...parsed.options,
     pidFile,
     stdout: parsed.stdout ?? files.log,
