@@ -441,6 +441,12 @@ t(
     );
     expectRefusal(
       c,
+      ["start", "--", "./my prog"],
+      2,
+      /^daemonize: the program's name "my prog" can't name the daemon: give --name/,
+    );
+    expectRefusal(
+      c,
       ["stauts", "x"],
       2,
       /^daemonize: unknown command "stauts"; did you mean "status"\? \(see 'daemonize --help'\)$/,

@@ -245,7 +245,7 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
   options.detachProcess = command === "start";
   return {
     command,
-    name: nameOption(get("--name") ?? basename(program[0]!), command),
+    name: daemonName(get("--name"), basename(program[0]!), command),
     pidFile: get("--pid-file"),
     options,
     stdout: get("--stdout") ?? log,
@@ -342,6 +342,18 @@ function nameOption(name: string, command: string, what = "--name"): string {
     );
   }
   return name;
+}
+
+/** The daemon's name: `--name`, else the program's base name if it can be one. */
+function daemonName(given: string | undefined, program: string, command: string): string {
+  if (given !== undefined) return nameOption(given, command);
+  if (validName(program)) return program;
+  throw new UsageError(
+    `the program's name ${
+      JSON.stringify(program)
+    } can't name the daemon: give --name (letters, digits, '.', '_', '@', '-')`,
+    command,
+  );
 }
 
 /** "; did you mean "x"?" for the closest of `candidates`, or "". */
