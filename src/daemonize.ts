@@ -163,7 +163,16 @@ class DaemonProcess implements Daemon {
     const startedIn = currentDirectory();
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
-      ["pid-file", () => this.pidFile?.acquire(selfIdentity(this.pid, token, this.detached))],
+      [
+        "pid-file",
+        () =>
+          this.pidFile?.acquire({
+            ...selfIdentity(this.pid, token, this.detached),
+            // What this JS daemon does on each signal; a program it becomes
+            // sets up its own.
+            ...(program ? {} : { handles: [...o.signals.keys()] }),
+          }),
+      ],
       ["user", () => owner = resolveOwner(o.user, o.group)],
       ["core-dump", () => preventCoreDump(o)],
       ["chroot", () => changeRoot(o)],

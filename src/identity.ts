@@ -62,6 +62,13 @@ export interface Identity {
   readonly onlyOf?: number;
   /** The token exists but this reader may not read it. */
   readonly tokenHidden?: boolean;
+  /**
+   * The signals a JS daemon set up (a listener, or ignored): what it does
+   * on each is known even where `/proc` can't tell (Deno catches SIGHUP,
+   * SIGINT and SIGTERM itself, and ends the process when no listener is
+   * there). Absent for a program the daemon became.
+   */
+  readonly handles?: readonly number[];
 }
 
 /** A random token for a new daemon. */
@@ -113,12 +120,16 @@ export function parseIdentity(text: string): Identity | undefined {
   ) {
     return undefined;
   }
+  const handles = Array.isArray(value.handles) && value.handles.every(int)
+    ? { handles: value.handles as number[] }
+    : {};
   return {
     pid: value.pid as number,
     start: value.start as number,
     sid: value.sid as number | null,
     sidStart: value.sidStart as number | null,
     boot: value.boot,
+    ...handles,
   };
 }
 
@@ -129,7 +140,7 @@ export function isToken(token: string): boolean {
 
 /** The public part of an identity, as recorded beside the pid file. */
 export function publicRecord(identity: Identity): string {
-  const { token: _, ...rest } = identity;
+  const { token: _, tokenHidden: _hidden, onlyOf: _only, ...rest } = identity;
   return JSON.stringify(rest) + "\n";
 }
 

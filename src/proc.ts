@@ -194,6 +194,15 @@ export function processFacts(pid: number): ProcessFacts {
 }
 
 /**
+ * Whether process `pid` runs Deno's runtime, whose own handlers for SIGHUP,
+ * SIGINT, SIGTERM and SIGUSR1 show in `SigCgt` whether or not the program
+ * listens (and end the process when it does not).
+ */
+export function isDenoProcess(pid: number): boolean {
+  return readStat(pid)?.comm === "deno";
+}
+
+/**
  * Whether `signal` would leave process `pid` running: it has a handler for
  * it or ignores it (`SigCgt`, `SigIgn`). False when the process is gone.
  */

@@ -534,6 +534,16 @@ if (form !== "binary") {
       assert.equal(again.stderr, `hello: pid-file: already running (pid ${pid})\n`);
       assert.equal(self("status").code, 0);
       assert.equal(cli(["status", "hello"]).code, 0, "the command sees it too");
+      // hello has no SIGHUP handler: reload refuses rather than end it,
+      // under Deno too (whose own handler shows in SigCgt).
+      const reload = self("reload");
+      assert.equal(reload.code, 1, reload.stdout);
+      assert.match(
+        reload.stderr,
+        /^hello: pid \d+ has no handler for SIGHUP, so it would end; not sent/,
+      );
+      assert.equal(cli(["reload", "hello"]).code, 1);
+      assert.equal(self("status").code, 0, "still running");
       const foreign = cli(["restart", "hello"]);
       assert.equal(foreign.code, 1);
       assert.match(

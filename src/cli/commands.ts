@@ -12,7 +12,7 @@ import { signalNumber } from "../options.ts";
 import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
 import { isRelaunched } from "../relaunch.ts";
-import { handlesSignal, processFacts } from "../proc.ts";
+import { handlesSignal, isDenoProcess, processFacts } from "../proc.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
 import { lsbStatus, statusLine, type StatusReport, useColour } from "./format.ts";
@@ -106,12 +106,24 @@ export function reloadCommand(
       return 7;
     }
     const harmless = ["SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH"].includes(sig);
-    if (!harmless && !handlesSignal(main.pid, number)) {
+    const handles = tree!.identity.handles;
+    const refuse = (why: string) => {
       io.err(
-        `${name}: pid ${main.pid} neither catches nor ignores ${sig}, so it would end; not sent. ` +
+        `${name}: pid ${main.pid} ${why}, so it would end; not sent. ` +
           `Use restart, or start it with --reload-signal naming a signal it handles\n`,
       );
       return 1;
+    };
+    if (!harmless) {
+      // A JS daemon of ours said what it handles; for another Deno program
+      // /proc can't tell (Deno's own handler shows, and ends the process).
+      if (handles) {
+        if (!handles.includes(number)) return refuse(`has no handler for ${sig}`);
+      } else if (isDenoProcess(main.pid)) {
+        return refuse(`is a Deno program, which can't be seen to listen for ${sig}`);
+      } else if (!handlesSignal(main.pid, number)) {
+        return refuse(`neither catches nor ignores ${sig}`);
+      }
     }
     try {
       if (!main.signal(number)) {
