@@ -5,9 +5,13 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 
-/** Reads the JSON object in the file `$variable` names, or `{}` if unset. */
-export function readConfig(variable: string): Record<string, unknown> {
+/**
+ * Reads the JSON object in the file `$variable` names; when it is unset,
+ * `{}` (all defaults), or with `required` a one-line error saying so.
+ */
+export function readConfig(variable: string, required = false): Record<string, unknown> {
   const path = process.env[variable];
+  if (!path && required) fail(`$${variable} is not set: it names the JSON config file`);
   if (!path) return {};
   let config: unknown;
   try {

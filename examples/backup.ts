@@ -40,7 +40,7 @@ import {
 const settings = commandNeedsConfig() ? orExit(() => load()) : undefined;
 
 function load() {
-  const config = readConfig("BACKUP_CONFIG");
+  const config = readConfig("BACKUP_CONFIG", true);
   const source = stringField(config, "source");
   let isDirectory = false;
   try {

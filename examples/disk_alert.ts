@@ -38,7 +38,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const config = readConfig("DISK_ALERT_CONFIG");
+  const config = readConfig("DISK_ALERT_CONFIG", true);
   const paths = config.paths ?? ["/"];
   if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== "string")) {
     fail(`config field "paths": expected a list of mount points`);

@@ -94,6 +94,9 @@ test("a bad example config is one line on stderr, exit 2, and nothing starts", a
     const ran = self("cpu_monitor", "start", "CPU_MONITOR_CONFIG", config);
     assert.equal(ran.code, 2);
     assert.equal(ran.stderr, 'config field "interval": expected a positive number, got -5\n');
+    const unset = self("backup", "start", "UNSET", "");
+    assert.equal(unset.code, 2);
+    assert.equal(unset.stderr, "$BACKUP_CONFIG is not set: it names the JSON config file\n");
     assert.deepEqual(tagged(tag), []);
   });
 });

@@ -313,6 +313,9 @@ t(
     for (const file of ["bg.pid", "bg.pid.identity", "bg.json"]) {
       assert.ok(!existsSync(join(dir, file)), `${file} left behind`);
     }
+    // What the failed start did leave, its log and its lock, can be forgotten.
+    assert.equal(cli(["forget", "bg"]).stdout, "bg forgotten (removed its log)\n");
+    assert.ok(!existsSync(join(dir, "bg.log")) && !existsSync(join(dir, "bg.lock")));
     // One that leaves its session (fork, exit, setsid) is found by its token.
     const escaping = cli([
       "start",

@@ -322,16 +322,15 @@ function forget(target: Target, io: Output): number {
   };
   pidFile.removeIfStale();
   remove("saved start", saved ? t.commandFile : undefined);
-  if (saved && !("pidFile" in target)) {
+  if (!("pidFile" in target)) {
     try {
       removeFile(namedFiles(t.name).lock);
     } catch {
       // Kept: harmless.
     }
-  }
-  if (saved && !("pidFile" in target)) {
-    const parsed = parseArgs(saved.args);
-    if (parsed.command === "start" && parsed.stdout === undefined) {
+    const parsed = saved ? parseArgs(saved.args) : undefined;
+    // The named log, unless the saved start wrote its output elsewhere.
+    if (!parsed || (parsed.command === "start" && parsed.stdout === undefined)) {
       remove("log", namedFiles(t.name).log);
     }
   }
@@ -351,12 +350,16 @@ const UNKNOWN_NAME = 5;
  * nor a pid file was never known (a typo, most likely: the closest known
  * name is suggested). Undefined when it is known, or given by pid file.
  */
-function neverKnown(target: Target): string | undefined {
+function neverKnown(target: Target, forgetting: boolean): string | undefined {
   if ("pidFile" in target) return undefined;
   const name = checkName(target.name);
   const files = namedFiles(name);
   if (readTextFileIfAny(files.commandFile) !== undefined) return undefined;
   if (new PidFile(files.pidFile).exists()) return undefined;
+  // What a failed start leaves (its log, its lock) is something to forget.
+  if (forgetting && [files.log, files.lock].some((f) => readTextFileIfAny(f) !== undefined)) {
+    return undefined;
+  }
   const run = stateDirs().run;
   let known: string[] = [];
   try {
@@ -382,7 +385,7 @@ export async function main(
       parsed.command === "stop" || parsed.command === "restart" ||
       parsed.command === "reload" || parsed.command === "forget"
     ) {
-      const unknown = neverKnown(parsed.target);
+      const unknown = neverKnown(parsed.target, parsed.command === "forget");
       if (unknown) {
         io.err(`${program}: ${unknown}\n`);
         return UNKNOWN_NAME;
