@@ -214,24 +214,40 @@ export function makeDirectory(path: string, mode: number): void {
 }
 
 /**
- * Writes a text file with `mode`, replacing any old one at once (a reader
- * never sees half of it): written beside it, then renamed over it.
+ * Replaces `path` at once with `text`, created with `mode` (never through a
+ * symbolic link): written beside it, then renamed over it.
  */
 export function writeTextFile(path: string, text: string, mode: number): void {
   const libc = getLibc();
   const c = libc.constants;
-  const temporary = `${path}.${pid()}.tmp`;
-  const fd = libc.open(temporary, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_CLOEXEC, mode);
+  const temporary = `${path}.${pid()}`;
+  // A file already there (left by a crash, or planted) is not reused.
   try {
-    libc.fchmod(fd, mode);
-    libc.writeAll(fd, text);
-  } catch (error) {
-    libc.close(fd);
     libc.unlink(temporary);
+  } catch {
+    // None: the usual case.
+  }
+  const fd = libc.open(
+    temporary,
+    c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW | c.O_CLOEXEC,
+    mode,
+  );
+  try {
+    try {
+      libc.fchmod(fd, mode);
+      libc.writeAll(fd, text);
+    } finally {
+      libc.close(fd);
+    }
+    libc.rename(temporary, path);
+  } catch (error) {
+    try {
+      libc.unlink(temporary);
+    } catch {
+      // Gone already.
+    }
     throw error;
   }
-  libc.close(fd);
-  libc.rename(temporary, path);
 }
 
 /** A text file's content, or undefined when it can't be read. */

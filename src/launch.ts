@@ -17,7 +17,7 @@ import { pid as ownPid, platform } from "./host.ts";
 import { type ResolvedOptions, signalName } from "./options.ts";
 import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
-import { isEnded, readStat } from "./proc.ts";
+import { isRunning } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
 
@@ -275,17 +275,8 @@ export function printable(line: string): string {
 
 /** Waits up to `ms` for `pid` to be gone or a zombie (not our child: no waitpid). */
 function waitGone(pid: number, ms: number): void {
-  const libc = getLibc();
   const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (platform === "linux") {
-      const stat = readStat(pid);
-      if (!stat || isEnded(stat.state)) return;
-    } else if (!libc.processExists(pid)) {
-      return;
-    }
-    sleepSync(1);
-  }
+  while (Date.now() < deadline && isRunning(pid)) sleepSync(1);
 }
 
 /** A shell reports death by signal N as status 128 + N. */

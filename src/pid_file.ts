@@ -13,7 +13,7 @@
  */
 import { type FileId, getLibc, SysCallError } from "../ffi/libc.ts";
 import { asDaemonError, DaemonError } from "./errors.ts";
-import { pid as ownPid } from "./host.ts";
+import { pid as ownPid, writeTextFile } from "./host.ts";
 import {
   type Identity,
   isToken,
@@ -26,7 +26,7 @@ import {
   type Sighting,
   TOKEN_VARIABLE,
 } from "./identity.ts";
-import { isEnded, readStat } from "./proc.ts";
+import { isRunning } from "./proc.ts";
 
 /** How long a start waits for another start's check-and-write to finish. */
 const LOCK_WAIT_MS = 3_000;
@@ -63,11 +63,6 @@ export class PidFile {
   /** Whether this process recorded itself in the file. */
   get held(): boolean {
     return this.#mine !== undefined;
-  }
-
-  /** The identity this process recorded, if it did. */
-  get recorded(): Identity | undefined {
-    return this.#mine;
   }
 
   /**
@@ -111,8 +106,8 @@ export class PidFile {
         throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
       }
       attempt(what, () => {
-        writeReplacing(this.identityPath, publicRecord(me), 0o644);
-        if (me.token !== undefined) writeReplacing(this.tokenPath, `${me.token}\n`, 0o600);
+        writeTextFile(this.identityPath, publicRecord(me), 0o644);
+        if (me.token !== undefined) writeTextFile(this.tokenPath, `${me.token}\n`, 0o600);
         libc.fchmod(fd, 0o644);
         libc.truncate(fd, 0);
         libc.writeAll(fd, `${me.pid}\n`);
@@ -251,7 +246,7 @@ export class PidFile {
       } else {
         // Not a record of ours: removed only when the pid it names is gone.
         const pid = this.read();
-        if (pid !== undefined && isAlive(pid)) return;
+        if (pid !== undefined && isRunning(pid)) return;
       }
       this.#unlinkAll();
     } catch {
@@ -437,43 +432,6 @@ export function sleepSync(ms: number): void {
 }
 
 /**
- * Replaces `path` at once with `text`, created with `mode` (never through a
- * symbolic link): written beside it, then renamed over it.
- */
-function writeReplacing(path: string, text: string, mode: number): void {
-  const libc = getLibc();
-  const c = libc.constants;
-  const temporary = `${path}.${ownPid()}`;
-  // A file already there (left by a crash, or planted) is not reused.
-  try {
-    libc.unlink(temporary);
-  } catch {
-    // None: the usual case.
-  }
-  const fd = libc.open(
-    temporary,
-    c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW | c.O_CLOEXEC,
-    mode,
-  );
-  try {
-    try {
-      libc.fchmod(fd, mode);
-      libc.writeAll(fd, text);
-    } finally {
-      libc.close(fd);
-    }
-    libc.rename(temporary, path);
-  } catch (error) {
-    try {
-      libc.unlink(temporary);
-    } catch {
-      // Gone already.
-    }
-    throw error;
-  }
-}
-
-/**
  * A file's text and owner, read through one descriptor (no symbolic link
  * followed, so what is checked is what is read); undefined when it is
  * missing, unreadable, or has any of the `forbidden` mode bits.
@@ -506,12 +464,6 @@ function pathExists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether `pid` names a live process (not a zombie). */
-function isAlive(pid: number): boolean {
-  const stat = readStat(pid);
-  return stat ? !isEnded(stat.state) : getLibc().processExists(pid);
 }
 
 function isSameProcess(a: Identity, b: Identity): boolean {

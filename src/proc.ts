@@ -161,6 +161,16 @@ export function isEnded(state: string): boolean {
   return state === "Z" || state === "X";
 }
 
+/**
+ * Whether `pid` names a live process: not gone, not a zombie. Without
+ * `/proc` (macOS), whether the pid exists at all.
+ */
+export function isRunning(pid: number): boolean {
+  const stat = readStat(pid);
+  if (stat) return !isEnded(stat.state);
+  return readStat("self") === undefined && getLibc().processExists(pid);
+}
+
 /** Every process's stat, parsed; processes that vanish meanwhile are skipped. */
 export function allStats(): ProcStat[] {
   const stats: ProcStat[] = [];
@@ -194,19 +204,17 @@ export function processFacts(pid: number): ProcessFacts {
 }
 
 /**
- * Whether process `pid` runs Deno's runtime, whose own handlers for SIGHUP,
- * SIGINT, SIGTERM and SIGUSR1 show in `SigCgt` whether or not the program
- * listens (and end the process when it does not).
+ * Why signal `signal` (called `name`) would end process `pid`, or undefined
+ * when it would not: it has a handler or ignores it (`SigCgt`, `SigIgn`).
+ * Deno's own handlers show in `SigCgt` whether or not the program listens
+ * (and end it when it does not), so a Deno program can't be told safe.
  */
-export function isDenoProcess(pid: number): boolean {
-  return readStat(pid)?.comm === "deno";
-}
-
-/**
- * Whether `signal` would leave process `pid` running: it has a handler for
- * it or ignores it (`SigCgt`, `SigIgn`). False when the process is gone.
- */
-export function handlesSignal(pid: number, signal: number): boolean {
+export function whyFatal(pid: number, signal: number, name: string): string | undefined {
+  if (readStat(pid)?.comm === "deno") {
+    return `is a Deno program, which can't be seen to listen for ${name}`;
+  }
   const status = readStatus(pid);
-  return !!status && (inSignalMask(status.caught, signal) || inSignalMask(status.ignored, signal));
+  const safe = !!status &&
+    (inSignalMask(status.caught, signal) || inSignalMask(status.ignored, signal));
+  return safe ? undefined : `neither catches nor ignores ${name}`;
 }

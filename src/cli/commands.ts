@@ -12,7 +12,7 @@ import { signalNumber } from "../options.ts";
 import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
 import { isRelaunched } from "../relaunch.ts";
-import { handlesSignal, isDenoProcess, processFacts } from "../proc.ts";
+import { processFacts, whyFatal } from "../proc.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
 import { lsbStatus, statusLine, type StatusReport, useColour } from "./format.ts";
@@ -115,15 +115,12 @@ export function reloadCommand(
       return 1;
     };
     if (!harmless) {
-      // A JS daemon of ours said what it handles; for another Deno program
-      // /proc can't tell (Deno's own handler shows, and ends the process).
-      if (handles) {
-        if (!handles.includes(number)) return refuse(`has no handler for ${sig}`);
-      } else if (isDenoProcess(main.pid)) {
-        return refuse(`is a Deno program, which can't be seen to listen for ${sig}`);
-      } else if (!handlesSignal(main.pid, number)) {
-        return refuse(`neither catches nor ignores ${sig}`);
-      }
+      // A JS daemon of ours said what it handles; anything else is judged
+      // from /proc.
+      const why = handles
+        ? handles.includes(number) ? undefined : `has no handler for ${sig}`
+        : whyFatal(main.pid, number, sig);
+      if (why) return refuse(why);
     }
     try {
       if (!main.signal(number)) {
