@@ -33,6 +33,7 @@ import {
   onUncaught,
   pid as ownPid,
   ppid,
+  removeFile,
 } from "./host.ts";
 import { launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
@@ -41,7 +42,9 @@ import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
-import { mainModule, takeMarkers } from "./relaunch.ts";
+import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
+import { supervise, type Supervision } from "./supervisor.ts";
+import { recordPath } from "./supervisor_record.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
 /** The running daemon, as the code after `daemonize()` sees it. */
@@ -161,25 +164,39 @@ class DaemonProcess implements Daemon {
     // A program named by a relative path is found from where we started,
     // before the working directory changes.
     const startedIn = currentDirectory();
+    const supervision = program?.supervise;
+    // A supervisor keeps its privileges and its root (to remove the pid file
+    // and rotate logs): its program's own stage drops them, then executes it.
+    const privileged = supervision !== undefined &&
+      (o.user !== undefined || o.group !== undefined || o.chrootDirectory !== undefined);
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
       [
         "pid-file",
-        () =>
+        () => {
           this.pidFile?.acquire({
             ...selfIdentity(this.pid, token, this.detached),
             // What this JS daemon does on each signal; a program it becomes
             // sets up its own.
             ...(program ? {} : { handles: [...o.signals.keys()] }),
-          }),
+          });
+          // What a supervisor of an earlier start said (it failed) is past.
+          if (this.pidFile) removeFile(recordPath(this.pidFile.path));
+        },
       ],
       ["user", () => owner = resolveOwner(o.user, o.group)],
       ["core-dump", () => preventCoreDump(o)],
-      ["chroot", () => changeRoot(o)],
-      ["working-directory", () => changeWorkingDirectory(o)],
+      ...(privileged ? [] : [
+        ["chroot", () => changeRoot(o)],
+        ["working-directory", () => changeWorkingDirectory(o)],
+      ] as [Step, () => void][]),
       ["umask", () => getLibc().umask(o.umask)],
-      ["user", () => owner && changeOwner(owner, o.initgroups)],
-      ["signals", () => installSignals(o.signals, () => void this.stop(0))],
+      ...(privileged ? [] : [
+        ["user", () => owner && changeOwner(owner, o.initgroups)],
+      ] as [Step, () => void][]),
+      ...(supervision ? [] : [
+        ["signals", () => installSignals(o.signals, () => void this.stop(0))],
+      ] as [Step, () => void][]),
     ];
     this.#removeExitListener = onExit(this.#onExit);
     try {
@@ -187,10 +204,76 @@ class DaemonProcess implements Daemon {
     } catch (error) {
       this.#fail(error as DaemonError);
     }
+    if (program && supervision) {
+      this.#supervise(program, supervision, privileged, env!, token, startedIn);
+      return;
+    }
     if (program) this.#become(program, env!, startedIn);
     guardInspectorSignal();
     if (this.#channel) this.#removeUncaughtListener = onUncaught(this.#failStartup);
     if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
+  }
+
+  /**
+   * The program's own stage under a privileged supervisor: the steps the
+   * supervisor left (root, directory, mask, user), then the program.
+   */
+  setUpProgram(program: Program): never {
+    const o = this.#options;
+    const env = programEnv(program, getLibc().getenv(TOKEN_VARIABLE) ?? newToken());
+    const startedIn = currentDirectory();
+    let owner: Owner | undefined;
+    const steps: [Step, () => void][] = [
+      ["user", () => owner = resolveOwner(o.user, o.group)],
+      ["chroot", () => changeRoot(o)],
+      ["working-directory", () => changeWorkingDirectory(o)],
+      ["umask", () => getLibc().umask(o.umask)],
+      ["user", () => owner && changeOwner(owner, o.initgroups)],
+    ];
+    try {
+      for (const [step, run] of steps) attempt(step, `${step} failed`, run);
+    } catch (error) {
+      this.#fail(error as DaemonError);
+    }
+    return this.#become(program, env, startedIn);
+  }
+
+  /** Stays as the program's parent: a supervisor (see `supervisor.ts`). */
+  #supervise(
+    program: Program,
+    supervision: Supervision,
+    privileged: boolean,
+    env: string[],
+    token: string,
+    startedIn: string,
+  ): void {
+    const [name, ...args] = program.command;
+    let command: { path: string; argv: readonly string[]; env: readonly string[] };
+    try {
+      command = privileged ? sameCommand([`${PROGRAM_STAGE}`, `${TOKEN_VARIABLE}=${token}`]) : {
+        path: findProgram(name!, envValue(env, "PATH"), startedIn),
+        argv: [name!, ...args],
+        env,
+      };
+    } catch (error) {
+      this.#fail(asDaemonError("exec", `cannot execute ${name}`, error));
+    }
+    const o = this.#options;
+    // Detached, the program's output is captured into the daemon's logs.
+    const capture = (path: string | undefined) =>
+      this.detached && path !== undefined && isRegularOrMissing(path) ? path : undefined;
+    supervise({
+      program: {
+        name: name!,
+        ...command,
+        grace: program.grace,
+        stdout: capture(o.stdout),
+        stderr: capture(o.stderr),
+      },
+      supervision,
+      pidFile: this.pidFile,
+      channel: this.#channel,
+    });
   }
 
   /** Replaces this process with `program` (same pid: the recorded identity stays true). */
@@ -272,6 +355,15 @@ function startedBySupervisor(): boolean {
   }
 }
 
+/** Whether `path` is a regular file or none yet (a device or FIFO is never rotated). */
+function isRegularOrMissing(path: string): boolean {
+  try {
+    return (getLibc().fileIdAt(path).mode & 0o170000) === 0o100000;
+  } catch {
+    return true;
+  }
+}
+
 function envValue(env: readonly string[], name: string): string | undefined {
   const entry = env.find((e) => e.startsWith(`${name}=`));
   return entry?.slice(name.length + 1);
@@ -317,7 +409,8 @@ export function daemonizeProgram(
 ): Promise<number> {
   return Promise.resolve().then(() => {
     const result = start(options, program);
-    if (result.role === "daemon") throw new Error("unreachable: exec returned");
+    // A supervisor: this process lives on as the program's parent, until it exits.
+    if (result.role === "daemon") return new Promise<number>(() => {});
     return result.pid;
   });
 }
@@ -330,6 +423,11 @@ function start(
     throw new DaemonError("options", "this process is already a daemon");
   }
   const resolved = resolveOptions(options);
+  if (program && isProgramStage()) {
+    // Started by a supervisor to drop privileges and become the program.
+    current = new DaemonProcess({ ...resolved, pidFile: undefined }, undefined);
+    current.setUpProgram(program);
+  }
   const markers = takeMarkers();
   if (!markers) {
     const detaching = resolved.detachProcess ?? !startedBySupervisor();
@@ -338,7 +436,14 @@ function start(
       const name = program?.command[0];
       const pid = launch(
         resolved,
-        name ? { name, grace: program!.grace, notify: !!program!.notify } : undefined,
+        name
+          ? {
+            name,
+            grace: program!.grace,
+            notify: !!program!.notify,
+            supervised: !!program!.supervise,
+          }
+          : undefined,
       );
       return { role: "starter", pid };
     }

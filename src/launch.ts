@@ -154,6 +154,8 @@ export interface ProgramStart {
   readonly grace: number;
   /** Wait for `READY=1` on a `NOTIFY_SOCKET` instead of the grace period. */
   readonly notify?: boolean;
+  /** A supervisor of ours stays as its parent, and says when it is ready. */
+  readonly supervised?: boolean;
 }
 
 /**
@@ -194,7 +196,7 @@ export function launch(
     }
     const daemon = relaunchCommand(readyFd, extraEnv);
     // In double mode a shell watching the program reports how it ended.
-    const watch = !options.singleDetach && program !== undefined &&
+    const watch = !options.singleDetach && program !== undefined && !program.supervised &&
       (program.grace > 0 || !!program.notify);
     const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
     opened.push(readEnd, writeEnd);
@@ -429,6 +431,9 @@ function awaitReady(w: Waiting): number {
   stopAll(left);
   const status = reaped ? undefined : libc.waitpid(child);
   w.pidFile?.removeIfStale();
+  if (failure && program?.supervised && failure.step === "startup") {
+    throw new DaemonError("startup", failure.message + logTail(w.logs));
+  }
   if (failure) throw failure;
   if (timedOut) {
     const what = program?.notify ? `${program.name} did not send READY=1` : "daemon not ready";

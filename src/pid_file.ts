@@ -401,9 +401,9 @@ export function runningMessage(running: Sighting): string {
   if (running.main) return `already running (pid ${running.main.pid})`;
   const pids = running.others.map((m) => m.pid);
   const n = pids.length;
-  return `already running: ${n} process${n === 1 ? "" : "es"} of its last start still run (pid ${
-    pids.slice(0, 5).join(", ")
-  }${n > 5 ? ", …" : ""}); stop it first`;
+  return `already running: ${n} process${n === 1 ? "" : "es"} of its last start still run${
+    n === 1 ? "s" : ""
+  } (pid ${pids.slice(0, 5).join(", ")}${n > 5 ? ", …" : ""}); stop it first`;
 }
 
 function attempt(what: string, action: () => void): void {

@@ -24,6 +24,8 @@ export interface ProcStat {
   /** The session id: the pid of the process that created the session. */
   readonly sid: number;
   readonly ttyNr: number;
+  /** The foreground process group of its terminal (-1 without one). */
+  readonly tpgid: number;
   /** When the process started, in clock ticks after boot. */
   readonly startTicks: number;
 }
@@ -59,6 +61,7 @@ export function parseStat(text: string): ProcStat | undefined {
     pgrp: Number(f[2]),
     sid: Number(f[3]),
     ttyNr: Number(f[4]),
+    tpgid: Number(f[5]),
     startTicks,
   };
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Supervision } from "./supervisor.ts";
 import { getLibc } from "../ffi/libc.ts";
 import { cwd as currentDirectory, platform } from "./host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
@@ -30,6 +31,12 @@ export interface Program {
    * readiness protocol), up to the ready timeout, instead of `grace`.
    */
   readonly notify?: boolean;
+  /**
+   * Keep a supervisor of ours as the program's parent (restarts, captured
+   * and rotated output, signals passed on) instead of executing the program
+   * in the daemon's place.
+   */
+  readonly supervise?: Supervision | undefined;
 }
 
 /** The `PATH` given to a program started with a cleared environment. */

@@ -38,7 +38,7 @@ export const mainModule: () => string = hostMainModule;
 /** Whether this process is a stage of a start (markers present, not taken). */
 export function isRelaunched(): boolean {
   const stage = getLibc().getenv(STAGE);
-  return stage === "daemon";
+  return stage === "daemon" || stage === "program";
 }
 
 /**
@@ -62,6 +62,14 @@ export function takeMarkers(): Markers | undefined {
   libc.ignoreSignal(libc.constants.signals.SIGINT!, false);
   libc.ignoreSignal(libc.constants.signals.SIGQUIT!, false);
   return { readyFd, main };
+}
+
+/** The marker of a program's own stage, started by its supervisor. */
+export const PROGRAM_STAGE = `${STAGE}=program`;
+
+/** Whether this process is a program's stage, started by its supervisor. */
+export function isProgramStage(): boolean {
+  return getLibc().getenv(STAGE) === "program";
 }
 
 /** The marker of a command that goes on outside the daemon it was run in. */

@@ -332,10 +332,32 @@ t(
 );
 
 t(
-  "run keeps the program in the foreground with the same set-up",
+  "run stays the program's parent, passes its exit status on and removes its pid file",
   ({ dir, cli }) => {
     const ran = cli([
       "run",
+      "--name",
+      "fg",
+      "--",
+      "sh",
+      "-c",
+      `echo $PPID; cat ${join(dir, "fg.pid")}; exit 3`,
+    ]);
+    assert.equal(ran.code, 3, ran.stderr);
+    const [parent, written] = ran.stdout.trim().split("\n");
+    assert.equal(parent, written, "the pid file names the program's supervisor");
+    assert.ok(!existsSync(join(dir, "fg.pid")), "the pid file is gone after the program ended");
+    assert.ok(!existsSync(join(dir, "fg.pid.identity")));
+    assert.ok(!existsSync(join(dir, "fg.pid.supervisor")));
+  },
+);
+
+t(
+  "run --exec puts the program in its place, which keeps the pid file",
+  ({ dir, cli }) => {
+    const ran = cli([
+      "run",
+      "--exec",
       "--name",
       "fg",
       "--",
@@ -346,6 +368,14 @@ t(
     assert.equal(ran.code, 3, ran.stderr);
     const [shell, written] = ran.stdout.trim().split("\n");
     assert.equal(shell, written, "the program holds the pid file as itself");
+  },
+);
+
+t(
+  "run passes a death by signal on as 128 + its number",
+  ({ cli }) => {
+    const ran = cli(["run", "--name", "fg", "--", "sh", "-c", "kill -TERM $$"]);
+    assert.equal(ran.code, 143, ran.stderr);
   },
 );
 

@@ -22,6 +22,7 @@ test("parseStat reads pid, name, state, parent, group, session and start time", 
     pgrp: 4240,
     sid: 4239,
     ttyNr: 0,
+    tpgid: -1,
     startTicks: 987654,
   });
 });

@@ -6,13 +6,21 @@
  * @module
  */
 import { DaemonError } from "../errors.ts";
-import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
+import {
+  getenv,
+  readDirectory,
+  readTextFileIfAny,
+  stdoutIsTerminal,
+  writeErr,
+  writeOut,
+} from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
 import { signalNumber } from "../options.ts";
 import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
 import { isRelaunched } from "../relaunch.ts";
-import { processFacts, whyFatal } from "../proc.ts";
+import { processFacts, readStat, whyFatal } from "../proc.ts";
+import { parseRecord, recordPath } from "../supervisor_record.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
 import { lsbStatus, statusLine, type StatusReport, useColour } from "./format.ts";
@@ -114,7 +122,18 @@ export function reloadCommand(
       );
       return 1;
     };
-    if (!harmless) {
+    // A supervisor passes the signal on: its program is the one judged.
+    const program = supervisedProgram(pidFile, main.pid);
+    if (!harmless && program !== undefined) {
+      const why = whyFatal(program, number, sig);
+      if (why) {
+        io.err(
+          `${name}: its program (pid ${program}) ${why}, so it would end; not sent. ` +
+            `Use restart, or start it with --reload-signal naming a signal it handles\n`,
+        );
+        return 1;
+      }
+    } else if (!harmless) {
       // A JS daemon of ours said what it handles; anything else is judged
       // from /proc.
       const why = handles
@@ -138,6 +157,16 @@ export function reloadCommand(
   }
 }
 
+/**
+ * The pid of the program a supervisor (`supervisor`, proven the daemon's
+ * main process) runs now, from its record, checked to be its child.
+ */
+function supervisedProgram(pidFile: string, supervisor: number): number | undefined {
+  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
+  if (!record || record.supervisor !== supervisor || !record.program) return undefined;
+  return readStat(record.program)?.ppid === supervisor ? record.program : undefined;
+}
+
 /** The status report of one daemon. */
 export function reportOf(name: string, pidFile: string): StatusReport {
   const s = status(pidFile);
@@ -150,10 +179,27 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     otherProcesses: s.state === "stopped" ? 0 : s.others,
     unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
   };
+  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
   if (s.state === "running") {
-    return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid) };
+    const supervised = record && record.supervisor === s.pid
+      ? {
+        programPid: record.state === "running" ? record.program : null,
+        restarts: record.restarts,
+        lastExit: record.lastExit,
+      }
+      : {};
+    return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...supervised };
   }
   if (s.state === "dead") return { ...base, state: "dead", pid: s.pid ?? null };
+  if (record?.state === "failed") {
+    return {
+      ...base,
+      state: "failed",
+      pid: null,
+      restarts: record.restarts,
+      lastExit: record.lastExit,
+    };
+  }
   return { ...base, state: "stopped", pid: null };
 }
 

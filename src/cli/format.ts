@@ -7,7 +7,7 @@
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
-  readonly state: "running" | "dead" | "stopped";
+  readonly state: "running" | "dead" | "stopped" | "failed";
   readonly pid: number | null;
   readonly uptimeSeconds: number | null;
   readonly rssBytes: number | null;
@@ -17,6 +17,12 @@ export interface StatusReport {
   readonly otherProcesses: number;
   /** Processes of its session this user could not check. */
   readonly unverifiedProcesses: number;
+  /** Under a supervisor (whose pid is `pid`): its program's pid, null between runs. */
+  readonly programPid?: number | null;
+  /** Under a supervisor: how often it restarted the program. */
+  readonly restarts?: number;
+  /** Under a supervisor: how the program's last run ended, if one did. */
+  readonly lastExit?: string | null;
 }
 
 /**
@@ -27,6 +33,7 @@ export interface StatusReport {
 export function lsbStatus(report: Pick<StatusReport, "state" | "unverifiedProcesses">): number {
   if (report.state === "running") return 0;
   if (report.state === "dead") return report.unverifiedProcesses ? 4 : 1;
+  // Failed (gave up restarting): not running, as systemd says of a failed unit.
   return 3;
 }
 
@@ -74,11 +81,29 @@ export function statusLine(report: StatusReport, colour: boolean): string {
     report.state === "running" ? "green" : report.state === "dead" ? "red" : "yellow",
     colour,
   );
+  const restarts = report.restarts
+    ? `${report.restarts} restart${report.restarts === 1 ? "" : "s"}`
+    : undefined;
+  if (report.state === "failed") {
+    return `${report.name}: ${paint("failed", "red", colour)} (${
+      [report.lastExit ? `last run ${report.lastExit}` : undefined, restarts].filter(Boolean)
+        .join(", ")
+    })`;
+  }
   if (report.state === "running") {
     const n = report.otherProcesses;
+    const supervised = report.programPid !== undefined;
     const facts = [
-      `pid ${report.pid}`,
-      n ? `and ${n} process${n === 1 ? "" : "es"} it started` : undefined,
+      supervised ? `supervisor pid ${report.pid}` : `pid ${report.pid}`,
+      supervised
+        ? report.programPid === null
+          ? "program waiting to restart"
+          : `program pid ${report.programPid}`
+        : n
+        ? `and ${n} process${n === 1 ? "" : "es"} it started`
+        : undefined,
+      restarts,
+      supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
     ].filter(Boolean).join(", ");

@@ -19,6 +19,7 @@ import { joinPath as join, resolvePath } from "../paths.ts";
 import { PidFile, runningMessage, whileLocked } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
 import { isMarker, isRelaunched } from "../relaunch.ts";
+import { recordPath } from "../supervisor_record.ts";
 import {
   goOnOutside,
   type Output,
@@ -216,6 +217,7 @@ async function startLocked(
     clearEnv: parsed.clearEnv || replayed,
     grace: parsed.grace,
     notify: parsed.notify,
+    supervise: parsed.supervision,
   }, options);
   const env = savedEnv ?? ownEnvironment();
   const previous = savedEnv ? undefined : before;
@@ -322,6 +324,7 @@ function forget(target: Target, io: Output): number {
   };
   pidFile.removeIfStale();
   remove("saved start", saved ? t.commandFile : undefined);
+  remove("supervisor's record", recordPath(t.pidFile));
   if (!("pidFile" in target)) {
     try {
       removeFile(namedFiles(t.name).lock);
@@ -340,6 +343,16 @@ function forget(target: Target, io: Output): number {
   }
   io.out(`${t.name} forgotten${removed.length ? ` (removed its ${removed.join(" and ")})` : ""}\n`);
   return 0;
+}
+
+/** Where a daemon's output goes: its saved start's `--stdout` (or `--log`), else the named log. */
+function logOf(t: Resolved): string {
+  const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
+  const parsed = saved ? parseArgs(saved.args) : undefined;
+  const given = parsed?.command === "start" || parsed?.command === "run"
+    ? parsed.stdout ?? parsed.stderr
+    : undefined;
+  return given !== undefined ? resolvePath(saved!.cwd, given) : namedFiles(t.name).log;
 }
 
 /** Exit status for a name never known (LSB: "program is not installed"). */
@@ -383,7 +396,7 @@ export async function main(
     const parsed = parseArgs(args);
     if (
       parsed.command === "stop" || parsed.command === "restart" ||
-      parsed.command === "reload" || parsed.command === "forget"
+      parsed.command === "reload" || parsed.command === "forget" || parsed.command === "logs"
     ) {
       const unknown = neverKnown(parsed.target, parsed.command === "forget");
       if (unknown) {
@@ -431,6 +444,11 @@ export async function main(
       }
       case "forget":
         return forget(parsed.target, io);
+      case "logs": {
+        const t = resolveTarget(parsed.target, false);
+        const { logsCommand } = await import("./logs.ts");
+        return await logsCommand(t.name, logOf(t), parsed.lines, parsed.follow, io);
+      }
       case "status": {
         if (!parsed.target) {
           const daemons = [...savedStarts()].map(([name, saved]) => ({

@@ -5,6 +5,7 @@
  */
 import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
+import type { RestartPolicy, Supervision } from "../supervisor.ts";
 import { signalNumber } from "../options.ts";
 
 /** A mistake in the command line: printed on one line, exit status 2. */
@@ -43,6 +44,12 @@ export interface StartCommand {
   /** The signal `reload` sends (`SIGHUP` unless given). */
   readonly reloadSignal: string;
   /**
+   * How the program is supervised, when a process of ours stays as its parent
+   * (`--restart`, a log limit, or `run` without `--exec`); undefined when the
+   * program takes the daemon's place.
+   */
+  readonly supervision: Supervision | undefined;
+  /**
    * Only a bare word was given (`start NAME`): the name of a saved daemon,
    * if there is one, else a program without arguments.
    */
@@ -62,6 +69,12 @@ export type Parsed =
   }
   | { readonly command: "reload"; readonly target: Target }
   | { readonly command: "forget"; readonly target: Target }
+  | {
+    readonly command: "logs";
+    readonly target: Target;
+    readonly lines: number;
+    readonly follow: boolean;
+  }
   | {
     readonly command: "status";
     readonly target: Target | undefined;
@@ -83,8 +96,22 @@ const START_VALUES = new Set([
   "--ready-timeout",
   "--grace",
   "--reload-signal",
+  "--restart",
+  "--restart-delay",
+  "--max-restarts",
+  "--restart-window",
+  "--log-max-size",
+  "--log-keep",
 ]);
-const START_FLAGS = new Set(["--clear-env", "--single-detach", "--notify", "--help", "-h"]);
+const START_FLAGS = new Set([
+  "--clear-env",
+  "--single-detach",
+  "--notify",
+  "--log-time",
+  "--exec",
+  "--help",
+  "-h",
+]);
 
 interface Scanned {
   values: Map<string, string[]>;
@@ -256,8 +283,96 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
     grace: seconds(get("--grace"), "--grace", command, 100),
     notify: s.flags.has("--notify"),
     reloadSignal: signalOption(get("--reload-signal") ?? "HUP", "--reload-signal", command),
+    supervision: supervisionOptions(command, s, get),
     bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
+}
+
+const POLICIES: readonly RestartPolicy[] = ["no", "on-failure", "always"];
+
+/** The supervision asked for, or undefined when the program takes our place. */
+function supervisionOptions(
+  command: "start" | "run",
+  s: Scanned,
+  get: (name: string) => string | undefined,
+): Supervision | undefined {
+  const restartText = get("--restart");
+  if (restartText !== undefined && !POLICIES.includes(restartText as RestartPolicy)) {
+    throw new UsageError(
+      `invalid --restart ${JSON.stringify(restartText)}: expected no, on-failure or always`,
+      command,
+    );
+  }
+  const restart = (restartText ?? "no") as RestartPolicy;
+  const maxSizeText = get("--log-max-size");
+  const logMaxSize = maxSizeText === undefined ? undefined : size(maxSizeText, command);
+  const exec = s.flags.has("--exec");
+  if (exec && command === "start") {
+    throw new UsageError("--exec is an option of run (start execs unless supervising)", command);
+  }
+  const supervising = command === "run"
+    ? !exec
+    : restart !== "no" || logMaxSize !== undefined || s.flags.has("--log-time");
+  const supervisionOnly = [
+    "--restart",
+    "--restart-delay",
+    "--max-restarts",
+    "--restart-window",
+    "--log-max-size",
+    "--log-keep",
+  ].find((o) => s.values.has(o)) ?? (s.flags.has("--log-time") ? "--log-time" : undefined);
+  if (exec && supervisionOnly) {
+    throw new UsageError(`${supervisionOnly} needs a supervisor: drop --exec`, command);
+  }
+  if (!supervising) {
+    if (supervisionOnly) {
+      throw new UsageError(`${supervisionOnly} needs --restart on-failure or always`, command);
+    }
+    return undefined;
+  }
+  if (s.flags.has("--notify") && command === "start") {
+    throw new UsageError("--notify can't be combined with supervision yet", command);
+  }
+  const restartDelay = seconds(get("--restart-delay"), "--restart-delay", command, 100);
+  const restartWindow = seconds(get("--restart-window"), "--restart-window", command, 60_000);
+  const maxText = get("--max-restarts");
+  const maxRestarts = maxText === undefined ? 5 : count(maxText, "--max-restarts", command);
+  const keepText = get("--log-keep");
+  const logKeep = keepText === undefined ? 5 : count(keepText, "--log-keep", command);
+  return {
+    restart,
+    restartDelay,
+    maxRestarts,
+    restartWindow,
+    logMaxSize,
+    logKeep,
+    logTime: s.flags.has("--log-time"),
+  };
+}
+
+/** A whole number of things (0 or more). */
+function count(text: string, option: string, command: string): number {
+  if (!/^\d{1,9}$/.test(text)) {
+    throw new UsageError(
+      `invalid ${option} ${JSON.stringify(text)}: expected a whole number`,
+      command,
+    );
+  }
+  return Number(text);
+}
+
+/** A size: bytes, or a number with K, M or G (powers of 1024). */
+function size(text: string, command: string): number {
+  const match = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text.trim());
+  const units: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const bytes = match ? Math.floor(Number(match[1]) * units[match[2]!.toUpperCase()]!) : NaN;
+  if (!match || !(bytes >= 1024)) {
+    throw new UsageError(
+      `invalid --log-max-size ${JSON.stringify(text)}: expected a size of at least 1K, like 10M`,
+      command,
+    );
+  }
+  return bytes;
 }
 
 /** A signal name (`HUP`, `SIGHUP`) as `SIGHUP`; a usage error otherwise. */
@@ -270,14 +385,16 @@ function signalOption(text: string, option: string, command: string): string {
 }
 
 function parseTarget(
-  command: "stop" | "restart" | "reload" | "status" | "forget",
+  command: "stop" | "restart" | "reload" | "status" | "forget" | "logs",
   args: readonly string[],
 ): Parsed {
   const values = new Set(["--pid-file"]);
+  if (command === "logs") values.add("-n").add("--lines");
   if (command === "stop" || command === "restart") values.add("--timeout");
   if (command === "stop") values.add("--signal");
   const flags = new Set(["--help", "-h"]);
   if (command === "status") flags.add("--json");
+  if (command === "logs") flags.add("-f").add("--follow");
   const s = scan(command, args, values, flags, false);
   if (s.rest !== undefined) s.positionals.push(...s.rest);
   if (s.flags.has("--help") || s.flags.has("-h")) {
@@ -306,6 +423,14 @@ function parseTarget(
   }
   if (!target) throw new UsageError("missing NAME or --pid-file", command);
   if (command === "reload" || command === "forget") return { command, target };
+  if (command === "logs") {
+    if (s.values.has("-n") && s.values.has("--lines")) {
+      throw new UsageError("give -n or --lines, not both", command);
+    }
+    const text = single(s, "-n", command) ?? single(s, "--lines", command);
+    const lines = text === undefined ? 10 : count(text, "-n", command);
+    return { command, target, lines, follow: s.flags.has("-f") || s.flags.has("--follow") };
+  }
   const signal = single(s, "--signal", command) ?? "TERM";
   if (signalNumber(signal) === undefined) {
     throw new UsageError(
@@ -326,7 +451,17 @@ function parseTarget(
   };
 }
 
-const COMMANDS = ["start", "stop", "restart", "reload", "status", "forget", "run", "help"];
+const COMMANDS = [
+  "start",
+  "stop",
+  "restart",
+  "reload",
+  "status",
+  "logs",
+  "forget",
+  "run",
+  "help",
+];
 
 /** Whether `name` is a valid daemon name: letters, digits, `.`, `_`, `@`, `-`; no leading dot. */
 export function validName(name: string): boolean {
@@ -393,7 +528,7 @@ export function parseArgs(args: readonly string[]): Parsed {
   switch (first) {
     case undefined:
       throw new UsageError(
-        "missing command (start, stop, restart, reload, status, forget, run)",
+        "missing command (start, stop, restart, reload, status, logs, forget, run)",
       );
     case "-h":
     case "--help":
@@ -410,6 +545,7 @@ export function parseArgs(args: readonly string[]): Parsed {
     case "reload":
     case "status":
     case "forget":
+    case "logs":
       return parseTarget(first, rest);
     case "delete":
       return parseTarget("forget", rest);

@@ -1,0 +1,377 @@
+/**
+ * The supervisor: one small process of ours that is a program's parent. It
+ * holds the daemon's identity (its pid file names the supervisor), passes
+ * the signals it is sent on to the program, restarts the program by its
+ * policy, writes the program's output to its logs line by line (rotating
+ * them), reaps orphans when it is a container's PID 1, and exits after the
+ * program when told to stop.
+ *
+ * What it is doing is kept beside the pid file (`PATH.supervisor`, JSON), for
+ * `status` and `reload`.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { getLibc } from "../ffi/libc.ts";
+import { DaemonError } from "./errors.ts";
+import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "./host.ts";
+import { LineCutter, LogFile, logLine } from "./log_file.ts";
+import type { PidFile } from "./pid_file.ts";
+import { allStats, readStat } from "./proc.ts";
+import type { ReadyChannel } from "./ready_channel.ts";
+import { recordPath, type RestartPolicy, type SupervisorRecord } from "./supervisor_record.ts";
+
+export type { RestartPolicy };
+
+/** How a supervisor restarts its program and keeps its output. */
+export interface Supervision {
+  /** `"no"`: never; `"on-failure"`: after a non-zero exit or a death by signal; `"always"`. */
+  readonly restart: RestartPolicy;
+  /** The first restart's delay (ms); each failure in a row doubles it, up to 30 s. */
+  readonly restartDelay: number;
+  /** Restarts allowed within `restartWindow`; one more failure and the daemon has failed. */
+  readonly maxRestarts: number;
+  /** The window (ms) `maxRestarts` counts in. */
+  readonly restartWindow: number;
+  /** Rotate a captured log before it grows past this many bytes. */
+  readonly logMaxSize?: number | undefined;
+  /** Rotated logs kept. */
+  readonly logKeep?: number | undefined;
+  /** Prefix each captured line with the time. */
+  readonly logTime?: boolean | undefined;
+}
+
+/** The longest wait between restarts (ms). */
+export const MAX_RESTART_DELAY = 30_000;
+/** A program that stayed up this long (ms) starts its next restart delay afresh. */
+export const STEADY_AFTER = 10_000;
+
+/** The program a supervisor starts (and starts again). */
+export interface SupervisedProgram {
+  /** For messages. */
+  readonly name: string;
+  readonly path: string;
+  /** Its arguments, `argv[0]` included. */
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /** Milliseconds the first run must last for the start to succeed. */
+  readonly grace: number;
+  /** Capture standard output into this log (else it is inherited). */
+  readonly stdout?: string | undefined;
+  /** Capture standard error into this log (else it is inherited). */
+  readonly stderr?: string | undefined;
+}
+
+/** What a supervisor is given. */
+export interface SupervisorPlan {
+  readonly program: SupervisedProgram;
+  readonly supervision: Supervision;
+  readonly pidFile: PidFile | undefined;
+  /** The starter waiting for readiness (a detached start), if any. */
+  readonly channel: ReadyChannel | undefined;
+}
+
+/** Signals passed on to the program. */
+const FORWARDED = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
+/** Signals after which the program is not started again. */
+const STOPPING = new Set(["SIGTERM", "SIGINT", "SIGQUIT"]);
+/** Signals a terminal sends to its whole foreground process group. */
+const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT", "SIGWINCH"]);
+/** Signals that also reopen the logs (after an external rotation). */
+const REOPEN = new Set(["SIGHUP", "SIGUSR2"]);
+
+type Ending = { readonly code: number } | { readonly signal: string };
+
+/** How a run ended, in words. */
+export function describeEnding(end: Ending): string {
+  return "code" in end ? `exited with status ${end.code}` : `was killed by ${end.signal}`;
+}
+
+/** The exit status that passes `end` on (128 + N for death by signal N). */
+function exitStatusOf(end: Ending): number {
+  if ("code" in end) return end.code;
+  const number = getLibc().constants.signals[end.signal];
+  return 128 + (number ?? 0);
+}
+
+/** Runs the supervisor; never returns (the process exits after the program). */
+export function supervise(plan: SupervisorPlan): void {
+  new Supervisor(plan).begin();
+}
+
+class Supervisor {
+  readonly #plan: SupervisorPlan;
+  readonly #logs = new Map<string, LogFile>();
+  #out: LineCutter | undefined;
+  #err: LineCutter | undefined;
+  #child: ChildProcess | undefined;
+  /** The program's pidfd: signals reach it, never a process that took its pid. */
+  #pidfd: number | undefined;
+  #childPid: number | null = null;
+  #runs = 0;
+  #startedAt = 0;
+  #streak = 0;
+  #restartTimes: number[] = [];
+  #restarts = 0;
+  #stopping = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastExit: string | null = null;
+  #ready = false;
+
+  constructor(plan: SupervisorPlan) {
+    this.#plan = plan;
+  }
+
+  begin(): void {
+    const { program, supervision } = this.#plan;
+    for (const path of [program.stdout, program.stderr]) {
+      if (path === undefined || this.#logs.has(path)) continue;
+      this.#logs.set(
+        path,
+        new LogFile(path, { maxSize: supervision.logMaxSize, keep: supervision.logKeep }),
+      );
+    }
+    const time = !!supervision.logTime;
+    if (program.stdout !== undefined) {
+      this.#out = new LineCutter(this.#logs.get(program.stdout)!, time);
+    }
+    if (program.stderr !== undefined) {
+      this.#err = new LineCutter(this.#logs.get(program.stderr)!, time);
+    }
+    for (const name of FORWARDED) onSignal(name, () => this.#onSignal(name));
+    if (ownPid() === 1) onSignal("SIGCHLD", () => this.#reapOrphans());
+    this.#start();
+    if (this.#plan.channel) {
+      // The first run must last its grace period for the start to succeed.
+      setTimeout(() => {
+        if (this.#runs === 1 && this.#childPid !== null) this.#becomeReady();
+      }, program.grace);
+    } else {
+      this.#ready = true;
+    }
+  }
+
+  #becomeReady(): void {
+    this.#ready = true;
+    this.#plan.channel?.ready(ownPid());
+  }
+
+  /** A line of our own in the daemon's log (or on standard error). */
+  #say(text: string): void {
+    const log = this.#plan.program.stderr ?? this.#plan.program.stdout;
+    const line = `daemonize: ${text}`;
+    if (log !== undefined) logLine(this.#logs.get(log)!, line, !!this.#plan.supervision.logTime);
+    else console.error(line);
+  }
+
+  #record(state: SupervisorRecord["state"]): void {
+    const { pidFile, supervision } = this.#plan;
+    if (!pidFile) return;
+    const record: SupervisorRecord = {
+      supervisor: ownPid(),
+      program: state === "running" ? this.#childPid : null,
+      state,
+      restarts: this.#restarts,
+      since: state === "running" ? this.#startedAt : Date.now(),
+      lastExit: this.#lastExit,
+      restartPolicy: supervision.restart,
+    };
+    try {
+      writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
+    } catch {
+      // Status then knows less; the program runs all the same.
+    }
+  }
+
+  #start(): void {
+    const { program } = this.#plan;
+    this.#runs++;
+    this.#startedAt = Date.now();
+    const [argv0, ...args] = program.argv;
+    const env: Record<string, string> = {};
+    for (const entry of program.env) {
+      const eq = entry.indexOf("=");
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    const capture = this.#out !== undefined || this.#err !== undefined;
+    const child = spawn(program.path, args, {
+      argv0,
+      env,
+      stdio: capture
+        ? ["ignore", this.#out ? "pipe" : "inherit", this.#err ? "pipe" : "inherit"]
+        : "inherit",
+    });
+    this.#child = child;
+    this.#childPid = child.pid ?? null;
+    this.#pidfd = this.#childPid === null ? undefined : openChild(this.#childPid);
+    const streams: Promise<void>[] = [];
+    for (
+      const [stream, cutter] of [[child.stdout, this.#out], [child.stderr, this.#err]] as const
+    ) {
+      if (!stream || !cutter) continue;
+      stream.on("data", (chunk: Uint8Array) => cutter.push(chunk));
+      streams.push(new Promise((resolve) => stream.on("close", () => resolve())));
+    }
+    child.on("error", (error: Error & { code?: string }) => {
+      // Not started at all (ENOENT, EACCES): as a shell reports it.
+      if (child.pid !== undefined) return;
+      this.#say(`cannot execute ${program.path}: ${error.message}`);
+      this.#ended(child, { code: error.code === "EACCES" ? 126 : 127 }, []);
+    });
+    child.on("exit", (code, signal) => {
+      this.#ended(child, signal ? { signal } : { code: code ?? 0 }, streams);
+    });
+    if (this.#childPid !== null) this.#record("running");
+  }
+
+  async #ended(child: ChildProcess, end: Ending, streams: Promise<void>[]): Promise<void> {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    this.#childPid = null;
+    if (this.#pidfd !== undefined) getLibc().close(this.#pidfd);
+    this.#pidfd = undefined;
+    // Its output up to its last line, unless a process it left keeps the pipe.
+    await Promise.race([Promise.all(streams), new Promise((r) => setTimeout(r, 200))]);
+    this.#out?.end();
+    this.#err?.end();
+    const uptime = Date.now() - this.#startedAt;
+    this.#lastExit = describeEnding(end);
+    const failed = !("code" in end) || end.code !== 0;
+    const { supervision, program } = this.#plan;
+    if (!this.#ready) {
+      // Ended within its grace period: the start fails, with its status.
+      this.#finish(
+        end,
+        "stopped",
+        new DaemonError(
+          "startup",
+          `${program.name} ${this.#lastExit} within ${program.grace} ms of starting`,
+        ),
+      );
+      return;
+    }
+    const again = !this.#stopping &&
+      (supervision.restart === "always" || (supervision.restart === "on-failure" && failed));
+    if (!again) {
+      if (this.#plan.channel || supervision.restart !== "no") {
+        const policy = this.#stopping || supervision.restart === "no" ? "" : "; not restarted";
+        this.#say(`${program.name} ${this.#lastExit}${policy}`);
+      }
+      this.#finish(end, "stopped");
+      return;
+    }
+    const now = Date.now();
+    this.#restartTimes = this.#restartTimes.filter((t) => now - t < supervision.restartWindow);
+    if (this.#restartTimes.length >= supervision.maxRestarts) {
+      this.#say(
+        `${program.name} ${this.#lastExit}; giving up after ${this.#restartTimes.length} restarts within ${
+          supervision.restartWindow / 1000
+        } s`,
+      );
+      this.#finish(end, "failed");
+      return;
+    }
+    if (uptime >= STEADY_AFTER) this.#streak = 0;
+    const delay = Math.min(MAX_RESTART_DELAY, supervision.restartDelay * 2 ** this.#streak);
+    this.#streak++;
+    this.#say(`${program.name} ${this.#lastExit}; restarting in ${formatDelay(delay)}`);
+    this.#record("waiting");
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#stopping) return;
+      this.#restartTimes.push(Date.now());
+      this.#restarts++;
+      this.#start();
+    }, delay);
+  }
+
+  #onSignal(name: string): void {
+    if (REOPEN.has(name)) {
+      for (const log of this.#logs.values()) {
+        try {
+          log.reopen();
+        } catch (error) {
+          console.error(`daemonize: cannot reopen ${log.path}: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (STOPPING.has(name)) {
+      this.#stopping = true;
+      if (this.#timer !== undefined) {
+        // Stopped while waiting to restart: nothing runs, done.
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#finish({ code: 0 }, "stopped");
+        return;
+      }
+    }
+    // The terminal signalled our whole group, the program included: once is enough.
+    if (FROM_TERMINAL.has(name) && inTerminalForeground()) return;
+    if (!this.#child || this.#pidfd === undefined) return;
+    try {
+      getLibc().pidfdSendSignal(this.#pidfd, getLibc().constants.signals[name]!);
+    } catch {
+      // Ended meanwhile: its exit is on its way.
+    }
+  }
+
+  /** As PID 1, reaps every orphan that ended (the program is reaped by the runtime). */
+  #reapOrphans(): void {
+    const libc = getLibc();
+    const self = ownPid();
+    for (const stat of allStats()) {
+      if (stat.ppid !== self || stat.state !== "Z" || stat.pid === this.#childPid) continue;
+      try {
+        libc.waitpid(stat.pid, true);
+      } catch {
+        // Reaped by someone else.
+      }
+    }
+  }
+
+  #finish(end: Ending, state: SupervisorRecord["state"], failure?: DaemonError): never {
+    // A failure is remembered (status shows it); a stop leaves nothing.
+    if (state === "failed") this.#record(state);
+    else if (this.#plan.pidFile) {
+      try {
+        removeFile(recordPath(this.#plan.pidFile.path));
+      } catch {
+        // Left: it names a supervisor that is gone, which status sees.
+      }
+    }
+    for (const log of this.#logs.values()) log.close();
+    if (failure && this.#plan.channel) {
+      this.#plan.channel.failed(failure);
+      this.#plan.pidFile?.release();
+      exitProgram(1);
+    }
+    this.#plan.pidFile?.release();
+    exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
+  }
+}
+
+/** A pidfd of our child `pid`, checked to be our child (not yet reaped). */
+function openChild(pid: number): number | undefined {
+  const libc = getLibc();
+  let pidfd: number | undefined;
+  try {
+    pidfd = libc.pidfdOpen(pid);
+  } catch {
+    return undefined; // Already reaped: its exit event is on its way.
+  }
+  if (pidfd !== undefined && readStat(pid)?.ppid !== ownPid()) {
+    libc.close(pidfd);
+    return undefined;
+  }
+  return pidfd;
+}
+
+/** Whether this process is in its terminal's foreground process group. */
+function inTerminalForeground(): boolean {
+  const self = readStat("self");
+  return !!self && self.tpgid > 0 && self.tpgid === self.pgrp;
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
+}

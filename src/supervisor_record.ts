@@ -1,0 +1,42 @@
+/**
+ * What a supervisor says it is doing, kept beside the pid file
+ * (`PATH.supervisor`, JSON) for `status` and `reload`: small, so that they
+ * need not load the supervisor itself.
+ *
+ * @module
+ */
+
+/** When a program that ended is started again. */
+export type RestartPolicy = "no" | "on-failure" | "always";
+
+/** Where a supervisor's record is kept, beside the pid file. */
+export function recordPath(pidFile: string): string {
+  return `${pidFile}.supervisor`;
+}
+
+/** What a supervisor says it is doing (`PATH.supervisor`). */
+export interface SupervisorRecord {
+  readonly supervisor: number;
+  readonly program: number | null;
+  readonly state: "running" | "waiting" | "failed" | "stopped";
+  readonly restarts: number;
+  /** When the program (or the wait for its restart) started, ms since the epoch. */
+  readonly since: number;
+  /** How its last run ended (`exited with status 1`), if it ended. */
+  readonly lastExit: string | null;
+  readonly restartPolicy: RestartPolicy;
+}
+
+/** Reads a supervisor's record; undefined when there is none or it is malformed. */
+export function parseRecord(text: string | undefined): SupervisorRecord | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text);
+    if (typeof value?.supervisor !== "number" || typeof value?.state !== "string") {
+      return undefined;
+    }
+    return value as SupervisorRecord;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * Supervision end to end (under Deno, Bun, or the binary): restarts with
+ * backoff, giving up, `kill -9` of the program and of the supervisor, stop
+ * during a backoff wait, captured output rotated without loss, `logs -f`
+ * across a rotation, `reload` judged by the program, and `run` as PID 1.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { spawn } from "node:child_process";
+import {
+  alive,
+  cliCommand,
+  type Ctx,
+  form,
+  pidOf,
+  procStat,
+  procStatus,
+  readText,
+  run,
+  tagged,
+  test,
+  waitFor,
+  withHome,
+} from "./harness.ts";
+
+const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
+  test(`[${form}] ${name}`, () => withHome(body), 90_000);
+
+interface Record {
+  supervisor: number;
+  program: number | null;
+  state: string;
+  restarts: number;
+  lastExit: string | null;
+}
+
+function record(dir: string, name: string): Record | undefined {
+  const text = readText(join(dir, `${name}.pid.supervisor`));
+  return text ? JSON.parse(text) : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+t(
+  "a crashing program is restarted with a doubling delay, then the daemon is failed",
+  async ({ dir, cli }) => {
+    const runs = join(dir, "runs");
+    const started = cli([
+      "start",
+      "--name",
+      "crash",
+      "--restart",
+      "on-failure",
+      "--restart-delay",
+      "0.2",
+      "--max-restarts",
+      "3",
+      "--",
+      "sh",
+      "-c",
+      `date +%s%N >> ${runs}; sleep 0.3; echo oops >&2; exit 3`,
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^crash started \(pid \d+\)\n$/);
+    const supervisor = pidOf(dir, "crash");
+    assert.ok(
+      await waitFor(() => !alive(supervisor), 15_000),
+      "the supervisor gives up and exits",
+    );
+    const times = readText(runs).trim().split("\n").map((n) => Number(BigInt(n) / 1_000_000n));
+    assert.equal(times.length, 4, "the first run and 3 restarts");
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // Each run lasts 0.3 s, then waits 0.2, 0.4, 0.8 s: every gap grows by the doubling.
+    for (let i = 1; i < gaps.length; i++) {
+      assert.ok(gaps[i]! - gaps[i - 1]! >= 120, `gaps ${gaps.join(", ")} ms double`);
+    }
+    assert.ok(gaps[0]! >= 480, `the first restart waits 0.2 s (gaps ${gaps.join(", ")})`);
+    const status = cli(["status", "crash"]);
+    assert.equal(status.code, 3);
+    assert.equal(
+      status.stdout,
+      "crash: failed (last run exited with status 3, 3 restarts)\n",
+    );
+    const json = JSON.parse(cli(["status", "crash", "--json"]).stdout);
+    assert.equal(json.state, "failed");
+    assert.equal(json.restarts, 3);
+    assert.ok(!existsSync(join(dir, "crash.pid")), "no pid file left");
+    const log = readText(join(dir, "crash.log"));
+    assert.equal(log.match(/^oops$/gm)?.length, 4, log);
+    assert.match(log, /sh exited with status 3; restarting in 200 ms\n/);
+    assert.match(log, /giving up after 3 restarts within 60 s\n/);
+    // A failed daemon starts again by name.
+    const again = cli(["start", "crash"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(cli(["status", "crash"]).stdout, /^crash: running \(supervisor pid/);
+    assert.equal(cli(["stop", "crash"]).code, 0);
+  },
+);
+
+t(
+  "a program killed with SIGKILL is replaced, and stop ends it for good",
+  async ({ dir, cli, tag }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "k",
+      "--restart",
+      "on-failure",
+      "--",
+      "sleep",
+      "300",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const first = record(dir, "k")!.program!;
+    assert.equal(Number(procStat(first)[1]), pidOf(dir, "k"), "the supervisor is its parent");
+    process.kill(first, "SIGKILL");
+    assert.ok(
+      await waitFor(() => {
+        const now = record(dir, "k")?.program;
+        return !!now && now !== first && alive(now);
+      }, 5000),
+      "a new program runs",
+    );
+    assert.equal(record(dir, "k")!.lastExit, "was killed by SIGKILL");
+    const status = cli(["status", "k"]);
+    assert.match(status.stdout, /program pid \d+, 1 restart, last run was killed by SIGKILL/);
+    const stopped = cli(["stop", "k"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /^k stopped \(pid \d+(, and 1 process it started)?\)\n$/);
+    assert.deepEqual(tagged(tag), [], "nothing left running");
+    assert.equal(cli(["status", "k"]).code, 3);
+    assert.ok(!existsSync(join(dir, "k.pid.supervisor")), "a stop leaves no record");
+  },
+);
+
+t(
+  "a supervisor killed with SIGKILL leaves its program found by status and ended by stop",
+  async ({ dir, cli, tag }) => {
+    assert.equal(
+      cli(["start", "--name", "orphan", "--restart", "always", "--", "sleep", "300"]).code,
+      0,
+    );
+    const program = record(dir, "orphan")!.program!;
+    process.kill(pidOf(dir, "orphan"), "SIGKILL");
+    await waitFor(() => !alive(pidOf(dir, "orphan")), 5000);
+    assert.ok(alive(program), "the program runs on, unsupervised");
+    const status = cli(["status", "orphan"]);
+    assert.equal(status.code, 1);
+    assert.match(status.stdout, /dead \(pid \d+ has ended; 1 process of its session still running/);
+    const refused = cli(["start", "orphan"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /already running: 1 process of its last start still runs/);
+    const stopped = cli(["stop", "orphan"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /orphan stopped \(1 process left by pid \d+\)/);
+    assert.ok(!alive(program));
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "stop during the wait before a restart ends the daemon at once",
+  async ({ dir, cli, tag }) => {
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "w",
+        "--restart",
+        "always",
+        "--restart-delay",
+        "20",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.3",
+      ]).code,
+      0,
+    );
+    assert.ok(await waitFor(() => record(dir, "w")?.state === "waiting", 5000));
+    const before = Date.now();
+    const stopped = cli(["stop", "w"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(Date.now() - before < 10_000, "not after the 20 s delay");
+    assert.deepEqual(tagged(tag), []);
+    assert.equal(cli(["status", "w"]).stdout, "w: stopped\n");
+  },
+);
+
+t(
+  "200,000 lines written at full speed across many rotations are all kept, none split",
+  async ({ dir, cli }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "burst",
+      "--log-max-size",
+      "64K",
+      "--log-keep",
+      "100",
+      "--",
+      "sh",
+      "-c",
+      "sleep 0.2; seq 1 200000; sleep 300",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const files = () => readdirSync(dir).filter((f) => f.startsWith("burst.log"));
+    const lines = () => files().flatMap((f) => readText(join(dir, f)).split("\n").slice(0, -1));
+    assert.ok(await waitFor(() => lines().length >= 200_000, 30_000), `${lines().length} lines`);
+    const all = lines();
+    assert.equal(all.length, 200_000);
+    const seen = new Set(all.map(Number));
+    assert.equal(seen.size, 200_000, "each line once, whole");
+    for (let n = 1; n <= 200_000; n += 9973) assert.ok(seen.has(n));
+    assert.ok(files().length >= 11, `at least 10 rotations (${files().length} files)`);
+    for (const f of files()) {
+      const size = readFileSync(join(dir, f)).length;
+      assert.ok(size <= 64 * 1024, `${f} is ${size} bytes`);
+      assert.ok(readText(join(dir, f)).endsWith("\n"), `${f} ends with a whole line`);
+    }
+    assert.equal(cli(["stop", "burst"]).code, 0);
+  },
+);
+
+t(
+  "a last line without a newline is kept when the program exits, and logs shows the tail",
+  async ({ dir, cli }) => {
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "tail",
+        "--log-time",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.2; seq 1 30; printf 'no newline'",
+      ]).code,
+      0,
+    );
+    assert.ok(await waitFor(() => !alive(pidOf(dir, "tail")), 5000));
+    const log = readText(join(dir, "tail.log"));
+    assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 1\n/);
+    assert.match(log, /Z no newline\n/);
+    const shown = cli(["logs", "tail", "-n", "2"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^\S+ no newline\n\S+ daemonize: sh exited with status 0\n$/);
+    assert.equal(cli(["status", "tail"]).code, 3, "it exited and was not restarted");
+  },
+);
+
+t(
+  "logs -f follows the log across a rotation until interrupted",
+  async ({ dir, cli }) => {
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "f",
+        "--log-max-size",
+        "1K",
+        "--",
+        "sh",
+        "-c",
+        'i=0; while [ $i -lt 100000 ]; do echo "line $i"; i=$((i+1)); sleep 0.01; done',
+      ]).code,
+      0,
+    );
+    const follower = spawn(
+      cliCommand(["logs", "f", "-f", "-n", "1"])[0]!,
+      cliCommand([
+        "logs",
+        "f",
+        "-f",
+        "-n",
+        "1",
+      ]).slice(1),
+      { env: { ...process.env, DAEMONIZE_HOME: dir }, stdio: "pipe" },
+    );
+    let out = "";
+    follower.stdout!.on("data", (d) => out += d);
+    const ended = new Promise<number | null>((r) => follower.on("close", (code) => r(code)));
+    assert.ok(
+      await waitFor(() => existsSync(join(dir, "f.log.2")), 15_000),
+      "rotated at least twice",
+    );
+    await sleep(300);
+    process.kill(follower.pid!, "SIGINT");
+    assert.equal(await ended, 0, "a clean stop on Ctrl-C");
+    const numbers = out.trim().split("\n").map((l) => Number(l.replace("line ", "")));
+    assert.ok(numbers.length > 60, `${numbers.length} lines followed`);
+    for (let i = 1; i < numbers.length; i++) {
+      assert.equal(numbers[i], numbers[i - 1]! + 1, `no line lost or repeated at ${i}`);
+    }
+    assert.equal(cli(["stop", "f"]).code, 0);
+  },
+);
+
+t(
+  "reload is judged by the supervised program: refused without a handler, passed on with one",
+  async ({ dir, cli }) => {
+    assert.equal(
+      cli(["start", "--name", "bare", "--restart", "on-failure", "--", "sleep", "300"]).code,
+      0,
+    );
+    const refused = cli(["reload", "bare"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /its program \(pid \d+\) .*SIGHUP.*not sent/);
+    const handled = join(dir, "hup");
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "h",
+        "--restart",
+        "on-failure",
+        "--",
+        "sh",
+        "-c",
+        `trap 'echo got >> ${handled}' HUP; while :; do sleep 0.05; done`,
+      ]).code,
+      0,
+    );
+    const program = record(dir, "h")!.program!;
+    const reloaded = cli(["reload", "h"]);
+    assert.equal(reloaded.code, 0, reloaded.stderr);
+    assert.ok(await waitFor(() => readText(handled) === "got\n", 5000), "the program got it");
+    assert.equal(record(dir, "h")!.program, program, "and was not restarted");
+    assert.equal(cli(["stop", "h"]).code, 0);
+    assert.equal(cli(["stop", "bare"]).code, 0);
+  },
+);
+
+t(
+  "with --user the program runs as that user while its supervisor stays root",
+  ({ dir, cli }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "u",
+      "--user",
+      "nobody",
+      "--restart",
+      "on-failure",
+      "--",
+      "sleep",
+      "300",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const supervisor = pidOf(dir, "u");
+    const program = record(dir, "u")!.program!;
+    assert.equal(procStatus(supervisor).get("Uid")!.split("\t")[0], "0");
+    assert.equal(procStatus(program).get("Uid")!.split("\t")[0], "65534");
+    assert.equal(readFileSync(`/proc/${program}/cmdline`, "utf8"), "sleep\x00300\x00");
+    assert.equal(Number(procStat(program)[1]), supervisor, "its parent is the supervisor");
+    assert.equal(cli(["stop", "u"]).code, 0);
+    assert.ok(!existsSync(join(dir, "u.pid")), "root removed the pid file");
+  },
+);
+
+t(
+  "a supervised start whose program exits within its grace fails with its status and log",
+  ({ dir, cli, tag }) => {
+    const ran = cli([
+      "start",
+      "--name",
+      "early",
+      "--restart",
+      "always",
+      "--",
+      "sh",
+      "-c",
+      "echo config is broken >&2; exit 4",
+    ]);
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /^daemonize: startup: sh exited with status 4 within 100 ms/);
+    assert.match(ran.stderr, /early\.log: config is broken/);
+    assert.deepEqual(tagged(tag), []);
+    assert.ok(!existsSync(join(dir, "early.pid")));
+  },
+);
+
+const unshare = run(["unshare", "--fork", "--pid", "--mount-proc", "true"]).code === 0;
+
+t(
+  "run as PID 1 reaps orphans and passes on the program's exit status",
+  ({ dir }) => {
+    if (!unshare) throw new Error("unshare --pid is needed for this test");
+    const inside = (script: string) =>
+      run([
+        "unshare",
+        "--fork",
+        "--pid",
+        "--mount-proc",
+        ...cliCommand([
+          "run",
+          "--name",
+          "init",
+          "--",
+          "sh",
+          "-c",
+          script,
+        ]),
+      ], { env: { DAEMONIZE_HOME: dir } });
+    // Orphans (their parent exits at once) become PID 1's children; once
+    // they end, none may stay a zombie.
+    const reaped = inside(
+      "sh -c 'sleep 0.1 & sleep 0.1 & exit 0'; sleep 0.5; " +
+        "echo parent $PPID; grep -l '^State:.Z' /proc/[0-9]*/status | wc -l; exit 7",
+    );
+    assert.equal(reaped.code, 7, reaped.stderr);
+    assert.equal(reaped.stdout, "parent 1\n0\n", "no zombie left");
+    const killed = inside("kill -TERM $$");
+    assert.equal(killed.code, 143, killed.stderr);
+  },
+);
