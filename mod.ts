@@ -35,6 +35,7 @@ export {
   type ScheduleResult,
 } from "./src/every.ts";
 export type { Program } from "./src/program.ts";
+export type { RestartPolicy, Supervision } from "./src/supervisor.ts";
 
 if (import.meta.main) {
   const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");
