@@ -43,7 +43,7 @@ import { findProgram, type Program, programEnv } from "./program.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
 import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
-import { supervise, type Supervision } from "./supervisor.ts";
+import type { Supervision } from "./supervisor.ts";
 import { recordPath } from "./supervisor_record.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
@@ -262,18 +262,21 @@ class DaemonProcess implements Daemon {
     // Detached, the program's output is captured into the daemon's logs.
     const capture = (path: string | undefined) =>
       this.detached && path !== undefined && isRegularOrMissing(path) ? path : undefined;
-    supervise({
-      program: {
-        name: name!,
-        ...command,
-        grace: program.grace,
-        stdout: capture(o.stdout),
-        stderr: capture(o.stderr),
-      },
-      supervision,
-      pidFile: this.pidFile,
-      channel: this.#channel,
-    });
+    // Loaded here: a starter, and a daemon that becomes its program, need none of it.
+    void import("./supervisor.ts").then(({ supervise }) =>
+      supervise({
+        program: {
+          name: name!,
+          ...command,
+          grace: program.grace,
+          stdout: capture(o.stdout),
+          stderr: capture(o.stderr),
+        },
+        supervision,
+        pidFile: this.pidFile,
+        channel: this.#channel,
+      })
+    ).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
   }
 
   /** Replaces this process with `program` (same pid: the recorded identity stays true). */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError } from "./errors.ts";
 import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "./host.ts";
@@ -94,8 +94,12 @@ function exitStatusOf(end: Ending): number {
   return 128 + (number ?? 0);
 }
 
-/** Runs the supervisor; never returns (the process exits after the program). */
-export function supervise(plan: SupervisorPlan): void {
+/** `node:child_process`'s spawn, loaded by the supervisor only (a bundle hoists static imports). */
+let spawn: typeof Spawn;
+
+/** Runs the supervisor; it lives on as the program's parent, and exits after it. */
+export async function supervise(plan: SupervisorPlan): Promise<void> {
+  spawn = (await import("node:child_process")).spawn;
   new Supervisor(plan).begin();
 }
 

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import * as fs from "node:fs";
+import type * as Fs from "node:fs";
 import { onSignal } from "../host.ts";
 import { printable } from "../launch.ts";
 import type { Output } from "./commands.ts";
 
 const CHUNK = 64 * 1024;
+/** `node:fs`, loaded by this command only (a bundle hoists static imports). */
+let fs: typeof Fs;
 /** How often a followed log is looked at (ms). */
 const FOLLOW_EVERY = 200;
 
@@ -61,6 +63,7 @@ export async function logsCommand(
   follow: boolean,
   io: Output,
 ): Promise<number> {
+  fs = await import("node:fs");
   let fd: number;
   try {
     fd = fs.openSync(path, "r");
@@ -97,7 +100,7 @@ export async function logsCommand(
       try {
         if (fs.fstatSync(fd).size < offset) offset = 0; // Truncated in place.
         drain();
-        let now: fs.Stats | undefined;
+        let now: Fs.Stats | undefined;
         try {
           now = fs.statSync(path);
         } catch {
