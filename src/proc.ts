@@ -28,6 +28,8 @@ export interface ProcStat {
   readonly tpgid: number;
   /** When the process started, in clock ticks after boot. */
   readonly startTicks: number;
+  /** CPU time it used (user and system), in clock ticks. */
+  readonly cpuTicks: number;
 }
 
 /** Clock ticks per second of `/proc` start times (`sysconf(_SC_CLK_TCK)`, 100 on Linux). */
@@ -63,6 +65,7 @@ export function parseStat(text: string): ProcStat | undefined {
     ttyNr: Number(f[4]),
     tpgid: Number(f[5]),
     startTicks,
+    cpuTicks: Number(f[11]) + Number(f[12]),
   };
 }
 
@@ -204,6 +207,29 @@ export function processFacts(pid: number): ProcessFacts {
     rssBytes: readStatus(pid)?.rssBytes ?? null,
     command: readCommandLine(pid) ?? null,
   };
+}
+
+/** What a group of processes (a daemon's tree) uses. */
+export interface TreeUsage {
+  /** Resident memory of all of them. */
+  readonly rssBytes: number;
+  /** CPU use over each one's lifetime, summed (100 = one CPU busy), as `ps` reports it. */
+  readonly cpuPercent: number;
+}
+
+/** Resident memory and CPU use of `pids` together (those gone meanwhile count nothing). */
+export function treeUsage(pids: readonly number[]): TreeUsage {
+  const now = uptimeSeconds();
+  let rssBytes = 0;
+  let cpuPercent = 0;
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (!stat) continue;
+    rssBytes += readStatus(pid)?.rssBytes ?? 0;
+    const lived = now === undefined ? 0 : now - stat.startTicks / CLOCK_TICKS;
+    if (lived > 0) cpuPercent += (stat.cpuTicks / CLOCK_TICKS / lived) * 100;
+  }
+  return { rssBytes, cpuPercent: Math.round(cpuPercent * 10) / 10 };
 }
 
 /**

@@ -11,7 +11,13 @@ export type DaemonStatus =
    * Its main process runs; `others` more processes of its session (those it
    * started) run beside it.
    */
-  | { readonly state: "running"; readonly pid: number; readonly others: number }
+  | {
+    readonly state: "running";
+    readonly pid: number;
+    readonly others: number;
+    /** The pids of those others. */
+    readonly otherPids: readonly number[];
+  }
   /**
    * The pid file is there but the main process has ended (or the file is not
    * a start's); `others` processes of its session still run.
@@ -20,6 +26,8 @@ export type DaemonStatus =
     readonly state: "dead";
     readonly pid: number | undefined;
     readonly others: number;
+    /** The pids of those others. */
+    readonly otherPids: readonly number[];
     /** Processes of its session this user could not check (see `Sighting`). */
     readonly unverified: number;
   }
@@ -47,15 +55,22 @@ export function status(pidFile: string | PidFile): DaemonStatus {
     try {
       const seen = tree.look();
       const others = seen.others.length;
-      if (seen.main) return { state: "running", pid: seen.main.pid, others };
-      return { state: "dead", pid: tree.identity.pid, others, unverified: seen.unverified };
+      const otherPids = seen.others.map((m) => m.pid);
+      if (seen.main) return { state: "running", pid: seen.main.pid, others, otherPids };
+      return {
+        state: "dead",
+        pid: tree.identity.pid,
+        others,
+        otherPids,
+        unverified: seen.unverified,
+      };
     } finally {
       tree.close();
     }
   }
   const written = file.read();
   if (written !== undefined || file.exists()) {
-    return { state: "dead", pid: written, others: 0, unverified: 0 };
+    return { state: "dead", pid: written, others: 0, otherPids: [], unverified: 0 };
   }
   return { state: "stopped" };
 }

@@ -88,20 +88,29 @@ t(
     const json = JSON.parse(cli(["status", "sleep", "--json"]).stdout);
     assert.deepEqual(Object.keys(json).sort(), [
       "command",
+      "cpuPercent",
+      "lastExit",
       "name",
       "otherProcesses",
       "pid",
       "pidFile",
+      "restarts",
       "rssBytes",
       "state",
+      "supervisorPid",
       "unverifiedProcesses",
       "uptimeSeconds",
     ]);
+    assert.equal(json.supervisorPid, null);
+    assert.equal(json.restarts, null);
     assert.equal(json.state, "running");
     assert.equal(json.pid, pid);
     assert.equal(json.command, "sleep 300");
     const all = cli(["status", "--json"]);
-    assert.equal(JSON.parse(all.stdout).daemons.length, 1);
+    const listed = JSON.parse(all.stdout);
+    assert.equal(listed.length, 1);
+    assert.deepEqual(Object.keys(listed[0]).sort(), Object.keys(json).sort(), "the same objects");
+    assert.equal(listed[0].pid, pid);
     process.kill(pid, "SIGKILL");
     assert.ok(await waitFor(() => !alive(pid), 3000));
     const dead = cli(["status", "sleep"]);

@@ -24,6 +24,7 @@ test("parseStat reads pid, name, state, parent, group, session and start time", 
     ttyNr: 0,
     tpgid: -1,
     startTicks: 987654,
+    cpuTicks: 4,
   });
 });
 

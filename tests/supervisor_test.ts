@@ -96,7 +96,10 @@ t(
     // A failed daemon starts again by name.
     const again = cli(["start", "crash"]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(cli(["status", "crash"]).stdout, /^crash: running \(supervisor pid/);
+    assert.match(
+      cli(["status", "crash"]).stdout,
+      /^crash: running \(pid \d+, supervisor pid \d+, up/,
+    );
     assert.equal(cli(["stop", "crash"]).code, 0);
   },
 );
@@ -127,7 +130,10 @@ t(
     );
     assert.equal(record(dir, "k")!.lastExit, "was killed by SIGKILL");
     const status = cli(["status", "k"]);
-    assert.match(status.stdout, /program pid \d+, 1 restart, last run was killed by SIGKILL/);
+    assert.match(
+      status.stdout,
+      /pid \d+, supervisor pid \d+, 1 restart, last run was killed by SIGKILL/,
+    );
     const stopped = cli(["stop", "k"]);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stdout, /^k stopped \(pid \d+(, and 1 process it started)?\)\n$/);
@@ -418,3 +424,53 @@ t(
     assert.equal(killed.code, 143, killed.stderr);
   },
 );
+
+t(
+  "list shows every daemon in a table with its restarts, CPU and the memory of its whole tree",
+  async ({ dir, cli }) => {
+    assert.equal(cli(["start", "--name", "plain", "--", "sh", "-c", "sleep 300 & wait"]).code, 0);
+    assert.equal(
+      cli(["start", "--name", "sup", "--restart", "always", "--", "sleep", "300"]).code,
+      0,
+    );
+    const program = record(dir, "sup")!.program!;
+    process.kill(program, "SIGKILL");
+    assert.ok(await waitFor(() => (record(dir, "sup")?.restarts ?? 0) === 1, 5000));
+    const listed = cli(["list"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, ...rows] = listed.stdout.trimEnd().split("\n");
+    assert.match(header!, /^NAME +PID +STATE +UPTIME +RESTARTS +CPU +MEMORY$/);
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!, /^plain +\d+ +running +\d+s +- +\d+\.\d% +[\d.]+ MB$/);
+    assert.match(rows[1]!, /^sup +\d+ +running +\d+s +1 +\d+\.\d% +[\d.]+ MB$/);
+    const json = JSON.parse(cli(["status", "--json"]).stdout);
+    const plain = json.find((d: { name: string }) => d.name === "plain");
+    const sup = json.find((d: { name: string }) => d.name === "sup");
+    assert.equal(plain.otherProcesses, 1, "the shell's sleep");
+    const plainTree = rssOf(plain.pid) + rssOfChildren(plain.pid);
+    assert.ok(plain.rssBytes >= plainTree * 0.8, "the whole tree's memory");
+    assert.equal(sup.supervisorPid, pidOf(dir, "sup"));
+    assert.equal(sup.pid, record(dir, "sup")!.program);
+    assert.equal(sup.restarts, 1);
+    assert.equal(sup.lastExit, "was killed by SIGKILL");
+    assert.equal(cli(["stop", "sup"]).code, 0);
+    assert.equal(cli(["stop", "plain"]).code, 0);
+  },
+);
+
+function rssOf(pid: number): number {
+  return Number(procStatus(pid).get("VmRSS")!.split(" ")[0]) * 1024;
+}
+
+function rssOfChildren(pid: number): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(procStat(Number(entry))[1]) === pid) total += rssOf(Number(entry));
+    } catch {
+      // Gone.
+    }
+  }
+  return total;
+}

@@ -19,11 +19,11 @@ import { signalNumber } from "../options.ts";
 import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
 import { isRelaunched } from "../relaunch.ts";
-import { processFacts, readStat, whyFatal } from "../proc.ts";
+import { processFacts, readStat, treeUsage, whyFatal } from "../proc.ts";
 import { parseRecord, recordPath } from "../supervisor_record.ts";
 import { status } from "../status.ts";
 import { stop } from "../stop.ts";
-import { lsbStatus, statusLine, type StatusReport, useColour } from "./format.ts";
+import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
 
 /** Where commands write. */
 export interface Output {
@@ -173,22 +173,35 @@ export function reportOf(name: string, pidFile: string): StatusReport {
   const base = {
     name,
     pidFile,
+    supervisorPid: null,
     uptimeSeconds: null,
     rssBytes: null,
+    cpuPercent: null,
     command: null,
     otherProcesses: s.state === "stopped" ? 0 : s.others,
     unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
+    restarts: null,
+    lastExit: null,
   };
   const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
   if (s.state === "running") {
-    const supervised = record && record.supervisor === s.pid
-      ? {
-        programPid: record.state === "running" ? record.program : null,
+    const usage = treeUsage([s.pid, ...s.otherPids]);
+    if (record && record.supervisor === s.pid) {
+      // The program is the daemon's face; its supervisor is named beside it.
+      const program = supervisedProgram(pidFile, s.pid) ?? null;
+      return {
+        ...base,
+        state: "running",
+        ...processFacts(program ?? s.pid),
+        ...usage,
+        pid: program,
+        supervisorPid: s.pid,
+        otherProcesses: Math.max(0, s.others - (program === null ? 0 : 1)),
         restarts: record.restarts,
         lastExit: record.lastExit,
-      }
-      : {};
-    return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...supervised };
+      };
+    }
+    return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...usage };
   }
   if (s.state === "dead") return { ...base, state: "dead", pid: s.pid ?? null };
   if (record?.state === "failed") {
@@ -259,14 +272,14 @@ export function statusAllCommand(
     } catch {
       continue;
     }
-    if (report.state === "running" && pids.has(report.pid!)) continue;
-    if (report.state === "running") pids.add(report.pid!);
+    const main = report.supervisorPid ?? report.pid;
+    if (report.state === "running" && pids.has(main!)) continue;
+    if (report.state === "running") pids.add(main!);
     reports.push(report);
   }
-  if (json) io.out(JSON.stringify({ daemons: reports }) + "\n");
+  if (json) io.out(JSON.stringify(reports) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
-  else {
-    for (const report of reports) io.out(statusLine(report, io.colour) + "\n");
-  }
-  return 0;
+  else io.out(statusTable(reports, io.colour));
+  // Non-zero when one is not as it should be: dead, failed, or unknown.
+  return reports.some((r) => r.state === "dead" || r.state === "failed") ? 1 : 0;
 }

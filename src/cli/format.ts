@@ -8,21 +8,25 @@
 export interface StatusReport {
   readonly name: string;
   readonly state: "running" | "dead" | "stopped" | "failed";
+  /** The main process; under a supervisor, the program (null between its runs). */
   readonly pid: number | null;
+  /** The supervisor's pid, when one runs the program. */
+  readonly supervisorPid: number | null;
   readonly uptimeSeconds: number | null;
+  /** Resident memory of the whole process tree. */
   readonly rssBytes: number | null;
+  /** CPU use of the whole process tree over its lifetime (100 = one CPU). */
+  readonly cpuPercent: number | null;
   readonly command: string | null;
   readonly pidFile: string;
   /** Other live processes of the daemon's session (those it started). */
   readonly otherProcesses: number;
   /** Processes of its session this user could not check. */
   readonly unverifiedProcesses: number;
-  /** Under a supervisor (whose pid is `pid`): its program's pid, null between runs. */
-  readonly programPid?: number | null;
   /** Under a supervisor: how often it restarted the program. */
-  readonly restarts?: number;
+  readonly restarts: number | null;
   /** Under a supervisor: how the program's last run ended, if one did. */
-  readonly lastExit?: string | null;
+  readonly lastExit: string | null;
 }
 
 /**
@@ -92,16 +96,11 @@ export function statusLine(report: StatusReport, colour: boolean): string {
   }
   if (report.state === "running") {
     const n = report.otherProcesses;
-    const supervised = report.programPid !== undefined;
+    const supervised = report.supervisorPid !== null;
     const facts = [
-      supervised ? `supervisor pid ${report.pid}` : `pid ${report.pid}`,
-      supervised
-        ? report.programPid === null
-          ? "program waiting to restart"
-          : `program pid ${report.programPid}`
-        : n
-        ? `and ${n} process${n === 1 ? "" : "es"} it started`
-        : undefined,
+      report.pid === null ? "program waiting to restart" : `pid ${report.pid}`,
+      supervised ? `supervisor pid ${report.supervisorPid}` : undefined,
+      !supervised && n ? `and ${n} process${n === 1 ? "" : "es"} it started` : undefined,
       restarts,
       supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
@@ -127,6 +126,32 @@ export function statusLine(report: StatusReport, colour: boolean): string {
     }; pid file ${report.pidFile} left${named})`;
   }
   return `${report.name}: ${state}`;
+}
+
+/** The colour of a state word. */
+function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
+  return state === "running" ? "green" : state === "stopped" ? "yellow" : "red";
+}
+
+/** The list of daemons as a table: name, pid, state, uptime, restarts, CPU, memory. */
+export function statusTable(reports: readonly StatusReport[], colour: boolean): string {
+  const rows = reports.map((r) => [
+    r.name,
+    r.pid === null ? (r.supervisorPid === null ? "-" : "waiting") : String(r.pid),
+    r.state,
+    r.uptimeSeconds === null ? "-" : formatDuration(r.uptimeSeconds),
+    r.restarts === null ? "-" : String(r.restarts),
+    r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
+    r.rssBytes === null ? "-" : formatBytes(r.rssBytes),
+  ]);
+  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "CPU", "MEMORY"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[], state?: StatusReport["state"]) =>
+    cells.map((cell, i) => {
+      const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i]!);
+      return i === 2 && state ? paint(padded, stateColour(state), colour) : padded;
+    }).join("  ").trimEnd();
+  return [line(header), ...rows.map((row, i) => line(row, reports[i]!.state))].join("\n") + "\n";
 }
 
 /** The help of the whole command, or of one command. */

@@ -458,6 +458,7 @@ const COMMANDS = [
   "reload",
   "status",
   "logs",
+  "list",
   "forget",
   "run",
   "help",
@@ -549,6 +550,9 @@ export function parseArgs(args: readonly string[]): Parsed {
       return parseTarget(first, rest);
     case "delete":
       return parseTarget("forget", rest);
+    case "list":
+    case "ls":
+      return parseTarget("status", rest);
     default:
       throw new UsageError(
         `unknown command ${JSON.stringify(first)}${didYouMean(first, COMMANDS)}`,
