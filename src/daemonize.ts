@@ -272,7 +272,7 @@ class DaemonProcess implements Daemon {
           stdout: capture(o.stdout),
           stderr: capture(o.stderr),
         },
-        supervision,
+        supervision: { killAfter: o.stopTimeout, ...supervision },
         pidFile: this.pidFile,
         channel: this.#channel,
       })

@@ -17,7 +17,7 @@ import { DaemonError } from "./errors.ts";
 import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "./host.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
-import { allStats, readStat } from "./proc.ts";
+import { allStats, readStat, treeUsage } from "./proc.ts";
 import type { ReadyChannel } from "./ready_channel.ts";
 import { recordPath, type RestartPolicy, type SupervisorRecord } from "./supervisor_record.ts";
 
@@ -39,6 +39,14 @@ export interface Supervision {
   readonly logKeep?: number | undefined;
   /** Prefix each captured line with the time. */
   readonly logTime?: boolean | undefined;
+  /**
+   * Restart the program when its process tree's resident memory stays above
+   * this many bytes (two looks a second apart): SIGTERM, then SIGKILL after
+   * `killAfter` ms.
+   */
+  readonly maxMemory?: number | undefined;
+  /** How long a program told to end (a memory restart) has before SIGKILL (ms); default 10 s. */
+  readonly killAfter?: number | undefined;
 }
 
 /** The longest wait between restarts (ms). */
@@ -121,6 +129,10 @@ class Supervisor {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastExit: string | null = null;
   #ready = false;
+  /** The run was ended for its memory: it is started again whatever the policy. */
+  #overgrown = false;
+  #memoryTimer: ReturnType<typeof setInterval> | undefined;
+  #above = 0;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -143,6 +155,9 @@ class Supervisor {
       this.#err = new LineCutter(this.#logs.get(program.stderr)!, time);
     }
     for (const name of FORWARDED) onSignal(name, () => this.#onSignal(name));
+    if (supervision.maxMemory !== undefined) {
+      this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_EVERY);
+    }
     if (ownPid() === 1) onSignal("SIGCHLD", () => this.#reapOrphans());
     this.#start();
     if (this.#plan.channel) {
@@ -254,8 +269,10 @@ class Supervisor {
       );
       return;
     }
-    const again = !this.#stopping &&
-      (supervision.restart === "always" || (supervision.restart === "on-failure" && failed));
+    const overgrown = this.#overgrown;
+    this.#overgrown = false;
+    const again = !this.#stopping && (overgrown || supervision.restart === "always" ||
+      (supervision.restart === "on-failure" && failed));
     if (!again) {
       if (this.#plan.channel || supervision.restart !== "no") {
         const policy = this.#stopping || supervision.restart === "no" ? "" : "; not restarted";
@@ -311,6 +328,36 @@ class Supervisor {
     }
     // The terminal signalled our whole group, the program included: once is enough.
     if (FROM_TERMINAL.has(name) && inTerminalForeground()) return;
+    this.#send(name);
+  }
+
+  /** Ends the program (SIGTERM, then SIGKILL) once its tree stays above the memory limit. */
+  #checkMemory(): void {
+    const limit = this.#plan.supervision.maxMemory!;
+    const pid = this.#childPid;
+    if (pid === null || this.#stopping || this.#overgrown) {
+      this.#above = 0;
+      return;
+    }
+    const rss = treeUsage(descendantsOf(pid)).rssBytes;
+    this.#above = rss > limit ? this.#above + 1 : 0;
+    if (this.#above < 2) return;
+    this.#above = 0;
+    this.#overgrown = true;
+    const name = this.#plan.program.name;
+    this.#say(
+      `${name} uses ${megabytes(rss)} (limit ${megabytes(limit)}); restarting it`,
+    );
+    const child = this.#child;
+    this.#send("SIGTERM");
+    const kill = setTimeout(() => {
+      if (this.#child === child) this.#send("SIGKILL");
+    }, this.#plan.supervision.killAfter ?? 10_000);
+    child?.once("exit", () => clearTimeout(kill));
+  }
+
+  /** Sends `name` to the program, through its pidfd. */
+  #send(name: string): void {
     if (!this.#child || this.#pidfd === undefined) return;
     try {
       getLibc().pidfdSendSignal(this.#pidfd, getLibc().constants.signals[name]!);
@@ -334,6 +381,7 @@ class Supervisor {
   }
 
   #finish(end: Ending, state: SupervisorRecord["state"], failure?: DaemonError): never {
+    if (this.#memoryTimer !== undefined) clearInterval(this.#memoryTimer);
     // A failure is remembered (status shows it); a stop leaves nothing.
     if (state === "failed") this.#record(state);
     else if (this.#plan.pidFile) {
@@ -352,6 +400,26 @@ class Supervisor {
     this.#plan.pidFile?.release();
     exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
   }
+}
+
+/** How often a memory limit is checked (ms). */
+const MEMORY_EVERY = 1000;
+
+/** `pid` and every process below it. */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const stat of allStats()) {
+    const list = children.get(stat.ppid);
+    if (list) list.push(stat.pid);
+    else children.set(stat.ppid, [stat.pid]);
+  }
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) found.push(...children.get(found[i]!) ?? []);
+  return found;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** A pidfd of our child `pid`, checked to be our child (not yet reaped). */

@@ -474,3 +474,35 @@ function rssOfChildren(pid: number): number {
   }
   return total;
 }
+
+t(
+  "a program whose memory grows past --max-memory is restarted, and the log says how much it used",
+  async ({ dir, cli, tag }) => {
+    const grow = "import time\na=[]\nfor _ in range(60):\n" +
+      "    a.append(b'x' * (10 * 1024 * 1024)); time.sleep(0.1)\ntime.sleep(300)\n";
+    const started = cli([
+      "start",
+      "--name",
+      "mem",
+      "--max-memory",
+      "60M",
+      "--",
+      "python3",
+      "-c",
+      grow,
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const first = record(dir, "mem")!.program!;
+    assert.ok(
+      await waitFor(() => (record(dir, "mem")?.restarts ?? 0) >= 1, 15_000),
+      readText(join(dir, "mem.log")),
+    );
+    assert.ok(!alive(first), "the grown program was ended");
+    const log = readText(join(dir, "mem.log"));
+    const used = /python3 uses ([\d.]+) MiB \(limit 60\.0 MiB\); restarting it\n/.exec(log);
+    assert.ok(used && Number(used[1]) > 60, log);
+    assert.match(log, /python3 was killed by SIGTERM; restarting in 100 ms\n/);
+    assert.equal(cli(["stop", "mem"]).code, 0);
+    assert.deepEqual(tagged(tag), []);
+  },
+);

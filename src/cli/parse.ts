@@ -102,6 +102,7 @@ const START_VALUES = new Set([
   "--restart-window",
   "--log-max-size",
   "--log-keep",
+  "--max-memory",
 ]);
 const START_FLAGS = new Set([
   "--clear-env",
@@ -305,14 +306,21 @@ function supervisionOptions(
   }
   const restart = (restartText ?? "no") as RestartPolicy;
   const maxSizeText = get("--log-max-size");
-  const logMaxSize = maxSizeText === undefined ? undefined : size(maxSizeText, command);
+  const logMaxSize = maxSizeText === undefined
+    ? undefined
+    : size(maxSizeText, "--log-max-size", command);
+  const memoryText = get("--max-memory");
+  const maxMemory = memoryText === undefined
+    ? undefined
+    : size(memoryText, "--max-memory", command);
   const exec = s.flags.has("--exec");
   if (exec && command === "start") {
     throw new UsageError("--exec is an option of run (start execs unless supervising)", command);
   }
   const supervising = command === "run"
     ? !exec
-    : restart !== "no" || logMaxSize !== undefined || s.flags.has("--log-time");
+    : restart !== "no" || logMaxSize !== undefined || maxMemory !== undefined ||
+      s.flags.has("--log-time");
   const supervisionOnly = [
     "--restart",
     "--restart-delay",
@@ -320,6 +328,7 @@ function supervisionOptions(
     "--restart-window",
     "--log-max-size",
     "--log-keep",
+    "--max-memory",
   ].find((o) => s.values.has(o)) ?? (s.flags.has("--log-time") ? "--log-time" : undefined);
   if (exec && supervisionOnly) {
     throw new UsageError(`${supervisionOnly} needs a supervisor: drop --exec`, command);
@@ -347,6 +356,7 @@ function supervisionOptions(
     logMaxSize,
     logKeep,
     logTime: s.flags.has("--log-time"),
+    maxMemory,
   };
 }
 
@@ -362,13 +372,13 @@ function count(text: string, option: string, command: string): number {
 }
 
 /** A size: bytes, or a number with K, M or G (powers of 1024). */
-function size(text: string, command: string): number {
+function size(text: string, option: string, command: string): number {
   const match = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text.trim());
   const units: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
   const bytes = match ? Math.floor(Number(match[1]) * units[match[2]!.toUpperCase()]!) : NaN;
   if (!match || !(bytes >= 1024)) {
     throw new UsageError(
-      `invalid --log-max-size ${JSON.stringify(text)}: expected a size of at least 1K, like 10M`,
+      `invalid ${option} ${JSON.stringify(text)}: expected a size of at least 1K, like 10M`,
       command,
     );
   }
