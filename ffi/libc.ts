@@ -57,6 +57,8 @@ const core = {
 
 const spawn = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   poll: { parameters: ["buffer", "usize", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -500,6 +502,32 @@ export class Libc {
         throw error;
       }
     }
+  }
+  /**
+   * Whether the reading end of the pipe whose writing end is `fd` was
+   * closed (`POLLERR`): nobody reads what is written there any more.
+   */
+  readerGone(fd: number): boolean {
+    const record = new Uint8Array(8);
+    const view = new DataView(record.buffer);
+    view.setInt32(0, fd, true);
+    view.setInt16(4, 4, /* POLLOUT */ true);
+    try {
+      this.#check("poll", this.#s.poll!(record, 1, 0));
+    } catch {
+      return false;
+    }
+    return (view.getInt16(6, true) & (0x8 | 0x10 | 0x20)) !== 0; // POLLERR, POLLHUP, POLLNVAL
+  }
+  /** `pread(2)`: reads at `offset` without moving the file position; returns the byte count. */
+  pread(fd: number, buffer: Uint8Array, offset: number): number {
+    return this.#check("pread", this.#s.pread!(fd, buffer, buffer.length, BigInt(offset)));
+  }
+  /** `readlink(2)`: where the symbolic link `path` points; undefined if it can't be read. */
+  readlink(path: string): string | undefined {
+    const buffer = this.#scratch;
+    const n = Number(this.#s.readlink!(cString(path), buffer, buffer.length));
+    return n < 0 ? undefined : decoder.decode(buffer.subarray(0, n));
   }
   /** Waits up to `timeoutMs` for `fd` to become readable; false on timeout. */
   waitReadable(fd: number, timeoutMs: number): boolean {

@@ -445,6 +445,7 @@ function start(
             grace: program!.grace,
             notify: !!program!.notify,
             supervised: !!program!.supervise,
+            ready: program!.ready,
           }
           : undefined,
       );

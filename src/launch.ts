@@ -12,13 +12,14 @@
  * @module
  */
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
-import { attempt, DaemonError } from "./errors.ts";
+import { asDaemonError, attempt, DaemonError } from "./errors.ts";
 import { pid as ownPid, platform } from "./host.ts";
 import { type ResolvedOptions, signalName } from "./options.ts";
 import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
-import { isRunning } from "./proc.ts";
+import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
+import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
 
 /** Signals reset to their default action in the daemon. */
@@ -154,8 +155,10 @@ export interface ProgramStart {
   readonly grace: number;
   /** Wait for `READY=1` on a `NOTIFY_SOCKET` instead of the grace period. */
   readonly notify?: boolean;
-  /** A supervisor of ours stays as its parent, and says when it is ready. */
+  /** A supervisor of ours stays as its parent, and reports on the readiness pipe. */
   readonly supervised?: boolean;
+  /** Ready once this holds (a port listened on, a log line, a command), not after `grace`. */
+  readonly ready?: ReadyCheck | undefined;
 }
 
 /**
@@ -197,7 +200,7 @@ export function launch(
     const daemon = relaunchCommand(readyFd, extraEnv);
     // In double mode a shell watching the program reports how it ended.
     const watch = !options.singleDetach && program !== undefined && !program.supervised &&
-      (program.grace > 0 || !!program.notify);
+      (program.grace > 0 || !!program.notify || program.ready !== undefined);
     const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
     opened.push(readEnd, writeEnd);
     const [reportRead, reportWrite] = watch
@@ -337,6 +340,8 @@ function awaitReady(w: Waiting): number {
   let execedAt: number | undefined;
   let timedOut = false;
   let reaped = false;
+  let programPid: number | undefined;
+  let probe: ReadyProbe | undefined;
 
   // Phase 1: the readiness pipe, until READY, a failure, or its end (the
   // daemon exited, or became the program: the pipe is close-on-exec).
@@ -353,23 +358,40 @@ function awaitReady(w: Waiting): number {
       const message = parseMessage(line);
       if (message?.kind === "pid") daemonPid = message.pid;
       else if (message?.kind === "exec") execedAt = Date.now();
-      else if (message?.kind === "exit") ended ??= { code: message.code };
+      else if (message?.kind === "program") {
+        // A supervisor started the program and keeps the pipe: judge it now.
+        execedAt = Date.now();
+        programPid = message.pid;
+        open = false;
+      } else if (message?.kind === "exit") ended ??= { code: message.code };
       else if (message?.kind === "error") failure ??= message.error;
       else if (message?.kind === "ready") {
         if (!options.singleDetach) libc.waitpid(child);
         return message.pid;
       }
     }
-    open = !ended;
+    open &&= !ended;
   }
 
   // Phase 2: the program runs; it must last its grace period, or say
-  // READY=1 (with --notify) before the ready timeout.
+  // READY=1 (with --notify), or pass its readiness check, before the ready
+  // timeout. A supervisor reports its end on the readiness pipe; a watching
+  // shell on its own pipe.
   if (execedAt !== undefined && daemonPid !== undefined && !failure && !ended && !timedOut) {
-    const windowEnd = program?.notify ? deadline : execedAt + (program?.grace ?? 0);
-    const report = w.reportFd === undefined ? undefined : new LineReader(w.reportFd);
+    const waitsForSign = !!program?.notify || program?.ready !== undefined;
+    const windowEnd = waitsForSign ? deadline : execedAt + (program?.grace ?? 0);
+    const report = program?.supervised
+      ? pipe
+      : w.reportFd === undefined
+      ? undefined
+      : new LineReader(w.reportFd);
+    if (program?.ready) probe = new ReadyProbe(program.ready, w.logs);
+    const sid = readStat(programPid ?? daemonPid)?.sid;
+    const daemonPids = () =>
+      sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
     let proven = false;
-    while (!proven && !ended) {
+    let nextProbe = 0;
+    while (!proven && !ended && !failure) {
       if (options.singleDetach) {
         ended = libc.waitpid(child, true);
         if (ended) {
@@ -377,27 +399,41 @@ function awaitReady(w: Waiting): number {
           break;
         }
       }
+      if (probe && Date.now() >= nextProbe) {
+        try {
+          proven = probe.poll(daemonPids);
+        } catch (error) {
+          failure = asDaemonError("ready", `cannot check ${describeCheck(probe.check)}`, error);
+          break;
+        }
+        if (proven) break;
+        nextProbe = Date.now() + PROBE_EVERY;
+      }
       const left = windowEnd - Date.now();
       if (left <= 0) {
-        if (program?.notify) timedOut = true;
+        if (waitsForSign) timedOut = true;
         else proven = true;
         break;
       }
-      const fds = [w.reportFd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
-      const ready = fds.length
-        ? libc.poll(fds, options.singleDetach ? Math.min(5, left) : left)
-        : [];
-      if (!fds.length) sleepSync(Math.min(5, left));
+      const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
+      const wait = Math.min(left, options.singleDetach ? 5 : left, probe ? PROBE_EVERY : left);
+      const ready = fds.length ? libc.poll(fds, wait) : [];
+      if (!fds.length) sleepSync(Math.min(5, wait));
       if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
         proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
       }
       if (report && ready.includes(report.fd)) {
-        for (const line of report.read() ?? []) {
+        const lines = report.read();
+        // The supervisor is gone without a word: it was killed.
+        if (!lines) ended ??= { signal: libc.constants.signals.SIGKILL! };
+        for (const line of lines ?? []) {
           const message = parseMessage(line);
           if (message?.kind === "exit") ended = shellStatus(message.code);
+          else if (message?.kind === "error") failure ??= message.error;
         }
       }
     }
+    probe?.close();
     if (proven) {
       if (!options.singleDetach) {
         if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
@@ -431,12 +467,13 @@ function awaitReady(w: Waiting): number {
   stopAll(left);
   const status = reaped ? undefined : libc.waitpid(child);
   w.pidFile?.removeIfStale();
-  if (failure && program?.supervised && failure.step === "startup") {
-    throw new DaemonError("startup", failure.message + logTail(w.logs));
-  }
   if (failure) throw failure;
   if (timedOut) {
-    const what = program?.notify ? `${program.name} did not send READY=1` : "daemon not ready";
+    const what = program?.notify
+      ? `${program.name} did not send READY=1`
+      : program?.ready
+      ? `${program.name} was not ${describeCheck(program.ready)}`
+      : "daemon not ready";
     throw new DaemonError("ready", `${what} within ${options.readyTimeout} ms; it was killed`);
   }
   if (program && ended && "code" in ended && ended.code === 0 && leftPids.length > 0) {
@@ -454,6 +491,8 @@ function awaitReady(w: Waiting): number {
   if (program && ended) {
     const when = program.notify
       ? "before it sent READY=1"
+      : program.ready
+      ? `before it was ${describeCheck(program.ready)}`
       : `within ${program.grace} ms of starting`;
     throw new DaemonError(
       "startup",
@@ -467,6 +506,9 @@ function awaitReady(w: Waiting): number {
     "daemon ended before it was ready: it closed the readiness pipe without a word",
   );
 }
+
+/** How often a readiness check is polled (ms). */
+const PROBE_EVERY = 20;
 
 /** SIGTERM to each, then SIGKILL to those still running after a second. */
 function stopAll(members: readonly Member[]): void {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ReadyCheck } from "./ready_probe.ts";
 import type { Supervision } from "./supervisor.ts";
 import { getLibc } from "../ffi/libc.ts";
 import { cwd as currentDirectory, platform } from "./host.ts";
@@ -37,6 +38,12 @@ export interface Program {
    * in the daemon's place.
    */
   readonly supervise?: Supervision | undefined;
+  /**
+   * Count the start a success once this holds (a port listened on, a log
+   * line, a command exiting 0) instead of after `grace`, up to the ready
+   * timeout.
+   */
+  readonly ready?: ReadyCheck | undefined;
 }
 
 /** The `PATH` given to a program started with a cleared environment. */

@@ -7,6 +7,8 @@
  * - `READY <n>`: set-up is done, the starter may exit 0;
  * - `ERR <json>`: a step failed; the starter prints it and exits 1;
  * - `EXEC`: the daemon is about to become another program;
+ * - `PROGRAM <n>`: the daemon, a supervisor, started its program as pid n:
+ *   the starter now judges it (grace, readiness) while the channel stays open;
  * - `EXIT <code>`: the daemon exited before it was ready (or, written by the
  *   watching shell, the program it became ended: 128 + N for signal N);
  *
@@ -22,6 +24,7 @@ export type ReadyMessage =
   | { readonly kind: "pid"; readonly pid: number }
   | { readonly kind: "ready"; readonly pid: number }
   | { readonly kind: "exec" }
+  | { readonly kind: "program"; readonly pid: number }
   | { readonly kind: "exit"; readonly code: number }
   | { readonly kind: "error"; readonly error: DaemonError };
 
@@ -32,10 +35,11 @@ export function parseMessage(line: string): ReadyMessage | undefined {
   const rest = space < 0 ? "" : line.slice(space + 1);
   switch (word) {
     case "PID":
-    case "READY": {
+    case "READY":
+    case "PROGRAM": {
       const pid = Number(rest);
       if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-      return { kind: word === "PID" ? "pid" : "ready", pid };
+      return { kind: word === "PID" ? "pid" : word === "READY" ? "ready" : "program", pid };
     }
     case "EXEC":
       return { kind: "exec" };
@@ -112,6 +116,16 @@ export class ReadyChannel {
   /** Reports an exit before readiness. */
   exited(code: number): void {
     this.#send(`EXIT ${code}`);
+  }
+
+  /** Says the supervisor started its program as `pid`; the starter judges it now. */
+  programStarted(pid: number): void {
+    this.#send(`PROGRAM ${pid}`);
+  }
+
+  /** Whether the starter stopped listening (it judged the start a success and left). */
+  starterGone(): boolean {
+    return this.#fd === undefined || getLibc().readerGone(this.#fd);
   }
 
   /** Says the daemon is about to execute another program. */

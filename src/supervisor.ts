@@ -13,7 +13,6 @@
  */
 import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import { getLibc } from "../ffi/libc.ts";
-import { DaemonError } from "./errors.ts";
 import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "./host.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
@@ -128,7 +127,6 @@ class Supervisor {
   #stopping = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastExit: string | null = null;
-  #ready = false;
   /** The run was ended for its memory: it is started again whatever the policy. */
   #overgrown = false;
   #memoryTimer: ReturnType<typeof setInterval> | undefined;
@@ -160,19 +158,19 @@ class Supervisor {
     }
     if (ownPid() === 1) onSignal("SIGCHLD", () => this.#reapOrphans());
     this.#start();
-    if (this.#plan.channel) {
-      // The first run must last its grace period for the start to succeed.
-      setTimeout(() => {
-        if (this.#runs === 1 && this.#childPid !== null) this.#becomeReady();
-      }, program.grace);
-    } else {
-      this.#ready = true;
-    }
+    // The starter judges the first run (grace, readiness check) and leaves
+    // once it is satisfied; until then an end of the program fails the start.
+    if (this.#childPid !== null) this.#plan.channel?.programStarted(this.#childPid);
   }
 
-  #becomeReady(): void {
-    this.#ready = true;
-    this.#plan.channel?.ready(ownPid());
+  /** Whether the start was judged a success (the starter left), so ends are restarted. */
+  #started(): boolean {
+    const channel = this.#plan.channel;
+    if (!channel || channel.starterGone()) {
+      channel?.close();
+      return true;
+    }
+    return false;
   }
 
   /** A line of our own in the daemon's log (or on standard error). */
@@ -257,16 +255,9 @@ class Supervisor {
     this.#lastExit = describeEnding(end);
     const failed = !("code" in end) || end.code !== 0;
     const { supervision, program } = this.#plan;
-    if (!this.#ready) {
-      // Ended within its grace period: the start fails, with its status.
-      this.#finish(
-        end,
-        "stopped",
-        new DaemonError(
-          "startup",
-          `${program.name} ${this.#lastExit} within ${program.grace} ms of starting`,
-        ),
-      );
+    if (!this.#started()) {
+      // Ended while the starter judges it: the start fails, with its status.
+      this.#finish(end, "stopped", true);
       return;
     }
     const overgrown = this.#overgrown;
@@ -380,7 +371,7 @@ class Supervisor {
     }
   }
 
-  #finish(end: Ending, state: SupervisorRecord["state"], failure?: DaemonError): never {
+  #finish(end: Ending, state: SupervisorRecord["state"], failedStart = false): never {
     if (this.#memoryTimer !== undefined) clearInterval(this.#memoryTimer);
     // A failure is remembered (status shows it); a stop leaves nothing.
     if (state === "failed") this.#record(state);
@@ -392,9 +383,9 @@ class Supervisor {
       }
     }
     for (const log of this.#logs.values()) log.close();
-    if (failure && this.#plan.channel) {
-      this.#plan.channel.failed(failure);
+    if (failedStart) {
       this.#plan.pidFile?.release();
+      this.#plan.channel?.exited(exitStatusOf(end));
       exitProgram(1);
     }
     this.#plan.pidFile?.release();

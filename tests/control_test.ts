@@ -29,10 +29,16 @@ test("status() tells running, dead and stopped apart by the recorded identity", 
       0,
     );
     const pid = Number(readText(pidFile));
-    assert.deepEqual(status(pidFile), { state: "running", pid, others: 0 });
+    assert.deepEqual(status(pidFile), { state: "running", pid, others: 0, otherPids: [] });
     process.kill(pid, "SIGKILL");
     assert.ok(await waitFor(() => status(pidFile).state === "dead", 3000));
-    assert.deepEqual(status(pidFile), { state: "dead", pid, others: 0, unverified: 0 });
+    assert.deepEqual(status(pidFile), {
+      state: "dead",
+      pid,
+      others: 0,
+      otherPids: [],
+      unverified: 0,
+    });
   });
 });
 
@@ -64,7 +70,7 @@ test("processes a JS daemon spawns belong to it: status counts them, stop() ends
     assert.ok(await waitFor(() => /child \d+/.test(readText(report)), 3000));
     const pid = Number(readText(pidFile));
     const child = Number(/child (\d+)/.exec(readText(report))![1]);
-    assert.deepEqual(status(pidFile), { state: "running", pid, others: 1 });
+    assert.deepEqual(status(pidFile), { state: "running", pid, others: 1, otherPids: [child] });
     assert.deepEqual(await stop(pidFile), {
       state: "stopped",
       pid,
@@ -99,6 +105,7 @@ test("stop() never signals a live process a forged pid file names", async () => 
         state: "dead",
         pid: bystander.pid,
         others: 0,
+        otherPids: [],
         unverified: 0,
       });
       assert.deepEqual(await stop(pidFile, { timeout: 100 }), {

@@ -399,7 +399,7 @@ t(
       cli(["start", "--name", "x", "--pid-file", pidFile, "--", "sleep", "300"]).code,
       0,
     );
-    const list = JSON.parse(cli(["status", "--json"]).stdout).daemons;
+    const list = JSON.parse(cli(["status", "--json"]).stdout);
     assert.deepEqual(list.map((d: { name: string; pidFile: string }) => [d.name, d.pidFile]), [[
       "x",
       pidFile,
@@ -417,7 +417,7 @@ t(
     assert.equal(other.code, 0, other.stderr);
     const pid = pidOf(dir, "h");
     assert.ok(await waitFor(() => pidOf(dir, "hello") === pid, 5000), "hello.pid written");
-    const list = JSON.parse(cli(["status", "--json"]).stdout).daemons;
+    const list = JSON.parse(cli(["status", "--json"]).stdout);
     assert.deepEqual(list.map((d: { pid: number }) => d.pid), [pid]);
     assert.equal(cli(["stop", "h"]).stdout, `h stopped (pid ${pid})\n`);
     assert.ok(await waitFor(() => !existsSync(join(dir, "hello.pid")), 3000), "hello.pid removed");
@@ -581,7 +581,7 @@ t(
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^daemonize: pid-file: already running \(pid \d+\)/);
     }
-    const list = JSON.parse(run(cliCommand(["status", "--json"]), { env }).stdout).daemons;
+    const list = JSON.parse(run(cliCommand(["status", "--json"]), { env }).stdout);
     assert.equal(list.length, 1);
     assert.equal(list[0].state, "running");
   },

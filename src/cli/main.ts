@@ -218,6 +218,7 @@ async function startLocked(
     grace: parsed.grace,
     notify: parsed.notify,
     supervise: parsed.supervision,
+    ready: parsed.ready,
   }, options);
   const env = savedEnv ?? ownEnvironment();
   const previous = savedEnv ? undefined : before;

@@ -6,6 +6,7 @@
 import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import type { RestartPolicy, Supervision } from "../supervisor.ts";
+import type { ReadyCheck } from "../ready_probe.ts";
 import { signalNumber } from "../options.ts";
 
 /** A mistake in the command line: printed on one line, exit status 2. */
@@ -41,6 +42,8 @@ export interface StartCommand {
   readonly grace: number;
   /** Wait for the program's `READY=1` on `$NOTIFY_SOCKET`. */
   readonly notify: boolean;
+  /** What proves the program ready, instead of `grace`. */
+  readonly ready: ReadyCheck | undefined;
   /** The signal `reload` sends (`SIGHUP` unless given). */
   readonly reloadSignal: string;
   /**
@@ -103,6 +106,9 @@ const START_VALUES = new Set([
   "--log-max-size",
   "--log-keep",
   "--max-memory",
+  "--ready-port",
+  "--ready-log",
+  "--ready-cmd",
 ]);
 const START_FLAGS = new Set([
   "--clear-env",
@@ -283,10 +289,53 @@ function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
     clearEnv: s.flags.has("--clear-env"),
     grace: seconds(get("--grace"), "--grace", command, 100),
     notify: s.flags.has("--notify"),
+    ready: readyCheck(command, s, get),
     reloadSignal: signalOption(get("--reload-signal") ?? "HUP", "--reload-signal", command),
     supervision: supervisionOptions(command, s, get),
     bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
+}
+
+/** The readiness check asked for (at most one, and not with --notify). */
+function readyCheck(
+  command: "start" | "run",
+  s: Scanned,
+  get: (name: string) => string | undefined,
+): ReadyCheck | undefined {
+  const given = ["--ready-port", "--ready-log", "--ready-cmd"].filter((o) => s.values.has(o));
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw new UsageError(`give one of ${given.join(", ")}`, command);
+  if (s.flags.has("--notify")) {
+    throw new UsageError(`give --notify or ${given[0]}, not both`, command);
+  }
+  if (command === "run") {
+    throw new UsageError(`${given[0]} is for start (run has no starter to wait)`, command);
+  }
+  const port = get("--ready-port");
+  if (port !== undefined) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+      throw new UsageError(
+        `invalid --ready-port ${JSON.stringify(port)}: expected a port number 1-65535`,
+        command,
+      );
+    }
+    return { port: Number(port) };
+  }
+  const log = get("--ready-log");
+  if (log !== undefined) {
+    try {
+      new RegExp(log);
+    } catch (error) {
+      throw new UsageError(
+        `invalid --ready-log ${JSON.stringify(log)}: ${(error as Error).message}`,
+        command,
+      );
+    }
+    return { log };
+  }
+  const cmd = get("--ready-cmd")!;
+  if (cmd.trim() === "") throw new UsageError("invalid --ready-cmd: empty", command);
+  return { command: cmd };
 }
 
 const POLICIES: readonly RestartPolicy[] = ["no", "on-failure", "always"];
@@ -338,9 +387,6 @@ function supervisionOptions(
       throw new UsageError(`${supervisionOnly} needs --restart on-failure or always`, command);
     }
     return undefined;
-  }
-  if (s.flags.has("--notify") && command === "start") {
-    throw new UsageError("--notify can't be combined with supervision yet", command);
   }
   const restartDelay = seconds(get("--restart-delay"), "--restart-delay", command, 100);
   const restartWindow = seconds(get("--restart-window"), "--restart-window", command, 60_000);
