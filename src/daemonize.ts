@@ -44,6 +44,7 @@ import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
 import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
 import type { Supervision } from "./supervisor.ts";
+import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
@@ -350,7 +351,10 @@ function changeWorkingDirectory(o: ResolvedOptions): void {
 
 /** Started by init or a supervisor: parent pid 1, or stdin is a socket. */
 function startedBySupervisor(): boolean {
-  if (ppid() === 1) return true;
+  // A container's PID 1 must stay: the container ends with it.
+  if (ownPid() === 1 || ppid() === 1) return true;
+  // Our own supervisor (daemonize start --restart …) is the parent.
+  if (getLibc().getenv(SUPERVISOR_VARIABLE) === String(ppid())) return true;
   try {
     return (getLibc().fileIdOf(0).mode & 0o170000) === 0o140000;
   } catch {

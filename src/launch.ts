@@ -500,7 +500,12 @@ function awaitReady(w: Waiting): number {
     );
   }
   if (!ended && status && !("code" in status && status.code === 0)) ended = status;
-  if (ended) throw new DaemonError("startup", `daemon ${describeEnd(ended)} before it was ready`);
+  if (ended) {
+    throw new DaemonError(
+      "startup",
+      `daemon ${describeEnd(ended)} before it was ready` + logTail(w.logs),
+    );
+  }
   throw new DaemonError(
     "startup",
     "daemon ended before it was ready: it closed the readiness pipe without a word",

@@ -18,7 +18,12 @@ import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
 import { allStats, readStat, treeUsage } from "./proc.ts";
 import type { ReadyChannel } from "./ready_channel.ts";
-import { recordPath, type RestartPolicy, type SupervisorRecord } from "./supervisor_record.ts";
+import {
+  recordPath,
+  type RestartPolicy,
+  SUPERVISOR_VARIABLE,
+  type SupervisorRecord,
+} from "./supervisor_record.ts";
 
 export type { RestartPolicy };
 
@@ -210,6 +215,7 @@ class Supervisor {
       const eq = entry.indexOf("=");
       if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
+    env[SUPERVISOR_VARIABLE] = String(ownPid());
     const capture = this.#out !== undefined || this.#err !== undefined;
     const child = spawn(program.path, args, {
       argv0,

@@ -9,6 +9,12 @@
 /** When a program that ended is started again. */
 export type RestartPolicy = "no" | "on-failure" | "always";
 
+/**
+ * The variable a supervised program finds its supervisor's pid in: a
+ * `daemonize()` under it stays in the foreground, as under systemd.
+ */
+export const SUPERVISOR_VARIABLE = "DAEMONIZE_SUPERVISOR";
+
 /** Where a supervisor's record is kept, beside the pid file. */
 export function recordPath(pidFile: string): string {
   return `${pidFile}.supervisor`;

@@ -13,12 +13,14 @@ import {
   alive,
   cliCommand,
   type Ctx,
+  fixture,
   form,
   pidOf,
   procStat,
   procStatus,
   readText,
   run,
+  runtimeCommand,
   tagged,
   test,
   waitFor,
@@ -504,5 +506,67 @@ t(
     assert.match(log, /python3 was killed by SIGTERM; restarting in 100 ms\n/);
     assert.equal(cli(["stop", "mem"]).code, 0);
     assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "a daemonize() program under start --restart stays in the foreground and is restarted",
+  async ({ dir, cli, tag }) => {
+    const appPid = join(dir, "own.pid");
+    const started = cli(
+      [
+        "start",
+        "--name",
+        "app",
+        "--restart",
+        "on-failure",
+        "--",
+        ...runtimeCommand(fixture("foreground_app.ts")),
+      ],
+      { APP_PID: appPid },
+    );
+    assert.equal(started.code, 0, started.stderr);
+    const supervisor = pidOf(dir, "app");
+    assert.ok(await waitFor(() => readText(appPid) !== "", 10_000), readText(join(dir, "app.log")));
+    const first = Number(readText(appPid));
+    assert.equal(Number(procStat(first)[1]), supervisor, "its parent is the supervisor");
+    assert.match(
+      readText(join(dir, "app.log")),
+      new RegExp(`app ${first} parent ${supervisor} detached false`),
+    );
+    process.kill(first, "SIGKILL");
+    assert.ok(
+      await waitFor(() => {
+        const now = Number(readText(appPid));
+        return now !== first && now > 0 && alive(now);
+      }, 10_000),
+      "replaced, in the foreground again",
+    );
+    assert.equal(cli(["stop", "app"]).code, 0);
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "a daemonize() program that is a container's PID 1 stays in the foreground",
+  async ({ dir, tag }) => {
+    if (!unshare) throw new Error("unshare --pid is needed for this test");
+    const container = spawn(
+      "unshare",
+      ["--fork", "--pid", "--mount-proc", ...runtimeCommand(fixture("foreground_app.ts"))],
+      { env: { ...process.env, APP_PID: join(dir, "init.pid"), TEST_TAG: tag }, stdio: "pipe" },
+    );
+    let out = "";
+    container.stdout!.on("data", (d) => out += d);
+    container.stderr!.on("data", (d) => out += d);
+    assert.ok(await waitFor(() => out.includes("app "), 10_000), out);
+    assert.match(out, /^app 1 parent 0 detached false\n$/);
+    await sleep(300);
+    assert.equal(container.exitCode, null, "the container still runs");
+    // Its PID 1 goes with the namespace; unshare itself by pid (the rest by tag).
+    const ended = new Promise((r) => container.on("exit", r));
+    for (const pid of tagged(tag)) process.kill(pid, "SIGKILL");
+    container.kill("SIGKILL");
+    await ended;
   },
 );
