@@ -260,9 +260,9 @@ class DaemonProcess implements Daemon {
       this.#fail(asDaemonError("exec", `cannot execute ${name}`, error));
     }
     const o = this.#options;
-    // Detached, the program's output is captured into the daemon's logs.
+    // The program's output is captured into the daemon's log files, if it has any.
     const capture = (path: string | undefined) =>
-      this.detached && path !== undefined && isRegularOrMissing(path) ? path : undefined;
+      path !== undefined && isRegularOrMissing(path) ? path : undefined;
     // Loaded here: a starter, and a daemon that becomes its program, need none of it.
     void import("./supervisor.ts").then(({ supervise }) =>
       supervise({

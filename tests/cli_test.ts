@@ -724,7 +724,9 @@ t("the help and the README speak to users about the product only", ({ cli }) => 
   const internal = /our machines|the seeds?'|seed \d{3}|PLATFORM\.md|this session/i;
   const readme = readFileSync(join(root, "README.md"), "utf8");
   assert.doesNotMatch(readme, internal);
-  for (const topic of ["", "start", "stop", "restart", "reload", "status", "forget", "run"]) {
+  for (
+    const topic of ["", "start", "stop", "restart", "reload", "status", "logs", "forget", "run"]
+  ) {
     const help = cli(topic ? [topic, "--help"] : ["--help"]);
     assert.equal(help.code, 0);
     assert.doesNotMatch(help.stdout, internal);

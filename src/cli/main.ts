@@ -204,8 +204,9 @@ async function startLocked(
     workingDirectory: parsed.options.chrootDirectory === undefined ? cwd() : "/",
     ...parsed.options,
     pidFile,
-    stdout: parsed.stdout ?? files.log,
-    stderr: parsed.stderr ?? files.log,
+    // run writes to its own standard streams unless told otherwise.
+    stdout: parsed.stdout ?? (parsed.command === "run" ? undefined : files.log),
+    stderr: parsed.stderr ?? (parsed.command === "run" ? undefined : files.log),
   };
   // Replayed, the program gets the saved environment, not the caller's.
   const replayed = savedEnv !== undefined && !parsed.clearEnv;

@@ -379,6 +379,10 @@ function supervisionOptions(
     "--log-keep",
     "--max-memory",
   ].find((o) => s.values.has(o)) ?? (s.flags.has("--log-time") ? "--log-time" : undefined);
+  const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
+  if (exec && streams) {
+    throw new UsageError(`${streams} needs run's supervisor to write it: drop --exec`, command);
+  }
   if (exec && supervisionOnly) {
     throw new UsageError(`${supervisionOnly} needs a supervisor: drop --exec`, command);
   }
