@@ -23,6 +23,8 @@ export interface SymbolSpec {
   readonly parameters: readonly NativeType[];
   readonly result: NativeType;
   readonly optional?: boolean;
+  /** Deno only: the call runs on another thread and returns a promise. */
+  readonly nonblocking?: boolean;
 }
 
 /** A table of C functions to bind. */

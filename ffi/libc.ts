@@ -59,6 +59,7 @@ const spawn = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  madvise: { parameters: ["usize", "usize", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "usize", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -102,6 +103,11 @@ const spawn = {
     result: "i32",
     optional: true,
   },
+} as const satisfies SymbolTable;
+
+/** Deno only: a read that waits on another thread (the event loop goes on). */
+const waiting = {
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
 } as const satisfies SymbolTable;
 
 const identity = {
@@ -197,6 +203,7 @@ export class Libc {
   readonly constants: PlatformConstants;
   #core?: Bound<typeof core>;
   #spawn?: Bound<typeof spawn>;
+  #waiting?: Bound<typeof waiting>;
   #identity?: Bound<typeof identity>;
 
   /** Binds libc through `ffi` with the constants `constants`. */
@@ -519,6 +526,10 @@ export class Libc {
     }
     return (view.getInt16(6, true) & (0x8 | 0x10 | 0x20)) !== 0; // POLLERR, POLLHUP, POLLNVAL
   }
+  /** `madvise(2)` on the range `[start, end)`; false when the kernel refused. */
+  madvise(start: bigint, end: bigint, advice: number): boolean {
+    return Number(this.#s.madvise!(start, end - start, advice)) === 0;
+  }
   /** `pread(2)`: reads at `offset` without moving the file position; returns the byte count. */
   pread(fd: number, buffer: Uint8Array, offset: number): number {
     return this.#check("pread", this.#s.pread!(fd, buffer, buffer.length, BigInt(offset)));
@@ -596,6 +607,41 @@ export class Libc {
         throw error;
       }
     }
+  }
+  /**
+   * Reaps one ended child, any of them (`waitpid(-1, WNOHANG)`): its pid and
+   * how it ended, or undefined when none has ended (or there is none).
+   */
+  reapAny(): { pid: number; status: ExitStatus } | undefined {
+    const status = new Int32Array(1);
+    for (;;) {
+      try {
+        const pid = this.#check(
+          "waitpid",
+          this.#s.waitpid!(-1, new Uint8Array(status.buffer), this.constants.WNOHANG),
+        );
+        if (pid === 0) return undefined;
+        const raw = status[0]!;
+        return {
+          pid,
+          status: (raw & 0x7f) === 0 ? { code: (raw >> 8) & 0xff } : { signal: raw & 0x7f },
+        };
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        if (error instanceof SysCallError && error.code === "ECHILD") return undefined;
+        throw error;
+      }
+    }
+  }
+  /**
+   * Deno only: `read(2)` on another thread, so that a pipe is waited on
+   * while the event loop goes on; resolves to the byte count (0 at its end).
+   */
+  async readWaiting(fd: number, buffer: Uint8Array): Promise<number> {
+    this.#waiting ??= this.#ffi.open(this.constants.library, waiting);
+    const n = Number(await (this.#waiting.read!(fd, buffer, buffer.length) as Promise<unknown>));
+    // errno belongs to the other thread: a failed read ends the stream.
+    return Math.max(0, n);
   }
   /** `posix_spawn(3)`; returns the child's pid. */
   spawn(request: SpawnRequest): number {

@@ -194,6 +194,32 @@ function writeIgnoringClosedPipe(fd: number, text: string): void {
   }
 }
 
+/**
+ * What a pipe brings, chunk by chunk, to its end, without blocking the event
+ * loop. Deno reads on another thread through FFI (its node:fs knows no raw
+ * descriptors); Bun on its own event loop (`Bun.file`), with no thread.
+ * The descriptor is left open.
+ */
+export async function* pipeChunks(fd: number): AsyncGenerator<Uint8Array> {
+  if (deno) {
+    const buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      const n = await getLibc().readWaiting(fd, buffer);
+      if (n <= 0) return;
+      yield buffer.subarray(0, n);
+    }
+  }
+  const file = (globalThis as unknown as {
+    Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
+  }).Bun.file(fd);
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 /** Whether standard output is a terminal. */
 export function stdoutIsTerminal(): boolean {
   return getLibc().isTerminal(1);

@@ -19,25 +19,9 @@ import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
+import { RESET_SIGNALS } from "./signals.ts";
 import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
-
-/** Signals reset to their default action in the daemon. */
-const RESET_SIGNALS = [
-  "SIGHUP",
-  "SIGINT",
-  "SIGQUIT",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGPIPE",
-  "SIGALRM",
-  "SIGTERM",
-  "SIGCHLD",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGXFSZ",
-];
 
 /** The descriptor the daemon reports on: above every preserved one. */
 export function readyDescriptor(options: ResolvedOptions): number {
@@ -428,7 +412,7 @@ function awaitReady(w: Waiting): number {
         if (!lines) ended ??= { signal: libc.constants.signals.SIGKILL! };
         for (const line of lines ?? []) {
           const message = parseMessage(line);
-          if (message?.kind === "exit") ended = shellStatus(message.code);
+          if (message?.kind === "exit") ended ??= shellStatus(message.code);
           else if (message?.kind === "error") failure ??= message.error;
         }
       }

@@ -9,6 +9,23 @@ import { inSignalMask, readStatus } from "./proc.ts";
 import { backgroundTimer, isDeno, onSignal } from "./host.ts";
 import { type SignalAction, signalName } from "./options.ts";
 
+/** Signals reset to their default action in the daemon and in a supervised program. */
+export const RESET_SIGNALS = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGPIPE",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGCHLD",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGXFSZ",
+];
+
 /**
  * Installs `table`: functions and `"terminate"` (which calls `terminate`)
  * as listeners, `"ignore"` as `SIG_IGN`.

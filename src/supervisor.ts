@@ -11,9 +11,18 @@
  *
  * @module
  */
-import type { ChildProcess, spawn as Spawn } from "node:child_process";
-import { getLibc } from "../ffi/libc.ts";
-import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "./host.ts";
+import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
+import {
+  exitProgram,
+  onSignal,
+  pid as ownPid,
+  pipeChunks,
+  removeFile,
+  writeTextFile,
+} from "./host.ts";
+import { signalName } from "./options.ts";
+import { RESET_SIGNALS } from "./signals.ts";
+import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
 import { allStats, readStat, treeUsage } from "./proc.ts";
@@ -106,13 +115,20 @@ function exitStatusOf(end: Ending): number {
   return 128 + (number ?? 0);
 }
 
-/** `node:child_process`'s spawn, loaded by the supervisor only (a bundle hoists static imports). */
-let spawn: typeof Spawn;
-
 /** Runs the supervisor; it lives on as the program's parent, and exits after it. */
-export async function supervise(plan: SupervisorPlan): Promise<void> {
-  spawn = (await import("node:child_process")).spawn;
+export function supervise(plan: SupervisorPlan): void {
   new Supervisor(plan).begin();
+}
+
+/** How a run ended, from its exit status. */
+function endingOf(status: ExitStatus): Ending {
+  return "code" in status ? { code: status.code } : { signal: signalName(status.signal) };
+}
+
+/** One run of the program: its pid, and its output still to be read. */
+interface Run {
+  readonly pid: number;
+  readonly streams: Promise<void>[];
 }
 
 class Supervisor {
@@ -120,7 +136,7 @@ class Supervisor {
   readonly #logs = new Map<string, LogFile>();
   #out: LineCutter | undefined;
   #err: LineCutter | undefined;
-  #child: ChildProcess | undefined;
+  #child: Run | undefined;
   /** The program's pidfd: signals reach it, never a process that took its pid. */
   #pidfd: number | undefined;
   #childPid: number | null = null;
@@ -161,8 +177,11 @@ class Supervisor {
     if (supervision.maxMemory !== undefined) {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_EVERY);
     }
-    if (ownPid() === 1) onSignal("SIGCHLD", () => this.#reapOrphans());
+    // We spawn (and reap) our children ourselves: orphans too, as PID 1.
+    onSignal("SIGCHLD", () => this.#reap());
     this.#start();
+    // Started: what the runtime needed to get here can leave memory.
+    setTimeout(releaseExecutablePages, TRIM_AFTER);
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     if (this.#childPid !== null) this.#plan.channel?.programStarted(this.#childPid);
@@ -207,54 +226,89 @@ class Supervisor {
 
   #start(): void {
     const { program } = this.#plan;
+    const libc = getLibc();
     this.#runs++;
     this.#startedAt = Date.now();
-    const [argv0, ...args] = program.argv;
-    const env: Record<string, string> = {};
-    for (const entry of program.env) {
-      const eq = entry.indexOf("=");
-      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    const env = [
+      ...program.env.filter((entry) => !entry.startsWith(`${SUPERVISOR_VARIABLE}=`)),
+      `${SUPERVISOR_VARIABLE}=${ownPid()}`,
+    ];
+    // Captured streams come through pipes; the others are ours, inherited.
+    const pipes: [number, number][] = [];
+    const actions: FileAction[] = [];
+    for (const [fd, cutter] of [[1, this.#out], [2, this.#err]] as const) {
+      if (!cutter) continue;
+      const [read, write] = libc.pipe();
+      pipes.push([read, write]);
+      actions.push({ dup2: { from: write, to: fd } });
     }
-    env[SUPERVISOR_VARIABLE] = String(ownPid());
-    const capture = this.#out !== undefined || this.#err !== undefined;
-    const child = spawn(program.path, args, {
-      argv0,
-      env,
-      stdio: capture
-        ? ["ignore", this.#out ? "pipe" : "inherit", this.#err ? "pipe" : "inherit"]
-        : "inherit",
-    });
-    this.#child = child;
-    this.#childPid = child.pid ?? null;
-    this.#pidfd = this.#childPid === null ? undefined : openChild(this.#childPid);
-    const streams: Promise<void>[] = [];
-    for (
-      const [stream, cutter] of [[child.stdout, this.#out], [child.stderr, this.#err]] as const
-    ) {
-      if (!stream || !cutter) continue;
-      stream.on("data", (chunk: Uint8Array) => cutter.push(chunk));
-      streams.push(new Promise((resolve) => stream.on("close", () => resolve())));
-    }
-    child.on("error", (error: Error & { code?: string }) => {
+    actions.push({ closeFrom: 3 });
+    let pid: number;
+    try {
+      pid = libc.spawn({
+        path: program.path,
+        argv: program.argv,
+        env,
+        newSession: false,
+        defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),
+        fileActions: actions,
+      });
+    } catch (error) {
+      for (const [read, write] of pipes) [read, write].forEach((fd) => libc.close(fd));
       // Not started at all (ENOENT, EACCES): as a shell reports it.
-      if (child.pid !== undefined) return;
-      this.#say(`cannot execute ${program.path}: ${error.message}`);
-      this.#ended(child, { code: error.code === "EACCES" ? 126 : 127 }, []);
+      this.#say(`cannot execute ${program.path}: ${(error as Error).message}`);
+      const code = (error as { code?: string }).code === "EACCES" ? 126 : 127;
+      this.#lastExit = describeEnding({ code });
+      if (!this.#started()) this.#finish({ code }, "stopped", true);
+      this.#finish({ code }, "failed");
+    }
+    // Ours alone to reap, so the pid can't pass to another process before we
+    // see it end: the pidfd is certainly the program's.
+    this.#pidfd = libc.pidfdOpen(pid);
+    const cutters = [this.#out, this.#err].filter((c): c is LineCutter => c !== undefined);
+    const streams = pipes.map(([read, write], i) => {
+      libc.close(write);
+      return this.#drain(read, cutters[i]!);
     });
-    child.on("exit", (code, signal) => {
-      this.#ended(child, signal ? { signal } : { code: code ?? 0 }, streams);
-    });
-    if (this.#childPid !== null) this.#record("running");
+    this.#child = { pid, streams };
+    this.#childPid = pid;
+    this.#record("running");
   }
 
-  async #ended(child: ChildProcess, end: Ending, streams: Promise<void>[]): Promise<void> {
+  /** Reads a pipe into its log until its end (every writer closed it). */
+  async #drain(fd: number, cutter: LineCutter): Promise<void> {
+    try {
+      for await (const chunk of pipeChunks(fd)) cutter.push(chunk);
+    } catch (error) {
+      this.#say(`cannot read the program's output: ${(error as Error).message}`);
+    } finally {
+      try {
+        getLibc().close(fd);
+      } catch {
+        // Closed by the reader already.
+      }
+    }
+  }
+
+  /** Reaps every child that ended: the program's end, or an orphan's (as PID 1). */
+  #reap(): void {
+    for (;;) {
+      const reaped = getLibc().reapAny();
+      if (!reaped) return;
+      if (this.#child && reaped.pid === this.#child.pid) {
+        void this.#ended(this.#child, endingOf(reaped.status));
+      }
+    }
+  }
+
+  async #ended(child: Run, end: Ending): Promise<void> {
     if (this.#child !== child) return;
     this.#child = undefined;
     this.#childPid = null;
     if (this.#pidfd !== undefined) getLibc().close(this.#pidfd);
     this.#pidfd = undefined;
     // Its output up to its last line, unless a process it left keeps the pipe.
-    await Promise.race([Promise.all(streams), new Promise((r) => setTimeout(r, 200))]);
+    await Promise.race([Promise.all(child.streams), new Promise((r) => setTimeout(r, 200))]);
     this.#out?.end();
     this.#err?.end();
     const uptime = Date.now() - this.#startedAt;
@@ -347,10 +401,9 @@ class Supervisor {
     );
     const child = this.#child;
     this.#send("SIGTERM");
-    const kill = setTimeout(() => {
+    setTimeout(() => {
       if (this.#child === child) this.#send("SIGKILL");
     }, this.#plan.supervision.killAfter ?? 10_000);
-    child?.once("exit", () => clearTimeout(kill));
   }
 
   /** Sends `name` to the program, through its pidfd. */
@@ -360,20 +413,6 @@ class Supervisor {
       getLibc().pidfdSendSignal(this.#pidfd, getLibc().constants.signals[name]!);
     } catch {
       // Ended meanwhile: its exit is on its way.
-    }
-  }
-
-  /** As PID 1, reaps every orphan that ended (the program is reaped by the runtime). */
-  #reapOrphans(): void {
-    const libc = getLibc();
-    const self = ownPid();
-    for (const stat of allStats()) {
-      if (stat.ppid !== self || stat.state !== "Z" || stat.pid === this.#childPid) continue;
-      try {
-        libc.waitpid(stat.pid, true);
-      } catch {
-        // Reaped by someone else.
-      }
     }
   }
 
@@ -392,12 +431,17 @@ class Supervisor {
     if (failedStart) {
       this.#plan.pidFile?.release();
       this.#plan.channel?.exited(exitStatusOf(end));
+      // Said once: the exit that follows is ours, not the program's.
+      this.#plan.channel?.close();
       exitProgram(1);
     }
     this.#plan.pidFile?.release();
     exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
   }
 }
+
+/** When the supervisor hands back the pages it needed to start (ms). */
+const TRIM_AFTER = 2000;
 
 /** How often a memory limit is checked (ms). */
 const MEMORY_EVERY = 1000;
@@ -417,22 +461,6 @@ function descendantsOf(pid: number): number[] {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** A pidfd of our child `pid`, checked to be our child (not yet reaped). */
-function openChild(pid: number): number | undefined {
-  const libc = getLibc();
-  let pidfd: number | undefined;
-  try {
-    pidfd = libc.pidfdOpen(pid);
-  } catch {
-    return undefined; // Already reaped: its exit event is on its way.
-  }
-  if (pidfd !== undefined && readStat(pid)?.ppid !== ownPid()) {
-    libc.close(pidfd);
-    return undefined;
-  }
-  return pidfd;
 }
 
 /** Whether this process is in its terminal's foreground process group. */

@@ -205,8 +205,12 @@ async function startLocked(
     ...parsed.options,
     pidFile,
     // run writes to its own standard streams unless told otherwise.
-    stdout: parsed.stdout ?? (parsed.command === "run" ? undefined : files.log),
-    stderr: parsed.stderr ?? (parsed.command === "run" ? undefined : files.log),
+    ...(parsed.command === "run" && parsed.stdout === undefined
+      ? {}
+      : { stdout: parsed.stdout ?? files.log }),
+    ...(parsed.command === "run" && parsed.stderr === undefined
+      ? {}
+      : { stderr: parsed.stderr ?? files.log }),
   };
   // Replayed, the program gets the saved environment, not the caller's.
   const replayed = savedEnv !== undefined && !parsed.clearEnv;
