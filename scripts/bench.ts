@@ -398,3 +398,6 @@ if (pythonStart) console.log(`\npython-daemon start: ${f(pythonStart)} ms`);
 console.log("Idle RSS 0: no process of ours stays resident (the program itself is the daemon).");
 console.log("Ratios are against the bare start of the same runtime (for the binary: bare Bun).");
 if (skipped.length) console.log(`Skipped: ${skipped.join("; ")}`);
+
+// Supervision: the supervisor's memory, restarts and captured output, next to pm2 and supervisord.
+await import("./bench_supervision.ts");
