@@ -36,6 +36,7 @@ export {
 } from "./src/every.ts";
 export type { Program } from "./src/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor.ts";
+export type { ReadyCheck } from "./src/ready_probe.ts";
 
 if (import.meta.main) {
   const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");
