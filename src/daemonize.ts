@@ -40,6 +40,7 @@ import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./opti
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
+import { baseName } from "./paths.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel } from "./ready_channel.ts";
 import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
@@ -400,7 +401,28 @@ function envValue(env: readonly string[], name: string): string | undefined {
  * failed in the starter or in the daemon; nothing is left running then.
  */
 export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
-  return Promise.resolve().then(() => start(options, undefined));
+  return Promise.resolve().then(() => {
+    // A container's PID 1 stays its init: it passes signals on, reaps
+    // orphans, and runs this program again as its child, which goes on.
+    if (ownPid() === 1 && getLibc().getenv(SUPERVISOR_VARIABLE) === undefined) {
+      return superviseSelf();
+    }
+    return start(options, undefined);
+  });
+}
+
+/** This process becomes the supervisor of this same program, run again; never resolves. */
+function superviseSelf(): Promise<never> {
+  const command = sameCommand();
+  void import("./supervisor.ts").then(({ supervise }) =>
+    supervise({
+      program: { name: baseName(mainModule()), ...command, grace: 0 },
+      supervision: { restart: "no", restartDelay: 100, maxRestarts: 0, restartWindow: 60_000 },
+      pidFile: undefined,
+      channel: undefined,
+    })
+  );
+  return new Promise<never>(() => {});
 }
 
 /**
