@@ -25,7 +25,7 @@ import { RESET_SIGNALS } from "./signals.ts";
 import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
-import { allStats, readStat, treeUsage } from "./proc.ts";
+import { allStats, readStat, treeUsage, whyFatal } from "./proc.ts";
 import type { ReadyChannel } from "./ready_channel.ts";
 import {
   recordPath,
@@ -379,6 +379,11 @@ class Supervisor {
     }
     // The terminal signalled our whole group, the program included: once is enough.
     if (FROM_TERMINAL.has(name) && inTerminalForeground()) return;
+    // A log rotation's HUP or USR2 must not end a program that has no use for it.
+    if (REOPEN.has(name) && this.#childPid !== null) {
+      const number = getLibc().constants.signals[name]!;
+      if (whyFatal(this.#childPid, number, name)) return;
+    }
     this.#send(name);
   }
 

@@ -5,7 +5,7 @@
  * across a rotation, `reload` judged by the program, and `run` as PID 1.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -569,5 +569,40 @@ t(
     for (const pid of tagged(tag)) process.kill(pid, "SIGKILL");
     container.kill("SIGKILL");
     await ended;
+  },
+);
+
+t(
+  "an external rotation (rename, then HUP) loses no line and leaves a program without a handler running",
+  async ({ dir, cli }) => {
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "ext",
+        "--restart",
+        "on-failure",
+        "--",
+        "sh",
+        "-c",
+        "i=0; while :; do echo $i; i=$((i+1)); sleep 0.005; done",
+      ]).code,
+      0,
+    );
+    const log = join(dir, "ext.log");
+    const program = record(dir, "ext")!.program!;
+    assert.ok(await waitFor(() => readText(log).split("\n").length > 20, 5000));
+    renameSync(log, `${log}.1`);
+    await sleep(100);
+    process.kill(pidOf(dir, "ext"), "SIGHUP");
+    assert.ok(await waitFor(() => readText(log).split("\n").length > 20, 5000), "a new file");
+    assert.equal(record(dir, "ext")!.program, program, "the program was not ended by HUP");
+    assert.ok(alive(program));
+    assert.equal(cli(["stop", "ext"]).code, 0);
+    const numbers = (readText(`${log}.1`) + readText(log)).trim().split("\n")
+      .filter((l) => /^\d+$/.test(l)).map(Number);
+    for (let i = 1; i < numbers.length; i++) {
+      assert.equal(numbers[i], numbers[i - 1]! + 1, `line ${i}: none lost across the rotation`);
+    }
   },
 );
