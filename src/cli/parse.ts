@@ -388,7 +388,10 @@ function supervisionOptions(
   }
   if (!supervising) {
     if (supervisionOnly) {
-      throw new UsageError(`${supervisionOnly} needs --restart on-failure or always`, command);
+      throw new UsageError(
+        `${supervisionOnly} needs a supervisor: give --restart on-failure (or always, --log-max-size, --log-time, --max-memory) too`,
+        command,
+      );
     }
     return undefined;
   }
