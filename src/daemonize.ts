@@ -32,10 +32,11 @@ import {
   onExit,
   onUncaught,
   pid as ownPid,
+  platform,
   ppid,
   removeFile,
 } from "./host.ts";
-import { launch, readyDescriptor } from "./launch.ts";
+import { type DirectStart, launch, readyDescriptor } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
@@ -363,6 +364,31 @@ function startedBySupervisor(): boolean {
   }
 }
 
+/**
+ * How the starter runs `program` itself (one start of the runtime, not two),
+ * when nothing of its set-up needs a process of its own: no supervisor, and
+ * no user, group or root directory to change to.
+ */
+function directStart(program: Program, o: ResolvedOptions): DirectStart | undefined {
+  if (
+    program.supervise || o.user !== undefined || o.group !== undefined ||
+    o.chrootDirectory !== undefined || o.singleDetach || platform !== "linux"
+  ) {
+    return undefined;
+  }
+  const [name, ...args] = program.command;
+  const env = (token: string) => programEnv(program, token);
+  const path = findProgram(name!, envValue(env(""), "PATH"), currentDirectory());
+  return {
+    path,
+    argv: [name!, ...args],
+    env,
+    workingDirectory: o.workingDirectory,
+    umask: o.umask,
+    preventCore: o.preventCore,
+  };
+}
+
 /** Whether `path` is a regular file or none yet (a device or FIFO is never rotated). */
 function isRegularOrMissing(path: string): boolean {
   try {
@@ -472,6 +498,7 @@ function start(
             notify: !!program!.notify,
             supervised: !!program!.supervise,
             ready: program!.ready,
+            direct: program && directStart(program, resolved),
           }
           : undefined,
       );

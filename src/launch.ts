@@ -13,9 +13,9 @@
  */
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError } from "./errors.ts";
-import { pid as ownPid, platform } from "./host.ts";
+import { changeDirectory, cwd, pid as ownPid, platform } from "./host.ts";
 import { type ResolvedOptions, signalName } from "./options.ts";
-import { leftBehind, type Member, newToken, TOKEN_VARIABLE } from "./identity.ts";
+import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
@@ -87,6 +87,48 @@ export function streamActions(
   return actions;
 }
 
+/**
+ * The program's bare name when the shell finds the same file by it (its
+ * `PATH` holds absolute directories only), so that it keeps its name as
+ * `argv[0]`; undefined otherwise.
+ */
+function bareName(direct: DirectStart): string | undefined {
+  const name = direct.argv[0] ?? "";
+  if (name.includes("/") || name === "") return undefined;
+  const path = direct.env("").find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
+  const dirs = path.split(":");
+  if (dirs.some((d) => !d.startsWith("/"))) return undefined;
+  const first = dirs.find((d) => getLibc().canExecute(`${d}/${name}`));
+  return first !== undefined && `${first}/${name}` === direct.path ? name : undefined;
+}
+
+/**
+ * Runs `spawn` with what the program inherits set as the daemon's: its
+ * working directory, file-creation mask and core-dump limit (the starter's
+ * own are restored after, but the core limit, which only lowers).
+ */
+function spawnWithSetUp(direct: DirectStart, spawn: () => number): number {
+  const libc = getLibc();
+  const here = cwd();
+  if (direct.preventCore) {
+    attempt("core-dump", "cannot turn core dumps off", () => {
+      libc.setrlimit(libc.constants.RLIMIT_CORE, 0);
+    });
+  }
+  attempt(
+    "working-directory",
+    `cannot change working directory to ${direct.workingDirectory}`,
+    () => changeDirectory(direct.workingDirectory),
+  );
+  const mask = libc.umask(direct.umask);
+  try {
+    return spawn();
+  } finally {
+    libc.umask(mask);
+    changeDirectory(here);
+  }
+}
+
 /** Starts `command` in a new session with the daemon's descriptors. */
 function spawnDetached(command: Command, actions: FileAction[]): number {
   const libc = getLibc();
@@ -143,6 +185,40 @@ export interface ProgramStart {
   readonly supervised?: boolean;
   /** Ready once this holds (a port listened on, a log line, a command), not after `grace`. */
   readonly ready?: ReadyCheck | undefined;
+  /**
+   * Start the program itself, without a second start of the runtime: for a
+   * program that needs no set-up the starter can't give it (no user, group
+   * or root directory to change to).
+   */
+  readonly direct?: DirectStart | undefined;
+}
+
+/** A program started by the starter itself (see {@link ProgramStart.direct}). */
+export interface DirectStart {
+  readonly path: string;
+  readonly argv: readonly string[];
+  /** Its environment, given the token its processes carry. */
+  readonly env: (token: string) => readonly string[];
+  readonly workingDirectory: string;
+  readonly umask: number;
+  readonly preventCore: boolean;
+}
+
+/**
+ * `command` run by a shell that leads the new session and watches it: the
+ * program is the shell's child (not a session leader, with SIGINT and SIGQUIT
+ * at their defaults, unlike a background job), says its pid on the readiness
+ * pipe before it executes, and its end is reported on the report pipe.
+ */
+function watchedDirectly(command: Command, readyFd: number): Command {
+  const report = readyFd + 1;
+  const inner = `echo "PID $$" >&${readyFd}; exec "$@" ${readyFd}>&- ${report}>&-`;
+  const script = `trap '' TSTP TTIN TTOU; sh -c '${inner}' sh "$@"; echo "EXIT $?" >&${report}`;
+  return {
+    path: "/bin/sh",
+    argv: ["sh", "-c", script, "sh", command.path, ...command.argv.slice(1)],
+    env: command.env,
+  };
 }
 
 /**
@@ -181,18 +257,39 @@ export function launch(
       opened.push(notifyFd);
       extraEnv.push(`NOTIFY_SOCKET=@${name}`);
     }
-    const daemon = relaunchCommand(readyFd, extraEnv);
+    const direct = options.singleDetach ? undefined : program?.direct;
+    const daemon = direct
+      ? {
+        // A shell can't set argv[0]: a bare name it finds in PATH keeps it.
+        path: bareName(direct) ?? direct.path,
+        argv: direct.argv,
+        env: [
+          ...direct.env(token).filter((e) => !e.startsWith("NOTIFY_SOCKET=")),
+          ...extraEnv.filter((e) => e.startsWith("NOTIFY_SOCKET=")),
+        ],
+      }
+      : relaunchCommand(readyFd, extraEnv);
     // In double mode a shell watching the program reports how it ended.
-    const watch = !options.singleDetach && program !== undefined && !program.supervised &&
-      (program.grace > 0 || !!program.notify || program.ready !== undefined);
+    const watch = !!direct || (!options.singleDetach && program !== undefined &&
+      !program.supervised &&
+      (program.grace > 0 || !!program.notify || program.ready !== undefined));
     const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
     opened.push(readEnd, writeEnd);
     const [reportRead, reportWrite] = watch
       ? attempt("spawn", "cannot create a pipe", () => libc.pipe())
       : [undefined, undefined];
     if (reportRead !== undefined) opened.push(reportRead, reportWrite!);
-    const command = options.singleDetach ? daemon : viaShell(daemon, readyFd, watch);
-    const child = spawnDetached(command, streamActions(options, writeEnd, reportWrite));
+    const command = direct
+      ? watchedDirectly(daemon, readyFd)
+      : options.singleDetach
+      ? daemon
+      : viaShell(daemon, readyFd, watch);
+    const child = direct
+      ? spawnWithSetUp(
+        direct,
+        () => spawnDetached(command, streamActions(options, writeEnd, reportWrite)),
+      )
+      : spawnDetached(command, streamActions(options, writeEnd, reportWrite));
     // Our copies of the write ends go now, so that each pipe ends with its writer.
     for (const fd of [writeEnd, reportWrite]) {
       if (fd === undefined) continue;
@@ -326,6 +423,7 @@ function awaitReady(w: Waiting): number {
   let reaped = false;
   let programPid: number | undefined;
   let probe: ReadyProbe | undefined;
+  const direct = !options.singleDetach && program?.direct !== undefined;
 
   // Phase 1: the readiness pipe, until READY, a failure, or its end (the
   // daemon exited, or became the program: the pipe is close-on-exec).
@@ -340,7 +438,18 @@ function awaitReady(w: Waiting): number {
     if (!lines) break;
     for (const line of lines) {
       const message = parseMessage(line);
-      if (message?.kind === "pid") daemonPid = message.pid;
+      if (message?.kind === "pid" && direct) {
+        // Started by the starter itself: the program's pid, and it is
+        // executing now; its pid file is ours to write.
+        daemonPid = message.pid;
+        execedAt = Date.now();
+        open = false;
+        try {
+          w.pidFile?.acquire(selfIdentity(message.pid, w.token, true));
+        } catch (error) {
+          failure = asDaemonError("pid-file", "cannot write the pid file", error);
+        }
+      } else if (message?.kind === "pid") daemonPid = message.pid;
       else if (message?.kind === "exec") execedAt = Date.now();
       else if (message?.kind === "program") {
         // A supervisor started the program and keeps the pipe: judge it now.
@@ -363,7 +472,10 @@ function awaitReady(w: Waiting): number {
   // shell on its own pipe.
   if (execedAt !== undefined && daemonPid !== undefined && !failure && !ended && !timedOut) {
     const waitsForSign = !!program?.notify || program?.ready !== undefined;
-    const windowEnd = waitsForSign ? deadline : execedAt + (program?.grace ?? 0);
+    // The ready timeout bounds the whole start, a longer grace period too.
+    const windowEnd = waitsForSign
+      ? deadline
+      : Math.min(deadline, execedAt + (program?.grace ?? 0));
     const report = program?.supervised
       ? pipe
       : w.reportFd === undefined
@@ -395,7 +507,7 @@ function awaitReady(w: Waiting): number {
       }
       const left = windowEnd - Date.now();
       if (left <= 0) {
-        if (waitsForSign) timedOut = true;
+        if (waitsForSign || Date.now() >= deadline) timedOut = true;
         else proven = true;
         break;
       }
