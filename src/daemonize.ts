@@ -36,15 +36,22 @@ import {
   ppid,
   removeFile,
 } from "./host.ts";
-import { type DirectStart, launch, readyDescriptor } from "./launch.ts";
+import type { DirectStart, launch as Launch } from "./launch.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
 import { findProgram, type Program, programEnv } from "./program.ts";
 import { baseName } from "./paths.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
-import { ReadyChannel } from "./ready_channel.ts";
-import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
+import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
+import {
+  isProgramStage,
+  isRelaunched,
+  mainModule,
+  PROGRAM_STAGE,
+  sameCommand,
+  takeMarkers,
+} from "./relaunch.ts";
 import type { Supervision } from "./supervisor.ts";
 import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
@@ -427,7 +434,7 @@ function envValue(env: readonly string[], name: string): string | undefined {
  * failed in the starter or in the daemon; nothing is left running then.
  */
 export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
-  return Promise.resolve().then(() => {
+  return loadLauncher().then(() => {
     // A container's PID 1 stays its init: it passes signals on, reaps
     // orphans, and runs this program again as its child, which goes on.
     if (ownPid() === 1 && getLibc().getenv(SUPERVISOR_VARIABLE) === undefined) {
@@ -462,12 +469,19 @@ export function daemonizeProgram(
   program: Program,
   options: DaemonOptions = {},
 ): Promise<number> {
-  return Promise.resolve().then(() => {
+  return loadLauncher().then(() => {
     const result = start(options, program);
     // A supervisor: this process lives on as the program's parent, until it exits.
     if (result.role === "daemon") return new Promise<number>(() => {});
     return result.pid;
   });
+}
+
+/** The starter's side, loaded by a starter only (a daemon's stage needs none of it). */
+let launch: typeof Launch | undefined;
+
+async function loadLauncher(): Promise<void> {
+  if (!launch && !isRelaunched()) launch = (await import("./launch.ts")).launch;
 }
 
 function start(
@@ -489,7 +503,7 @@ function start(
     if (program) findProgram(program.command[0] ?? "", getLibc().getenv("PATH"));
     if (detaching) {
       const name = program?.command[0];
-      const pid = launch(
+      const pid = launch!(
         resolved,
         name
           ? {

@@ -18,15 +18,10 @@ import { type ResolvedOptions, signalName } from "./options.ts";
 import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
-import { parseMessage } from "./ready_channel.ts";
+import { parseMessage, readyDescriptor } from "./ready_channel.ts";
 import { RESET_SIGNALS } from "./signals.ts";
 import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
-
-/** The descriptor the daemon reports on: above every preserved one. */
-export function readyDescriptor(options: ResolvedOptions): number {
-  return Math.max(3, ...options.filesPreserve.map((fd) => fd + 1));
-}
 
 /**
  * Opens each stream file once, as the daemon will: a missing directory or a

@@ -19,6 +19,11 @@
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError, type Step } from "./errors.ts";
 
+/** The descriptor the daemon reports on: above every preserved one. */
+export function readyDescriptor(options: { readonly filesPreserve: readonly number[] }): number {
+  return Math.max(3, ...options.filesPreserve.map((fd) => fd + 1));
+}
+
 /** A message from the daemon. */
 export type ReadyMessage =
   | { readonly kind: "pid"; readonly pid: number }

@@ -20,7 +20,6 @@ import {
   statusCommand,
   stopCommand,
 } from "./commands.ts";
-import { helpText } from "./format.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 
 /** Options of {@link control}: the daemon's, plus its name. */
@@ -88,7 +87,7 @@ export async function control(
     rest.length > 0 || command === undefined || command === "--help" ||
     command === "-h"
   ) {
-    const usage = helpText(program, undefined, true);
+    const usage = (await import("./help.ts")).helpText(program, undefined, true);
     if (command === "--help" || command === "-h") {
       io.out(usage);
       processExit(0);

@@ -29,7 +29,6 @@ import {
   statusCommand,
   stopCommand,
 } from "./commands.ts";
-import { helpText } from "./format.ts";
 import { didYouMean, parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs, validName } from "./state.ts";
 
@@ -412,7 +411,7 @@ export async function main(
     }
     switch (parsed.command) {
       case "help":
-        io.out(helpText(program, parsed.topic, false));
+        io.out((await import("./help.ts")).helpText(program, parsed.topic, false));
         return 0;
       case "version":
         io.out(`${program} ${VERSION} (${denoJson.name}: the Unix daemonizer for Deno and Bun)\n`);
