@@ -606,3 +606,45 @@ t(
     }
   },
 );
+
+t(
+  "a supervised start with --notify waits for the program's READY=1",
+  ({ cli, tag }) => {
+    const notifier = fixture("notifier.py");
+    const before = Date.now();
+    const ran = cli([
+      "start",
+      "--name",
+      "n",
+      "--notify",
+      "--restart",
+      "on-failure",
+      "--",
+      "python3",
+      notifier,
+      "0.5",
+    ]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.ok(Date.now() - before >= 500, "it waited for READY=1");
+    assert.equal(cli(["stop", "n"]).code, 0);
+    const silent = cli([
+      "start",
+      "--name",
+      "quiet",
+      "--notify",
+      "--restart",
+      "on-failure",
+      "--ready-timeout",
+      "0.5",
+      "--",
+      "sleep",
+      "300",
+    ]);
+    assert.equal(silent.code, 1);
+    assert.match(
+      silent.stderr,
+      /^daemonize: ready: sleep did not send READY=1 within 500 ms; it was killed\n$/,
+    );
+    assert.deepEqual(tagged(tag), []);
+  },
+);
