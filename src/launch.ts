@@ -252,7 +252,8 @@ export function launch(
       opened.push(notifyFd);
       extraEnv.push(`NOTIFY_SOCKET=@${name}`);
     }
-    const direct = options.singleDetach ? undefined : program?.direct;
+    // The watching shell names descriptors by one digit only.
+    const direct = options.singleDetach || readyFd + 1 > 9 ? undefined : program?.direct;
     const daemon = direct
       ? {
         // A shell can't set argv[0]: a bare name it finds in PATH keeps it.
@@ -418,7 +419,8 @@ function awaitReady(w: Waiting): number {
   let reaped = false;
   let programPid: number | undefined;
   let probe: ReadyProbe | undefined;
-  const direct = !options.singleDetach && program?.direct !== undefined;
+  const direct = !options.singleDetach && readyDescriptor(options) + 1 <= 9 &&
+    program?.direct !== undefined;
 
   // Phase 1: the readiness pipe, until READY, a failure, or its end (the
   // daemon exited, or became the program: the pipe is close-on-exec).
@@ -466,71 +468,80 @@ function awaitReady(w: Waiting): number {
   // timeout. A supervisor reports its end on the readiness pipe; a watching
   // shell on its own pipe.
   if (execedAt !== undefined && daemonPid !== undefined && !failure && !ended && !timedOut) {
-    const waitsForSign = !!program?.notify || program?.ready !== undefined;
-    // The ready timeout bounds the whole start, a longer grace period too.
-    const windowEnd = waitsForSign
-      ? deadline
-      : Math.min(deadline, execedAt + (program?.grace ?? 0));
-    const report = program?.supervised
-      ? pipe
-      : w.reportFd === undefined
-      ? undefined
-      : new LineReader(w.reportFd);
-    if (program?.ready) probe = new ReadyProbe(program.ready, w.logs);
-    const sid = readStat(programPid ?? daemonPid)?.sid;
-    const daemonPids = () =>
-      sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
-    let proven = false;
-    let nextProbe = 0;
-    while (!proven && !ended && !failure) {
-      if (options.singleDetach) {
-        ended = libc.waitpid(child, true);
-        if (ended) {
-          reaped = true;
+    try {
+      const waitsForSign = !!program?.notify || program?.ready !== undefined;
+      // The ready timeout bounds the whole start, a longer grace period too.
+      const windowEnd = waitsForSign
+        ? deadline
+        : Math.min(deadline, execedAt + (program?.grace ?? 0));
+      const report = program?.supervised
+        ? pipe
+        : w.reportFd === undefined
+        ? undefined
+        : new LineReader(w.reportFd);
+      if (program?.ready) probe = new ReadyProbe(program.ready, w.logs);
+      const sid = readStat(programPid ?? daemonPid)?.sid;
+      const daemonPids = () =>
+        sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
+      let proven = false;
+      let nextProbe = 0;
+      while (!proven && !ended && !failure) {
+        if (options.singleDetach) {
+          ended = libc.waitpid(child, true);
+          if (ended) {
+            reaped = true;
+            break;
+          }
+        }
+        if (probe && Date.now() >= nextProbe) {
+          try {
+            proven = probe.poll(daemonPids);
+          } catch (error) {
+            failure = asDaemonError("ready", `cannot check ${describeCheck(probe.check)}`, error);
+            break;
+          }
+          if (proven) break;
+          nextProbe = Date.now() + PROBE_EVERY;
+        }
+        const left = windowEnd - Date.now();
+        if (left <= 0) {
+          if (waitsForSign || Date.now() >= deadline) timedOut = true;
+          else proven = true;
           break;
         }
-      }
-      if (probe && Date.now() >= nextProbe) {
-        try {
-          proven = probe.poll(daemonPids);
-        } catch (error) {
-          failure = asDaemonError("ready", `cannot check ${describeCheck(probe.check)}`, error);
-          break;
+        const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
+        const wait = Math.min(left, options.singleDetach ? 5 : left, probe ? PROBE_EVERY : left);
+        const ready = fds.length ? libc.poll(fds, wait) : [];
+        if (!fds.length) sleepSync(Math.min(5, wait));
+        if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
+          proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
         }
-        if (proven) break;
-        nextProbe = Date.now() + PROBE_EVERY;
-      }
-      const left = windowEnd - Date.now();
-      if (left <= 0) {
-        if (waitsForSign || Date.now() >= deadline) timedOut = true;
-        else proven = true;
-        break;
-      }
-      const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
-      const wait = Math.min(left, options.singleDetach ? 5 : left, probe ? PROBE_EVERY : left);
-      const ready = fds.length ? libc.poll(fds, wait) : [];
-      if (!fds.length) sleepSync(Math.min(5, wait));
-      if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
-        proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
-      }
-      if (report && ready.includes(report.fd)) {
-        const lines = report.read();
-        // The supervisor is gone without a word: it was killed.
-        if (!lines) ended ??= { signal: libc.constants.signals.SIGKILL! };
-        for (const line of lines ?? []) {
-          const message = parseMessage(line);
-          if (message?.kind === "exit") ended ??= shellStatus(message.code);
-          else if (message?.kind === "error") failure ??= message.error;
+        if (report && ready.includes(report.fd)) {
+          const lines = report.read();
+          // The supervisor is gone without a word: it was killed.
+          if (!lines) ended ??= { signal: libc.constants.signals.SIGKILL! };
+          for (const line of lines ?? []) {
+            const message = parseMessage(line);
+            if (message?.kind === "exit") {
+              // A supervisor reports exit codes as they are; a shell, signals as 128 + N.
+              ended ??= program?.supervised ? { code: message.code } : shellStatus(message.code);
+            } else if (message?.kind === "killed") ended ??= { signal: message.signal };
+            else if (message?.kind === "error") failure ??= message.error;
+          }
         }
       }
-    }
-    probe?.close();
-    if (proven) {
-      if (!options.singleDetach) {
-        if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
-        libc.waitpid(child);
+      probe?.close();
+      if (proven) {
+        if (!options.singleDetach) {
+          if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
+          libc.waitpid(child);
+        }
+        return daemonPid;
       }
-      return daemonPid;
+    } catch (error) {
+      // Watching failed: what was started is stopped below, never left.
+      probe?.close();
+      failure ??= asDaemonError("ready", "cannot watch the program start", error);
     }
   }
 

@@ -26,7 +26,7 @@ const encoder = new TextEncoder();
 /** One log file, open for appending. */
 export class LogFile {
   readonly path: string;
-  readonly #maxSize: number | undefined;
+  #maxSize: number | undefined;
   readonly #keep: number;
   #fd: number | undefined;
   #size = 0;
@@ -58,6 +58,8 @@ export class LogFile {
         const fit = room > 0 ? bytes.lastIndexOf(NEWLINE, room - 1) : -1;
         if (fit < 0 && this.#size > 0) {
           this.rotate();
+          // Not rotated (the directory refused): write on, and stop trying.
+          if (this.#size > 0) this.#maxSize = undefined;
           continue;
         }
         // A line larger than the limit on its own goes whole into a new file.

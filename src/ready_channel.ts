@@ -11,6 +11,7 @@
  *   the starter now judges it (grace, readiness) while the channel stays open;
  * - `EXIT <code>`: the daemon exited before it was ready (or, written by the
  *   watching shell, the program it became ended: 128 + N for signal N);
+ * - `KILLED <n>`: a supervisor's program was killed by signal n;
  *
  * End of file without `READY` means the daemon is gone.
  *
@@ -31,6 +32,7 @@ export type ReadyMessage =
   | { readonly kind: "exec" }
   | { readonly kind: "program"; readonly pid: number }
   | { readonly kind: "exit"; readonly code: number }
+  | { readonly kind: "killed"; readonly signal: number }
   | { readonly kind: "error"; readonly error: DaemonError };
 
 /** Parses one line of the handshake; undefined for anything else. */
@@ -50,6 +52,8 @@ export function parseMessage(line: string): ReadyMessage | undefined {
       return { kind: "exec" };
     case "EXIT":
       return { kind: "exit", code: Number(rest) };
+    case "KILLED":
+      return { kind: "killed", signal: Number(rest) };
     case "ERR": {
       try {
         const { step, message, code } = JSON.parse(rest);
@@ -131,6 +135,11 @@ export class ReadyChannel {
   /** Whether the starter stopped listening (it judged the start a success and left). */
   starterGone(): boolean {
     return this.#fd === undefined || getLibc().readerGone(this.#fd);
+  }
+
+  /** Reports that a supervisor's program was killed by signal `signal` before readiness. */
+  killed(signal: number): void {
+    this.#send(`KILLED ${signal}`);
   }
 
   /** Says the daemon is about to execute another program. */

@@ -129,13 +129,13 @@ function endingOf(status: ExitStatus): Ending {
 interface Run {
   readonly pid: number;
   readonly streams: Promise<void>[];
+  /** Its captured streams, cut into lines. */
+  readonly cutters: LineCutter[];
 }
 
 class Supervisor {
   readonly #plan: SupervisorPlan;
   readonly #logs = new Map<string, LogFile>();
-  #out: LineCutter | undefined;
-  #err: LineCutter | undefined;
   #child: Run | undefined;
   /** The program's pidfd: signals reach it, never a process that took its pid. */
   #pidfd: number | undefined;
@@ -151,6 +151,7 @@ class Supervisor {
   /** The run was ended for its memory: it is started again whatever the policy. */
   #overgrown = false;
   #memoryTimer: ReturnType<typeof setInterval> | undefined;
+  #logFailed = false;
   #above = 0;
 
   constructor(plan: SupervisorPlan) {
@@ -165,13 +166,6 @@ class Supervisor {
         path,
         new LogFile(path, { maxSize: supervision.logMaxSize, keep: supervision.logKeep }),
       );
-    }
-    const time = !!supervision.logTime;
-    if (program.stdout !== undefined) {
-      this.#out = new LineCutter(this.#logs.get(program.stdout)!, time);
-    }
-    if (program.stderr !== undefined) {
-      this.#err = new LineCutter(this.#logs.get(program.stderr)!, time);
     }
     for (const name of FORWARDED) onSignal(name, () => this.#onSignal(name));
     if (supervision.maxMemory !== undefined) {
@@ -201,8 +195,22 @@ class Supervisor {
   #say(text: string): void {
     const log = this.#plan.program.stderr ?? this.#plan.program.stdout;
     const line = `daemonize: ${text}`;
-    if (log !== undefined) logLine(this.#logs.get(log)!, line, !!this.#plan.supervision.logTime);
-    else console.error(line);
+    if (log === undefined) console.error(line);
+    else this.#logging(() => logLine(this.#logs.get(log)!, line, !!this.#plan.supervision.logTime));
+  }
+
+  /**
+   * Runs a write to the logs; one that fails (a full disk, a file that can't
+   * be reopened) is said once on standard error, and the program runs on.
+   */
+  #logging(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if (this.#logFailed) return;
+      this.#logFailed = true;
+      console.error(`daemonize: cannot write the log: ${(error as Error).message}`);
+    }
   }
 
   #record(state: SupervisorRecord["state"]): void {
@@ -233,13 +241,18 @@ class Supervisor {
       ...program.env.filter((entry) => !entry.startsWith(`${SUPERVISOR_VARIABLE}=`)),
       `${SUPERVISOR_VARIABLE}=${ownPid()}`,
     ];
-    // Captured streams come through pipes; the others are ours, inherited.
+    // Captured streams come through pipes, cut into lines for this run
+    // alone (a process the last run left may still write); the others are
+    // ours, inherited.
     const pipes: [number, number][] = [];
+    const cutters: LineCutter[] = [];
     const actions: FileAction[] = [];
-    for (const [fd, cutter] of [[1, this.#out], [2, this.#err]] as const) {
-      if (!cutter) continue;
+    const time = !!this.#plan.supervision.logTime;
+    for (const [fd, path] of [[1, program.stdout], [2, program.stderr]] as const) {
+      if (path === undefined) continue;
       const [read, write] = libc.pipe();
       pipes.push([read, write]);
+      cutters.push(new LineCutter(this.#logs.get(path)!, time));
       actions.push({ dup2: { from: write, to: fd } });
     }
     actions.push({ closeFrom: 3 });
@@ -263,14 +276,18 @@ class Supervisor {
       this.#finish({ code }, "failed");
     }
     // Ours alone to reap, so the pid can't pass to another process before we
-    // see it end: the pidfd is certainly the program's.
-    this.#pidfd = libc.pidfdOpen(pid);
-    const cutters = [this.#out, this.#err].filter((c): c is LineCutter => c !== undefined);
+    // see it end: the pidfd is certainly the program's (and without pidfds,
+    // kill(2) on the pid is as safe, for the same reason).
+    try {
+      this.#pidfd = libc.pidfdOpen(pid);
+    } catch {
+      this.#pidfd = undefined;
+    }
     const streams = pipes.map(([read, write], i) => {
       libc.close(write);
       return this.#drain(read, cutters[i]!);
     });
-    this.#child = { pid, streams };
+    this.#child = { pid, streams, cutters };
     this.#childPid = pid;
     this.#record("running");
   }
@@ -278,7 +295,7 @@ class Supervisor {
   /** Reads a pipe into its log until its end (every writer closed it). */
   async #drain(fd: number, cutter: LineCutter): Promise<void> {
     try {
-      for await (const chunk of pipeChunks(fd)) cutter.push(chunk);
+      for await (const chunk of pipeChunks(fd)) this.#logging(() => cutter.push(chunk));
     } catch (error) {
       this.#say(`cannot read the program's output: ${(error as Error).message}`);
     } finally {
@@ -296,7 +313,9 @@ class Supervisor {
       const reaped = getLibc().reapAny();
       if (!reaped) return;
       if (this.#child && reaped.pid === this.#child.pid) {
-        void this.#ended(this.#child, endingOf(reaped.status));
+        this.#ended(this.#child, endingOf(reaped.status)).catch((error) => {
+          console.error(`daemonize: supervisor: ${(error as Error).message}`);
+        });
       }
     }
   }
@@ -309,8 +328,7 @@ class Supervisor {
     this.#pidfd = undefined;
     // Its output up to its last line, unless a process it left keeps the pipe.
     await Promise.race([Promise.all(child.streams), new Promise((r) => setTimeout(r, 200))]);
-    this.#out?.end();
-    this.#err?.end();
+    for (const cutter of child.cutters) this.#logging(() => cutter.end());
     const uptime = Date.now() - this.#startedAt;
     this.#lastExit = describeEnding(end);
     const failed = !("code" in end) || end.code !== 0;
@@ -413,9 +431,12 @@ class Supervisor {
 
   /** Sends `name` to the program, through its pidfd. */
   #send(name: string): void {
-    if (!this.#child || this.#pidfd === undefined) return;
+    if (!this.#child) return;
+    const libc = getLibc();
+    const number = libc.constants.signals[name]!;
     try {
-      getLibc().pidfdSendSignal(this.#pidfd, getLibc().constants.signals[name]!);
+      if (this.#pidfd !== undefined) libc.pidfdSendSignal(this.#pidfd, number);
+      else libc.kill(this.#child.pid, number);
     } catch {
       // Ended meanwhile: its exit is on its way.
     }
@@ -435,7 +456,8 @@ class Supervisor {
     for (const log of this.#logs.values()) log.close();
     if (failedStart) {
       this.#plan.pidFile?.release();
-      this.#plan.channel?.exited(exitStatusOf(end));
+      if ("code" in end) this.#plan.channel?.exited(end.code);
+      else this.#plan.channel?.killed(getLibc().constants.signals[end.signal] ?? 0);
       // Said once: the exit that follows is ours, not the program's.
       this.#plan.channel?.close();
       exitProgram(1);

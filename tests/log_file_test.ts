@@ -3,7 +3,7 @@
  * number of rotated files kept, reopening after an external rotation.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, renameSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LineCutter, LogFile } from "../src/log_file.ts";
 import { removeDir, tempDir, test } from "./harness.ts";
@@ -104,5 +104,20 @@ test(
       readFileSync(path, "utf8"),
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z a\n\d{4}-\d\d-\d\dT\S+ b\n$/,
     );
+  }),
+);
+
+test(
+  "a rotation the directory refuses stops rotating and loses nothing",
+  withDir((dir) => {
+    const path = join(dir, "stuck.log");
+    // A non-empty directory where the rotated file would go: rename fails.
+    mkdirSync(`${path}.1`);
+    writeFileSync(join(`${path}.1`, "keep"), "");
+    const log = new LogFile(path, { maxSize: 10, keep: 1 });
+    for (let i = 0; i < 20; i++) log.write(bytes(`line ${i}\n`));
+    log.close();
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    assert.equal(lines.length, 20);
   }),
 );

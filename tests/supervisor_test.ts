@@ -386,6 +386,19 @@ t(
     ]);
     assert.equal(ran.code, 1);
     assert.match(ran.stderr, /^daemonize: startup: sh exited with status 4 within 100 ms/);
+    // An exit status above 128 is the program's own, not a signal's.
+    const high = cli([
+      "start",
+      "--name",
+      "high",
+      "--restart",
+      "always",
+      "--",
+      "sh",
+      "-c",
+      "exit 130",
+    ]);
+    assert.match(high.stderr, /^daemonize: startup: sh exited with status 130 within 100 ms/);
     assert.match(ran.stderr, /early\.log: config is broken/);
     assert.deepEqual(tagged(tag), []);
     assert.ok(!existsSync(join(dir, "early.pid")));
