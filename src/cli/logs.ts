@@ -7,6 +7,7 @@
 import type * as Fs from "node:fs";
 import { onSignal } from "../host.ts";
 import { printable } from "../launch.ts";
+import { concat } from "../log_file.ts";
 import type { Output } from "./commands.ts";
 
 const CHUNK = 64 * 1024;
@@ -33,16 +34,6 @@ function lastLines(fd: number, size: number, count: number): string[] {
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return lines.slice(-count);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** The lines of `text` as a terminal can show them. */

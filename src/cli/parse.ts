@@ -84,6 +84,17 @@ export type Parsed =
     readonly json: boolean;
   };
 
+/** Options that take a value and need a supervisor. */
+const SUPERVISION_VALUES = [
+  "--restart",
+  "--restart-delay",
+  "--max-restarts",
+  "--restart-window",
+  "--log-max-size",
+  "--log-keep",
+  "--max-memory",
+];
+
 const START_VALUES = new Set([
   "--name",
   "--pid-file",
@@ -99,13 +110,7 @@ const START_VALUES = new Set([
   "--ready-timeout",
   "--grace",
   "--reload-signal",
-  "--restart",
-  "--restart-delay",
-  "--max-restarts",
-  "--restart-window",
-  "--log-max-size",
-  "--log-keep",
-  "--max-memory",
+  ...SUPERVISION_VALUES,
   "--ready-port",
   "--ready-log",
   "--ready-cmd",
@@ -370,15 +375,8 @@ function supervisionOptions(
     ? !exec
     : restart !== "no" || logMaxSize !== undefined || maxMemory !== undefined ||
       s.flags.has("--log-time");
-  const supervisionOnly = [
-    "--restart",
-    "--restart-delay",
-    "--max-restarts",
-    "--restart-window",
-    "--log-max-size",
-    "--log-keep",
-    "--max-memory",
-  ].find((o) => s.values.has(o)) ?? (s.flags.has("--log-time") ? "--log-time" : undefined);
+  const supervisionOnly = SUPERVISION_VALUES.find((o) => s.values.has(o)) ??
+    (s.flags.has("--log-time") ? "--log-time" : undefined);
   const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
   if (exec && streams) {
     throw new UsageError(`${streams} needs run's supervisor to write it: drop --exec`, command);
