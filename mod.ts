@@ -24,7 +24,7 @@ export type { Identity, Member, ProcessTree, Sighting } from "./src/identity.ts"
 export { type DaemonStatus, status } from "./src/status.ts";
 export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";
-export { control, type ControlOptions } from "./src/cli/control.ts";
+export { control, type ControlOptions } from "./src/control.ts";
 export { Logger, type LoggerOptions, type LogLevel } from "./src/logger.ts";
 export {
   type Clock,

@@ -12,6 +12,7 @@ import { exit as processExit, mainModule, requireFfi, scriptArgs } from "../host
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import { isContinued, isRelaunched } from "../relaunch.ts";
+import type { ControlOptions } from "../control.ts";
 import {
   goOnOutside,
   type Output,
@@ -21,15 +22,6 @@ import {
   stopCommand,
 } from "./commands.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
-
-/** Options of {@link control}: the daemon's, plus its name. */
-export interface ControlOptions extends DaemonOptions {
-  /**
-   * The daemon's name, for messages and the default pid file and log.
-   * @default {the script's file name without extension}
-   */
-  name?: string;
-}
 
 /**
  * How long `stop` waits before SIGKILL: the daemon's own `stopTimeout` for
@@ -45,27 +37,8 @@ function scriptName(): string {
   return dot > 0 ? base.slice(0, dot) : base;
 }
 
-/**
- * Runs the command given as the script's first argument:
- * - `start`: daemonizes; resolves with the daemon (in the daemon only);
- * - `run`: the same set-up in the foreground; resolves with the daemon;
- * - `stop`, `restart`, `reload`, `status`: does it and exits (`restart`
- *   resolves in the new daemon).
- *
- * The pid file and log default to the named ones of the `daemonize`
- * command, so `daemonize status NAME` sees the script's daemon too.
- *
- * @example A self-controlling daemon
- * ```ts ignore
- * import { control } from "./control.ts";
- *
- * // deno run -A ticker.ts start|stop|restart|reload|status|run
- * const daemon = await control({ name: "ticker" });
- * const timer = setInterval(() => console.log("tick"), 1000);
- * daemon.onStop(() => clearInterval(timer));
- * ```
- */
-export async function control(
+/** What `control()` does, loaded when it is called. */
+export async function runControl(
   options: ControlOptions = {},
   args: readonly string[] = scriptArgs(),
 ): Promise<Daemon> {
