@@ -61,6 +61,10 @@ const built = (!onlyBun &&
     "--compile",
     // Less to parse at every start of the executable (about a millisecond).
     "--minify",
+    // Compiled ahead to bytecode: no parsing at all at a start (about 7 ms
+    // of a status's 16, for 2 MB more executable).
+    "--bytecode",
+    "--format=esm",
     "cli.ts",
     "--outfile",
     output,
