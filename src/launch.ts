@@ -19,6 +19,7 @@ import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from 
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage, readyDescriptor } from "./ready_channel.ts";
+import { printable } from "./text.ts";
 import { RESET_SIGNALS } from "./signals.ts";
 import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
@@ -338,21 +339,6 @@ function logTail(marks: Map<string, number>): string {
     }
   }
   return lines.length ? "\n" + lines.join("\n") : "";
-}
-
-/**
- * A log line as it can be shown on a terminal: colour and cursor escapes
- * removed, other control characters (a carriage return, say) made visible.
- */
-export function printable(line: string): string {
-  // deno-lint-ignore no-control-regex
-  const escape = /\x1b(\[[0-?]*[ -\/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])/g;
-  // deno-lint-ignore no-control-regex
-  const control = /[\x00-\x08\x0b-\x1f\x7f]/g;
-  return line.replace(escape, "").replace(
-    control,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
 }
 
 /** Waits up to `ms` for `pid` to be gone or a zombie (not our child: no waitpid). */

@@ -755,3 +755,15 @@ t("with --chroot and no --cwd the program starts at the jail's root", ({ dir, cl
   assert.equal(readlinkSync(`/proc/${pid}/cwd`), jail, "the jail's root");
   assert.equal(cli(["stop", "j"]).code, 0);
 });
+
+t("status shows a command line with newlines in it on one line", ({ cli }) => {
+  assert.equal(
+    cli(["start", "--name", "nl", "--", "sh", "-c", "sleep 300\n# second line"]).code,
+    0,
+  );
+  const status = cli(["status", "nl"]);
+  assert.equal(status.code, 0);
+  assert.equal(status.stdout.split("\n").length, 2, status.stdout);
+  assert.match(status.stdout, /: sh -c sleep 300\\n# second line\n$/);
+  assert.equal(cli(["stop", "nl"]).code, 0);
+});

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { oneLine } from "../text.ts";
+
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
@@ -106,7 +108,9 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
     ].filter(Boolean).join(", ");
-    return `${report.name}: ${state} (${facts})${report.command ? `: ${report.command}` : ""}`;
+    return `${report.name}: ${state} (${facts})${
+      report.command ? `: ${oneLine(report.command)}` : ""
+    }`;
   }
   if (report.state === "dead") {
     const n = report.otherProcesses;

@@ -6,7 +6,7 @@
  */
 import type * as Fs from "node:fs";
 import { onSignal } from "../host.ts";
-import { printable } from "../launch.ts";
+import { printable } from "../text.ts";
 import { concat } from "../log_file.ts";
 import type { Output } from "./commands.ts";
 
