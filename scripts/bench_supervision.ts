@@ -169,6 +169,8 @@ if (existsSync("/usr/bin/supervisord")) {
           `supervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n` +
           `[supervisorctl]\nserverurl=unix://${work}/supervisor.sock\n` +
           `[program:${daemon}]\ncommand=${quoted(command)}\nautorestart=true\nstartsecs=0\n` +
+          // Its whole process group on shutdown, or a shell's children outlive it.
+          `stopasgroup=true\nkillasgroup=true\n` +
           `stdout_logfile=${work}/${daemon}-sd.log\nstdout_logfile_maxbytes=0\n`,
       );
       run(["/usr/bin/supervisord", "-c", conf]);
