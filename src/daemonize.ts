@@ -285,6 +285,7 @@ class DaemonProcess implements Daemon {
         supervision: { killAfter: o.stopTimeout, ...supervision },
         pidFile: this.pidFile,
         channel: this.#channel,
+        ownSession: this.detached,
       })
     ).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
   }

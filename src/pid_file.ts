@@ -150,6 +150,17 @@ export class PidFile {
     }
   }
 
+  /**
+   * Leaves the file and its identity in place at exit (release does nothing
+   * after this): processes of the daemon outlive this one.
+   */
+  keep(): void {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    this.#mine = undefined;
+    if (fd !== undefined) getLibc().close(fd);
+  }
+
   /** Whether the file exists. */
   exists(): boolean {
     return this.#currentId() !== undefined;

@@ -90,6 +90,8 @@ export interface SupervisorPlan {
   readonly pidFile: PidFile | undefined;
   /** The starter waiting for readiness (a detached start), if any. */
   readonly channel: ReadyChannel | undefined;
+  /** The session is the daemon's own (a detached start), not its caller's. */
+  readonly ownSession?: boolean;
 }
 
 /** Signals passed on to the program. */
@@ -179,6 +181,16 @@ class Supervisor {
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     if (this.#childPid !== null) this.#plan.channel?.programStarted(this.#childPid);
+  }
+
+  /** Tells the starter, if it still waits, how the program ended; once. */
+  #tellStarter(end: Ending): void {
+    const channel = this.#plan.channel;
+    if (!channel?.open) return;
+    if ("code" in end) channel.exited(end.code);
+    else channel.killed(getLibc().constants.signals[end.signal] ?? 0);
+    // Said once: the exit that follows is ours, not the program's.
+    channel.close();
   }
 
   /** Whether the start was judged a success (the starter left), so ends are restarted. */
@@ -326,6 +338,10 @@ class Supervisor {
     this.#childPid = null;
     if (this.#pidfd !== undefined) getLibc().close(this.#pidfd);
     this.#pidfd = undefined;
+    // Ended while the starter judges it: the start fails; it is told now,
+    // before the wait for the last output, which may outlast its grace period.
+    const started = this.#started();
+    if (!started) this.#tellStarter(end);
     // Its output up to its last line, unless a process it left keeps the pipe.
     await Promise.race([Promise.all(child.streams), new Promise((r) => setTimeout(r, 200))]);
     for (const cutter of child.cutters) this.#logging(() => cutter.end());
@@ -333,7 +349,7 @@ class Supervisor {
     this.#lastExit = describeEnding(end);
     const failed = !("code" in end) || end.code !== 0;
     const { supervision, program } = this.#plan;
-    if (!this.#started()) {
+    if (!started) {
       // Ended while the starter judges it: the start fails, with its status.
       this.#finish(end, "stopped", true);
       return;
@@ -456,11 +472,20 @@ class Supervisor {
     for (const log of this.#logs.values()) log.close();
     if (failedStart) {
       this.#plan.pidFile?.release();
-      if ("code" in end) this.#plan.channel?.exited(end.code);
-      else this.#plan.channel?.killed(getLibc().constants.signals[end.signal] ?? 0);
-      // Said once: the exit that follows is ours, not the program's.
-      this.#plan.channel?.close();
+      this.#tellStarter(end);
       exitProgram(1);
+    }
+    // Processes the program left in the daemon's session are still the
+    // daemon: its pid file stays, so that status counts them and stop ends them.
+    const left = this.#plan.ownSession ? leftInSession() : [];
+    if (left.length) {
+      this.#say(
+        `${this.#plan.program.name} left ${left.length} process${
+          left.length === 1 ? "" : "es"
+        } running (pid ${left.slice(0, 5).join(", ")}); stop ends them`,
+      );
+      this.#plan.pidFile?.keep();
+      exitProgram(exitStatusOf(end));
     }
     this.#plan.pidFile?.release();
     exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
@@ -488,6 +513,15 @@ function descendantsOf(pid: number): number[] {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Live processes of this supervisor's session, but itself. */
+function leftInSession(): number[] {
+  const self = ownPid();
+  const sid = readStat("self")?.sid;
+  return allStats()
+    .filter((s) => s.sid === sid && s.pid !== self && s.state !== "Z")
+    .map((s) => s.pid);
 }
 
 /** Whether this process is in its terminal's foreground process group. */

@@ -661,3 +661,56 @@ t(
     assert.deepEqual(tagged(tag), []);
   },
 );
+
+t(
+  "a supervised program that puts itself in the background fails the start, and what it left is stopped",
+  ({ dir, cli, tag }) => {
+    const ran = cli([
+      "start",
+      "--name",
+      "bg",
+      "--restart",
+      "on-failure",
+      "--",
+      "sh",
+      "-c",
+      "sleep 300 & exit 0",
+    ]);
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /^daemonize: startup: sh put itself in the background: /);
+    assert.deepEqual(tagged(tag), [], "nothing left running");
+    assert.ok(!existsSync(join(dir, "bg.pid")));
+  },
+);
+
+t(
+  "processes a supervised program leaves when it ends are still the daemon's: status counts them, stop ends them",
+  async ({ dir, cli, tag }) => {
+    assert.equal(
+      cli([
+        "start",
+        "--name",
+        "left",
+        "--restart",
+        "on-failure",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.5; sleep 300 & exit 0",
+      ])
+        .code,
+      0,
+    );
+    const supervisor = pidOf(dir, "left");
+    assert.ok(await waitFor(() => !alive(supervisor), 5000), "no restart after exit 0");
+    const status = cli(["status", "left"]);
+    assert.equal(status.code, 1);
+    assert.match(status.stdout, /dead \(pid \d+ has ended; 1 process of its session still running/);
+    assert.match(
+      readText(join(dir, "left.log")),
+      /sh left 1 process running \(pid \d+\); stop ends them\n/,
+    );
+    assert.match(cli(["stop", "left"]).stdout, /^left stopped \(1 process left by pid \d+\)\n$/);
+    assert.deepEqual(tagged(tag), []);
+  },
+);
