@@ -278,7 +278,6 @@ class DaemonProcess implements Daemon {
         program: {
           name: name!,
           ...command,
-          grace: program.grace,
           stdout: capture(o.stdout),
           stderr: capture(o.stderr),
         },
@@ -385,8 +384,9 @@ function directStart(program: Program, o: ResolvedOptions): DirectStart | undefi
     return undefined;
   }
   const [name, ...args] = program.command;
-  const env = (token: string) => programEnv(program, token);
-  const path = findProgram(name!, envValue(env(""), "PATH"), currentDirectory());
+  // Its environment once; the starter adds the token of this start.
+  const env = programEnv(program, "").filter((e) => !e.startsWith(`${TOKEN_VARIABLE}=`));
+  const path = findProgram(name!, envValue(env, "PATH"), currentDirectory());
   return {
     path,
     argv: [name!, ...args],
@@ -450,7 +450,7 @@ function superviseSelf(): Promise<never> {
   const command = sameCommand();
   void import("./supervisor.ts").then(({ supervise }) =>
     supervise({
-      program: { name: baseName(mainModule()), ...command, grace: 0 },
+      program: { name: baseName(mainModule()), ...command },
       supervision: { restart: "no", restartDelay: 100, maxRestarts: 0, restartWindow: 60_000 },
       pidFile: undefined,
       channel: undefined,

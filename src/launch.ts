@@ -14,12 +14,12 @@
 import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError } from "./errors.ts";
 import { changeDirectory, cwd, pid as ownPid, platform } from "./host.ts";
-import { type ResolvedOptions, signalName } from "./options.ts";
+import type { ResolvedOptions } from "./options.ts";
 import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage, readyDescriptor } from "./ready_channel.ts";
-import { printable } from "./text.ts";
+import { describeEnd, printable } from "./text.ts";
 import { RESET_SIGNALS } from "./signals.ts";
 import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
@@ -91,7 +91,7 @@ export function streamActions(
 function bareName(direct: DirectStart): string | undefined {
   const name = direct.argv[0] ?? "";
   if (name.includes("/") || name === "") return undefined;
-  const path = direct.env("").find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
+  const path = direct.env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
   const dirs = path.split(":");
   if (dirs.some((d) => !d.startsWith("/"))) return undefined;
   const first = dirs.find((d) => getLibc().canExecute(`${d}/${name}`));
@@ -193,8 +193,8 @@ export interface ProgramStart {
 export interface DirectStart {
   readonly path: string;
   readonly argv: readonly string[];
-  /** Its environment, given the token its processes carry. */
-  readonly env: (token: string) => readonly string[];
+  /** Its environment, but the token its processes carry. */
+  readonly env: readonly string[];
   readonly workingDirectory: string;
   readonly umask: number;
   readonly preventCore: boolean;
@@ -261,8 +261,9 @@ export function launch(
         path: bareName(direct) ?? direct.path,
         argv: direct.argv,
         env: [
-          ...direct.env(token).filter((e) => !e.startsWith("NOTIFY_SOCKET=")),
-          ...extraEnv.filter((e) => e.startsWith("NOTIFY_SOCKET=")),
+          ...direct.env.filter((e) => !e.startsWith("NOTIFY_SOCKET=")),
+          // The token, and the notification socket of this start.
+          ...extraEnv,
         ],
       }
       : relaunchCommand(readyFd, extraEnv);
@@ -350,13 +351,6 @@ function waitGone(pid: number, ms: number): void {
 /** A shell reports death by signal N as status 128 + N. */
 function shellStatus(code: number): ExitStatus {
   return code > 128 && code < 192 ? { signal: code - 128 } : { code };
-}
-
-/** Describes how a program or daemon ended. */
-export function describeEnd(status: ExitStatus): string {
-  return "code" in status
-    ? `exited with status ${status.code}`
-    : `was killed by ${signalName(status.signal)}`;
 }
 
 interface Waiting {

@@ -20,8 +20,8 @@ import {
   removeFile,
   writeTextFile,
 } from "./host.ts";
-import { signalName } from "./options.ts";
 import { RESET_SIGNALS } from "./signals.ts";
+import { describeEnd } from "./text.ts";
 import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
@@ -75,8 +75,6 @@ export interface SupervisedProgram {
   /** Its arguments, `argv[0]` included. */
   readonly argv: readonly string[];
   readonly env: readonly string[];
-  /** Milliseconds the first run must last for the start to succeed. */
-  readonly grace: number;
   /** Capture standard output into this log (else it is inherited). */
   readonly stdout?: string | undefined;
   /** Capture standard error into this log (else it is inherited). */
@@ -103,28 +101,14 @@ const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT", "SIGWINCH"]);
 /** Signals that also reopen the logs (after an external rotation). */
 const REOPEN = new Set(["SIGHUP", "SIGUSR2"]);
 
-type Ending = { readonly code: number } | { readonly signal: string };
-
-/** How a run ended, in words. */
-export function describeEnding(end: Ending): string {
-  return "code" in end ? `exited with status ${end.code}` : `was killed by ${end.signal}`;
-}
-
 /** The exit status that passes `end` on (128 + N for death by signal N). */
-function exitStatusOf(end: Ending): number {
-  if ("code" in end) return end.code;
-  const number = getLibc().constants.signals[end.signal];
-  return 128 + (number ?? 0);
+function exitStatusOf(end: ExitStatus): number {
+  return "code" in end ? end.code : 128 + end.signal;
 }
 
 /** Runs the supervisor; it lives on as the program's parent, and exits after it. */
 export function supervise(plan: SupervisorPlan): void {
   new Supervisor(plan).begin();
-}
-
-/** How a run ended, from its exit status. */
-function endingOf(status: ExitStatus): Ending {
-  return "code" in status ? { code: status.code } : { signal: signalName(status.signal) };
 }
 
 /** One run of the program: its pid, and its output still to be read. */
@@ -142,7 +126,6 @@ class Supervisor {
   /** The program's pidfd: signals reach it, never a process that took its pid. */
   #pidfd: number | undefined;
   #childPid: number | null = null;
-  #runs = 0;
   #startedAt = 0;
   #streak = 0;
   #restartTimes: number[] = [];
@@ -184,11 +167,11 @@ class Supervisor {
   }
 
   /** Tells the starter, if it still waits, how the program ended; once. */
-  #tellStarter(end: Ending): void {
+  #tellStarter(end: ExitStatus): void {
     const channel = this.#plan.channel;
     if (!channel?.open) return;
     if ("code" in end) channel.exited(end.code);
-    else channel.killed(getLibc().constants.signals[end.signal] ?? 0);
+    else channel.killed(end.signal);
     // Said once: the exit that follows is ours, not the program's.
     channel.close();
   }
@@ -247,7 +230,6 @@ class Supervisor {
   #start(): void {
     const { program } = this.#plan;
     const libc = getLibc();
-    this.#runs++;
     this.#startedAt = Date.now();
     const env = [
       ...program.env.filter((entry) => !entry.startsWith(`${SUPERVISOR_VARIABLE}=`)),
@@ -283,7 +265,7 @@ class Supervisor {
       // Not started at all (ENOENT, EACCES): as a shell reports it.
       this.#say(`cannot execute ${program.path}: ${(error as Error).message}`);
       const code = (error as { code?: string }).code === "EACCES" ? 126 : 127;
-      this.#lastExit = describeEnding({ code });
+      this.#lastExit = describeEnd({ code });
       if (!this.#started()) this.#finish({ code }, "stopped", true);
       this.#finish({ code }, "failed");
     }
@@ -325,14 +307,14 @@ class Supervisor {
       const reaped = getLibc().reapAny();
       if (!reaped) return;
       if (this.#child && reaped.pid === this.#child.pid) {
-        this.#ended(this.#child, endingOf(reaped.status)).catch((error) => {
+        this.#ended(this.#child, reaped.status).catch((error) => {
           console.error(`daemonize: supervisor: ${(error as Error).message}`);
         });
       }
     }
   }
 
-  async #ended(child: Run, end: Ending): Promise<void> {
+  async #ended(child: Run, end: ExitStatus): Promise<void> {
     if (this.#child !== child) return;
     this.#child = undefined;
     this.#childPid = null;
@@ -346,7 +328,7 @@ class Supervisor {
     await Promise.race([Promise.all(child.streams), new Promise((r) => setTimeout(r, 200))]);
     for (const cutter of child.cutters) this.#logging(() => cutter.end());
     const uptime = Date.now() - this.#startedAt;
-    this.#lastExit = describeEnding(end);
+    this.#lastExit = describeEnd(end);
     const failed = !("code" in end) || end.code !== 0;
     const { supervision, program } = this.#plan;
     if (!started) {
@@ -458,7 +440,7 @@ class Supervisor {
     }
   }
 
-  #finish(end: Ending, state: SupervisorRecord["state"], failedStart = false): never {
+  #finish(end: ExitStatus, state: SupervisorRecord["state"], failedStart = false): never {
     if (this.#memoryTimer !== undefined) clearInterval(this.#memoryTimer);
     // A failure is remembered (status shows it); a stop leaves nothing.
     if (state === "failed") this.#record(state);

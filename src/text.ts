@@ -3,6 +3,15 @@
  *
  * @module
  */
+import type { ExitStatus } from "../ffi/libc.ts";
+import { signalName } from "./options.ts";
+
+/** How a program or daemon ended, in words (`exited with status 1`, `was killed by SIGKILL`). */
+export function describeEnd(status: ExitStatus): string {
+  return "code" in status
+    ? `exited with status ${status.code}`
+    : `was killed by ${signalName(status.signal)}`;
+}
 
 /**
  * A log line as it can be shown on a terminal: colour and cursor escapes
