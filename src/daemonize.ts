@@ -221,7 +221,9 @@ class DaemonProcess implements Daemon {
     if (program) this.#become(program, env!, startedIn);
     guardInspectorSignal();
     if (this.#channel) this.#removeUncaughtListener = onUncaught(this.#failStartup);
-    if (o.readiness === "auto") setTimeout(() => this.ready(), 0);
+    // After the first synchronous part of the code that follows `await daemonize()`
+    // (setImmediate: a zero timeout waits a millisecond or more).
+    if (o.readiness === "auto") setImmediate(() => this.ready());
   }
 
   /**
