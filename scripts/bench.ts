@@ -4,11 +4,15 @@
  * peers a user would otherwise pick (start-stop-daemon, daemonize(1),
  * python-daemon, pm2). Prints one table of medians and the ratios.
  *
- *   deno run -A scripts/bench.ts [--runs 15] [--baseline DIR]
+ *   deno run -A scripts/bench.ts [--runs 15] [--baseline DIR] [--only TEXT]
  *
  * With `--baseline DIR` (another checkout, its `npm install` and binary
  * build done), each of our forms is measured against the same form of DIR
  * in one loop, run for run, and a "÷ baseline" column says the ratio.
+ *
+ * With `--only TEXT`, only the rows whose name contains TEXT are measured
+ * (with the bare starts they are compared to), and the supervision table is
+ * left out: for a closer look at a few rows with more runs.
  *
  * Peers come from Debian (`apt-get install daemonize python3-daemon`) and npm
  * (`npm install --prefix /tmp/peers pm2`); a missing one is skipped and said so.
@@ -27,6 +31,9 @@ const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 const baselineArg = process.argv.indexOf("--baseline");
 const baseline = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
+const onlyArg = process.argv.indexOf("--only");
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
+const wanted = (name: string) => only === undefined || name.includes(only);
 const deno = join(root, "node_modules", "deno", "deno");
 const bun = join(root, "node_modules", "bun", "bin", "bun.exe");
 const binary = join(root, "dist", "daemonize");
@@ -118,15 +125,16 @@ interface Form {
 }
 
 /** Measures one form: RUNS starts (after a warm-up), stops and status checks. */
-function measure(form: Form): Row {
-  return measureTogether([form])[0]!;
+function measure(form: Form): Row[] {
+  return measureTogether([form]);
 }
 
 /**
  * Measures forms run for run (each iteration runs every form once, in
  * turn), so that a noisy moment of the machine weighs on all of them alike.
  */
-function measureTogether(forms: Form[]): Row[] {
+function measureTogether(all: Form[]): Row[] {
+  const forms = all.filter((form) => wanted(form.name.replace(" (baseline)", "")));
   const results = forms.map(() => ({
     starts: [] as number[],
     stops: [] as number[],
@@ -262,7 +270,7 @@ if (existsSync(binary)) {
   })));
 }
 
-rows.push(measure({
+rows.push(...measure({
   name: "peer: start-stop-daemon",
   start: [
     "start-stop-daemon",
@@ -289,7 +297,7 @@ rows.push(measure({
   cleanup: () => rmSync(pidFile, { force: true }),
 }));
 if (existsSync("/usr/bin/daemonize")) {
-  rows.push(measure({
+  rows.push(...measure({
     name: "peer: daemonize(1)",
     start: [
       "/usr/bin/daemonize",
@@ -305,7 +313,7 @@ if (existsSync("/usr/bin/daemonize")) {
   }));
 } else skipped.push("daemonize(1) (apt-get install daemonize)");
 if (spawnSync("/usr/bin/python3", ["-c", "import daemon"]).status === 0) {
-  rows.push(measure({
+  rows.push(...measure({
     name: "peer: python-daemon",
     start: [
       "/usr/bin/python3",
@@ -317,7 +325,7 @@ if (spawnSync("/usr/bin/python3", ["-c", "import daemon"]).status === 0) {
     rss: true,
   }));
 } else skipped.push("python-daemon (apt-get install python3-daemon)");
-if (existsSync(pm2)) {
+if (existsSync(pm2) && wanted("peer: pm2")) {
   const pm2Pid = () => {
     const out = spawnSync(pm2, ["pid", sleepName], { env, encoding: "utf8" })
       .stdout.trim();
@@ -331,7 +339,7 @@ if (existsSync(pm2)) {
     );
     timed([pm2, "delete", sleepName], true);
   }
-  rows.push(measure({
+  rows.push(...measure({
     name: "peer: pm2 (its daemon already up)",
     start: [pm2, "start", "sleep", "--name", sleepName, "--", "1000"],
     stop: [pm2, "delete", sleepName],
@@ -395,4 +403,4 @@ console.log("Ratios are against the bare start of the same runtime (for the bina
 if (skipped.length) console.log(`Skipped: ${skipped.join("; ")}`);
 
 // Supervision: the supervisor's memory, restarts and captured output, next to pm2 and supervisord.
-await import("./bench_supervision.ts");
+if (only === undefined) await import("./bench_supervision.ts");
