@@ -37,6 +37,7 @@ export {
 export type { Program } from "./src/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor.ts";
 export type { ReadyCheck } from "./src/ready_probe.ts";
+export { type Notify, notify } from "./src/notify.ts";
 
 if (import.meta.main) {
   const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");

@@ -58,7 +58,7 @@ export const bunBackend: FfiBackend = {
     for (const [name, spec] of Object.entries(symbols)) {
       if (!spec.optional) required[name] = toBun(spec);
     }
-    Object.assign(out, dlopen(library, required).symbols);
+    if (Object.keys(required).length) Object.assign(out, dlopen(library, required).symbols);
     for (const [name, spec] of Object.entries(symbols)) {
       if (!spec.optional) continue;
       try {

@@ -36,7 +36,8 @@ import {
   ppid,
   removeFile,
 } from "./host.ts";
-import type { DirectStart, launch as Launch } from "./launch.ts";
+import type { launch as Launch } from "./launch.ts";
+import type { DirectStart } from "./start_plan.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
@@ -195,10 +196,10 @@ class DaemonProcess implements Daemon {
         },
       ],
       ["user", () => owner = resolveOwner(o.user, o.group)],
-      ["core-dump", () => preventCoreDump(o)],
+      ["core-dump", () => preventCoreDump(o.preventCore)],
       ...(privileged ? [] : [
-        ["chroot", () => changeRoot(o)],
-        ["working-directory", () => changeWorkingDirectory(o)],
+        ["chroot", () => changeRoot(o.chrootDirectory)],
+        ["working-directory", () => changeWorkingDirectory(o.workingDirectory)],
       ] as [Step, () => void][]),
       ["umask", () => getLibc().umask(o.umask)],
       ...(privileged ? [] : [
@@ -237,8 +238,8 @@ class DaemonProcess implements Daemon {
     let owner: Owner | undefined;
     const steps: [Step, () => void][] = [
       ["user", () => owner = resolveOwner(o.user, o.group)],
-      ["chroot", () => changeRoot(o)],
-      ["working-directory", () => changeWorkingDirectory(o)],
+      ["chroot", () => changeRoot(o.chrootDirectory)],
+      ["working-directory", () => changeWorkingDirectory(o.workingDirectory)],
       ["umask", () => getLibc().umask(o.umask)],
       ["user", () => owner && changeOwner(owner, o.initgroups)],
     ];
@@ -330,16 +331,15 @@ class DaemonProcess implements Daemon {
   }
 }
 
-function preventCoreDump(o: ResolvedOptions): void {
-  if (!o.preventCore) return;
+function preventCoreDump(prevent: boolean): void {
+  if (!prevent) return;
   const libc = getLibc();
   attempt("core-dump", "cannot turn core dumps off", () => {
     libc.setrlimit(libc.constants.RLIMIT_CORE, 0);
   });
 }
 
-function changeRoot(o: ResolvedOptions): void {
-  const jail = o.chrootDirectory;
+function changeRoot(jail: string | undefined): void {
   if (!jail) return;
   const libc = getLibc();
   attempt("chroot", `cannot change root directory to ${jail}`, () => {
@@ -349,13 +349,13 @@ function changeRoot(o: ResolvedOptions): void {
   });
 }
 
-function changeWorkingDirectory(o: ResolvedOptions): void {
+function changeWorkingDirectory(directory: string): void {
   attempt(
     "working-directory",
-    `cannot change working directory to ${o.workingDirectory}`,
+    `cannot change working directory to ${directory}`,
     () => {
-      getLibc().chdir(o.workingDirectory);
-      followChdir(o.workingDirectory);
+      getLibc().chdir(directory);
+      followChdir(directory);
     },
   );
 }

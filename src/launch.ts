@@ -18,11 +18,18 @@ import type { ResolvedOptions } from "./options.ts";
 import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
 import { allStats, isRunning, readStat } from "./proc.ts";
-import { parseMessage, readyDescriptor } from "./ready_channel.ts";
+import { parseMessage } from "./ready_channel.ts";
 import { describeEnd, printable } from "./text.ts";
 import { RESET_SIGNALS } from "./signals.ts";
-import { describeCheck, type ReadyCheck, ReadyProbe } from "./ready_probe.ts";
+import { describeCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
+import {
+  type DirectStart,
+  planStart,
+  type ProgramStart,
+  startActions,
+  type StartPlan,
+} from "./start_plan.ts";
 
 /**
  * Opens each stream file once, as the daemon will: a missing directory or a
@@ -50,37 +57,6 @@ function checkStreams(options: ResolvedOptions): void {
       libc.close(libc.open(path, flags, 0o644));
     });
   }
-}
-
-/** The file actions that give the daemon its descriptors. */
-export function streamActions(
-  options: ResolvedOptions,
-  readyWrite: number,
-  reportWrite?: number,
-): FileAction[] {
-  const c = getLibc().constants;
-  const append = c.O_WRONLY | c.O_CREAT | c.O_APPEND;
-  const stdout = options.stdout ?? "/dev/null";
-  const stderr = options.stderr ?? "/dev/null";
-  const readyFd = readyDescriptor(options);
-  const actions: FileAction[] = [
-    { open: { fd: 0, path: options.stdin, flags: 0, mode: 0 } },
-    { open: { fd: 1, path: stdout, flags: append, mode: 0o644 } },
-    stderr === stdout
-      ? { dup2: { from: 1, to: 2 } }
-      : { open: { fd: 2, path: stderr, flags: append, mode: 0o644 } },
-  ];
-  // dup2 onto itself clears close-on-exec, which keeps a descriptor open.
-  for (const fd of options.filesPreserve) {
-    actions.push({ dup2: { from: fd, to: fd } });
-  }
-  actions.push({ dup2: { from: readyWrite, to: readyFd } });
-  if (reportWrite !== undefined) actions.push({ dup2: { from: reportWrite, to: readyFd + 1 } });
-  for (let fd = 3; fd < readyFd; fd++) {
-    if (!options.filesPreserve.includes(fd)) actions.push({ close: fd });
-  }
-  actions.push({ closeFrom: readyFd + (reportWrite === undefined ? 1 : 2) });
-  return actions;
 }
 
 /**
@@ -150,74 +126,6 @@ export function continueOutside(): number {
 }
 
 /**
- * `command` started by a shell in the background, so that it is not the
- * session leader. With `watch`, the shell stays to wait for it and writes
- * `EXIT <status>` on descriptor `readyFd + 1` if it ends (the starter kills
- * the shell once the program has proved itself). The shell keeps neither
- * descriptor from the program, nor the readiness pipe for itself, so each
- * pipe tells one thing.
- */
-export function viaShell(command: Command, readyFd: number, watch: boolean): Command {
-  const report = readyFd + 1;
-  const script = watch
-    ? `"$@" ${report}>&- & exec ${readyFd}>&-; wait $!; echo "EXIT $?" >&${report}`
-    : '"$@" &';
-  return {
-    path: "/bin/sh",
-    argv: ["sh", "-c", script, "sh", command.path, ...command.argv.slice(1)],
-    env: command.env,
-  };
-}
-
-/** What the starter knows of a program the daemon becomes. */
-export interface ProgramStart {
-  /** The program's name, for messages. */
-  readonly name: string;
-  /** Milliseconds it must stay up after it started. */
-  readonly grace: number;
-  /** Wait for `READY=1` on a `NOTIFY_SOCKET` instead of the grace period. */
-  readonly notify?: boolean;
-  /** A supervisor of ours stays as its parent, and reports on the readiness pipe. */
-  readonly supervised?: boolean;
-  /** Ready once this holds (a port listened on, a log line, a command), not after `grace`. */
-  readonly ready?: ReadyCheck | undefined;
-  /**
-   * Start the program itself, without a second start of the runtime: for a
-   * program that needs no set-up the starter can't give it (no user, group
-   * or root directory to change to).
-   */
-  readonly direct?: DirectStart | undefined;
-}
-
-/** A program started by the starter itself (see {@link ProgramStart.direct}). */
-export interface DirectStart {
-  readonly path: string;
-  readonly argv: readonly string[];
-  /** Its environment, but the token its processes carry. */
-  readonly env: readonly string[];
-  readonly workingDirectory: string;
-  readonly umask: number;
-  readonly preventCore: boolean;
-}
-
-/**
- * `command` run by a shell that leads the new session and watches it: the
- * program is the shell's child (not a session leader, with SIGINT and SIGQUIT
- * at their defaults, unlike a background job), says its pid on the readiness
- * pipe before it executes, and its end is reported on the report pipe.
- */
-function watchedDirectly(command: Command, readyFd: number): Command {
-  const report = readyFd + 1;
-  const inner = `echo "PID $$" >&${readyFd}; exec "$@" ${readyFd}>&- ${report}>&-`;
-  const script = `trap '' TSTP TTIN TTOU; sh -c '${inner}' sh "$@"; echo "EXIT $?" >&${report}`;
-  return {
-    path: "/bin/sh",
-    argv: ["sh", "-c", script, "sh", command.path, ...command.argv.slice(1)],
-    env: command.env,
-  };
-}
-
-/**
  * Starts the daemon and waits until it is ready; returns its pid.
  * @throws {DaemonError} naming the step that failed, in the starter or in
  * the daemon; nothing is left running and no pid file is left behind.
@@ -234,60 +142,32 @@ export function launch(
   }
   checkStreams(options);
   const logs = logMarks(options);
-  const readyFd = readyDescriptor(options);
   const opened: number[] = [];
   try {
-    let notifyFd: number | undefined;
     const token = newToken();
-    const extraEnv: string[] = [`${TOKEN_VARIABLE}=${token}`];
-    if (program?.notify) {
-      if (platform !== "linux") {
-        throw new DaemonError("options", "--notify needs Linux (an abstract NOTIFY_SOCKET)");
-      }
-      const name = `daemonize-notify-${ownPid()}-${Math.random().toString(36).slice(2)}`;
-      notifyFd = attempt(
-        "spawn",
-        "cannot create the notification socket",
-        () => libc.notifySocket(name),
-      );
-      opened.push(notifyFd);
-      extraEnv.push(`NOTIFY_SOCKET=@${name}`);
-    }
-    // The watching shell names descriptors by one digit only.
-    const direct = options.singleDetach || readyFd + 1 > 9 ? undefined : program?.direct;
-    const daemon = direct
-      ? {
-        // A shell can't set argv[0]: a bare name it finds in PATH keeps it.
-        path: bareName(direct) ?? direct.path,
-        argv: direct.argv,
-        env: [
-          ...direct.env.filter((e) => !e.startsWith("NOTIFY_SOCKET=")),
-          // The token, and the notification socket of this start.
-          ...extraEnv,
-        ],
-      }
-      : relaunchCommand(readyFd, extraEnv);
-    // In double mode a shell watching the program reports how it ended.
-    const watch = !!direct || (!options.singleDetach && program !== undefined &&
-      !program.supervised &&
-      (program.grace > 0 || !!program.notify || program.ready !== undefined));
+    const notify = program?.notify ? notificationSocket() : undefined;
+    if (notify) opened.push(notify.fd);
+    // The token, and the notification socket of this start.
+    const extraEnv = [`${TOKEN_VARIABLE}=${token}`, ...(notify ? [notify.variable] : [])];
+    // A shell can't set argv[0]: a bare name it finds in PATH keeps it.
+    const direct = program?.direct &&
+      { ...program.direct, path: bareName(program.direct) ?? program.direct.path };
+    const plan = planStart({
+      options,
+      program: program && { ...program, direct },
+      extraEnv,
+      relaunch: relaunchCommand,
+    });
     const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
     opened.push(readEnd, writeEnd);
-    const [reportRead, reportWrite] = watch
+    const [reportRead, reportWrite] = plan.watch
       ? attempt("spawn", "cannot create a pipe", () => libc.pipe())
       : [undefined, undefined];
     if (reportRead !== undefined) opened.push(reportRead, reportWrite!);
-    const command = direct
-      ? watchedDirectly(daemon, readyFd)
-      : options.singleDetach
-      ? daemon
-      : viaShell(daemon, readyFd, watch);
-    const child = direct
-      ? spawnWithSetUp(
-        direct,
-        () => spawnDetached(command, streamActions(options, writeEnd, reportWrite)),
-      )
-      : spawnDetached(command, streamActions(options, writeEnd, reportWrite));
+    const actions = startActions(options, libc.constants, writeEnd, reportWrite);
+    const child = plan.detach === "direct"
+      ? spawnWithSetUp(direct!, () => spawnDetached(plan.command, actions))
+      : spawnDetached(plan.command, actions);
     // Our copies of the write ends go now, so that each pipe ends with its writer.
     for (const fd of [writeEnd, reportWrite]) {
       if (fd === undefined) continue;
@@ -295,9 +175,10 @@ export function launch(
       opened.splice(opened.indexOf(fd), 1);
     }
     return awaitReady({
+      plan,
       fd: readEnd,
       reportFd: reportRead,
-      notifyFd,
+      notifyFd: notify?.fd,
       child,
       options,
       pidFile,
@@ -308,6 +189,20 @@ export function launch(
   } finally {
     for (const fd of opened) libc.close(fd);
   }
+}
+
+/** A datagram socket a `--notify` program sends `READY=1` to, and its variable. */
+function notificationSocket(): { fd: number; variable: string } {
+  if (platform !== "linux") {
+    throw new DaemonError("options", "--notify needs Linux (an abstract NOTIFY_SOCKET)");
+  }
+  const name = `daemonize-notify-${ownPid()}-${Math.random().toString(36).slice(2)}`;
+  const fd = attempt(
+    "spawn",
+    "cannot create the notification socket",
+    () => getLibc().notifySocket(name),
+  );
+  return { fd, variable: `NOTIFY_SOCKET=@${name}` };
 }
 
 /** Where each log file ended before the start, to show what the start added. */
@@ -354,6 +249,7 @@ function shellStatus(code: number): ExitStatus {
 }
 
 interface Waiting {
+  readonly plan: StartPlan;
   /** The readiness pipe, written by the daemon only. */
   readonly fd: number;
   /** The watching shell's report pipe (double detach of a program). */
@@ -368,6 +264,23 @@ interface Waiting {
   readonly logs: Map<string, number>;
   /** The token the daemon's processes carry. */
   readonly token: string;
+}
+
+/** What the starter has learnt of the start so far. */
+interface Progress {
+  readonly deadline: number;
+  daemonPid?: number;
+  /** The program a supervisor of ours started. */
+  programPid?: number;
+  /** When the program started executing. */
+  execedAt?: number;
+  failure?: DaemonError;
+  ended?: ExitStatus;
+  timedOut: boolean;
+  /** Our child (single detach: the daemon) is reaped already. */
+  reaped: boolean;
+  /** How our child ended, when it failed before the daemon said anything. */
+  exitedEarly?: ExitStatus;
 }
 
 /** Reads `KIND` lines from a pipe; false at end of file. */
@@ -387,145 +300,180 @@ class LineReader {
   }
 }
 
+/**
+ * The starter's side after the spawn, in three phases: the readiness pipe
+ * (the daemon's word), then the program's proof (grace, sign or check),
+ * and on failure the undoing of the start.
+ */
 function awaitReady(w: Waiting): number {
-  const libc = getLibc();
-  const { options, program, child } = w;
-  const deadline = Date.now() + options.readyTimeout;
-  let daemonPid: number | undefined;
-  let failure: DaemonError | undefined;
-  let ended: ExitStatus | undefined;
-  let execedAt: number | undefined;
-  let timedOut = false;
-  let reaped = false;
-  let programPid: number | undefined;
-  let probe: ReadyProbe | undefined;
-  const direct = !options.singleDetach && readyDescriptor(options) + 1 <= 9 &&
-    program?.direct !== undefined;
-
-  // Phase 1: the readiness pipe, until READY, a failure, or its end (the
-  // daemon exited, or became the program: the pipe is close-on-exec).
+  const progress: Progress = {
+    deadline: Date.now() + w.options.readyTimeout,
+    timedOut: false,
+    reaped: false,
+  };
   const pipe = new LineReader(w.fd);
-  for (let open = true; open && !failure;) {
-    const left = deadline - Date.now();
+  const ready = readReadinessPipe(w, progress, pipe);
+  if (ready !== undefined) return ready;
+  const p = progress;
+  if (
+    p.execedAt !== undefined && p.daemonPid !== undefined && !p.failure && !p.ended && !p.timedOut
+  ) {
+    if (awaitProof(w, progress, pipe)) return p.daemonPid;
+  }
+  const left = undoStart(w, progress);
+  throw startFailure(w, progress, left);
+}
+
+/**
+ * Phase 1: the readiness pipe, until READY (the daemon's pid is returned),
+ * a failure, or its end (the daemon exited, or became the program: the
+ * pipe is close-on-exec).
+ */
+function readReadinessPipe(w: Waiting, p: Progress, pipe: LineReader): number | undefined {
+  const libc = getLibc();
+  for (let open = true; open && !p.failure;) {
+    const left = p.deadline - Date.now();
     if (left <= 0 || !libc.waitReadable(w.fd, left)) {
-      timedOut = true;
-      break;
+      p.timedOut = true;
+      return undefined;
     }
     const lines = pipe.read();
-    if (!lines) break;
+    if (!lines) return undefined;
     for (const line of lines) {
       const message = parseMessage(line);
-      if (message?.kind === "pid" && direct) {
+      if (message?.kind === "pid" && w.plan.detach === "direct") {
         // Started by the starter itself: the program's pid, and it is
         // executing now; its pid file is ours to write.
-        daemonPid = message.pid;
-        execedAt = Date.now();
+        p.daemonPid = message.pid;
+        p.execedAt = Date.now();
         open = false;
         try {
           w.pidFile?.acquire(selfIdentity(message.pid, w.token, true));
         } catch (error) {
-          failure = asDaemonError("pid-file", "cannot write the pid file", error);
+          p.failure = asDaemonError("pid-file", "cannot write the pid file", error);
         }
-      } else if (message?.kind === "pid") daemonPid = message.pid;
-      else if (message?.kind === "exec") execedAt = Date.now();
+      } else if (message?.kind === "pid") p.daemonPid = message.pid;
+      else if (message?.kind === "exec") p.execedAt = Date.now();
       else if (message?.kind === "program") {
         // A supervisor started the program and keeps the pipe: judge it now.
-        execedAt = Date.now();
-        programPid = message.pid;
+        p.execedAt = Date.now();
+        p.programPid = message.pid;
         open = false;
-      } else if (message?.kind === "exit") ended ??= { code: message.code };
-      else if (message?.kind === "error") failure ??= message.error;
+      } else if (message?.kind === "exit") p.ended ??= { code: message.code };
+      else if (message?.kind === "error") p.failure ??= message.error;
       else if (message?.kind === "ready") {
-        if (!options.singleDetach) libc.waitpid(child);
+        if (w.plan.detach !== "single") libc.waitpid(w.child);
         return message.pid;
       }
     }
-    open &&= !ended;
+    open &&= !p.ended;
   }
+  return undefined;
+}
 
-  // Phase 2: the program runs; it must last its grace period, or say
-  // READY=1 (with --notify), or pass its readiness check, before the ready
-  // timeout. A supervisor reports its end on the readiness pipe; a watching
-  // shell on its own pipe.
-  if (execedAt !== undefined && daemonPid !== undefined && !failure && !ended && !timedOut) {
-    try {
-      const waitsForSign = !!program?.notify || program?.ready !== undefined;
-      // The ready timeout bounds the whole start, a longer grace period too.
-      const windowEnd = waitsForSign
-        ? deadline
-        : Math.min(deadline, execedAt + (program?.grace ?? 0));
-      const report = program?.supervised
-        ? pipe
-        : w.reportFd === undefined
-        ? undefined
-        : new LineReader(w.reportFd);
-      if (program?.ready) probe = new ReadyProbe(program.ready, w.logs);
-      const sid = readStat(programPid ?? daemonPid)?.sid;
-      const daemonPids = () =>
-        sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
-      let proven = false;
-      let nextProbe = 0;
-      while (!proven && !ended && !failure) {
-        if (options.singleDetach) {
-          ended = libc.waitpid(child, true);
-          if (ended) {
-            reaped = true;
-            break;
-          }
-        }
-        if (probe && Date.now() >= nextProbe) {
-          try {
-            proven = probe.poll(daemonPids);
-          } catch (error) {
-            failure = asDaemonError("ready", `cannot check ${describeCheck(probe.check)}`, error);
-            break;
-          }
-          if (proven) break;
-          nextProbe = Date.now() + PROBE_EVERY;
-        }
-        const left = windowEnd - Date.now();
-        if (left <= 0) {
-          if (waitsForSign || Date.now() >= deadline) timedOut = true;
-          else proven = true;
+/**
+ * Phase 2: the program runs; it must last its grace period, or say READY=1
+ * (with --notify), or pass its readiness check, before the ready timeout.
+ * A supervisor reports its end on the readiness pipe; a watching shell on
+ * its own pipe. True once the program has proved itself.
+ */
+function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
+  const libc = getLibc();
+  const { plan, child } = w;
+  const single = plan.detach === "single";
+  let probe: ReadyProbe | undefined;
+  try {
+    const judge = plan.judge;
+    const waitsForSign = judge.kind === "notify" || judge.kind === "check";
+    // The ready timeout bounds the whole start, a longer grace period too.
+    const windowEnd = judge.kind === "grace"
+      ? Math.min(p.deadline, p.execedAt! + judge.ms)
+      : p.deadline;
+    const report = plan.endReport === "supervisor"
+      ? pipe
+      : w.reportFd === undefined
+      ? undefined
+      : new LineReader(w.reportFd);
+    if (judge.kind === "check") probe = new ReadyProbe(judge.check, w.logs);
+    const sid = readStat(p.programPid ?? p.daemonPid!)?.sid;
+    const daemonPids = () =>
+      sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
+    let proven = false;
+    let nextProbe = 0;
+    while (!proven && !p.ended && !p.failure) {
+      if (single) {
+        const status = libc.waitpid(child, true);
+        if (status) {
+          p.ended = status;
+          p.reaped = true;
           break;
         }
-        const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
-        const wait = Math.min(left, options.singleDetach ? 5 : left, probe ? PROBE_EVERY : left);
-        const ready = fds.length ? libc.poll(fds, wait) : [];
-        if (!fds.length) sleepSync(Math.min(5, wait));
-        if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
-          proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
-        }
-        if (report && ready.includes(report.fd)) {
-          const lines = report.read();
-          // The supervisor is gone without a word: it was killed.
-          if (!lines) ended ??= { signal: libc.constants.signals.SIGKILL! };
-          for (const line of lines ?? []) {
-            const message = parseMessage(line);
-            if (message?.kind === "exit") {
-              // A supervisor reports exit codes as they are; a shell, signals as 128 + N.
-              ended ??= program?.supervised ? { code: message.code } : shellStatus(message.code);
-            } else if (message?.kind === "killed") ended ??= { signal: message.signal };
-            else if (message?.kind === "error") failure ??= message.error;
-          }
-        }
       }
-      probe?.close();
-      if (proven) {
-        if (!options.singleDetach) {
-          if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
-          libc.waitpid(child);
+      if (probe && Date.now() >= nextProbe) {
+        try {
+          proven = probe.poll(daemonPids);
+        } catch (error) {
+          p.failure = asDaemonError("ready", `cannot check ${describeCheck(probe.check)}`, error);
+          break;
         }
-        return daemonPid;
+        if (proven) break;
+        nextProbe = Date.now() + PROBE_EVERY;
       }
-    } catch (error) {
-      // Watching failed: what was started is stopped below, never left.
-      probe?.close();
-      failure ??= asDaemonError("ready", "cannot watch the program start", error);
+      const left = windowEnd - Date.now();
+      if (left <= 0) {
+        if (waitsForSign || Date.now() >= p.deadline) p.timedOut = true;
+        else proven = true;
+        break;
+      }
+      const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
+      const wait = Math.min(left, single ? 5 : left, probe ? PROBE_EVERY : left);
+      const ready = fds.length ? libc.poll(fds, wait) : [];
+      if (!fds.length) sleepSync(Math.min(5, wait));
+      if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
+        proven = /^READY=1$/m.test(libc.receive(w.notifyFd) ?? "");
+      }
+      if (report && ready.includes(report.fd)) hearEnd(w, p, report);
     }
+    probe?.close();
+    if (proven && !single) {
+      if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
+      libc.waitpid(child);
+    }
+    return proven;
+  } catch (error) {
+    // Watching failed: what was started is stopped by the caller, never left.
+    probe?.close();
+    p.failure ??= asDaemonError("ready", "cannot watch the program start", error);
+    return false;
   }
+}
 
-  if (timedOut) {
+/** Reads what a watching shell or a supervisor said of the program's end. */
+function hearEnd(w: Waiting, p: Progress, report: LineReader): void {
+  const lines = report.read();
+  // The supervisor is gone without a word: it was killed.
+  if (!lines) p.ended ??= { signal: getLibc().constants.signals.SIGKILL! };
+  for (const line of lines ?? []) {
+    const message = parseMessage(line);
+    if (message?.kind === "exit") {
+      // A supervisor reports exit codes as they are; a shell, signals as 128 + N.
+      p.ended ??= w.plan.endReport === "supervisor"
+        ? { code: message.code }
+        : shellStatus(message.code);
+    } else if (message?.kind === "killed") p.ended ??= { signal: message.signal };
+    else if (message?.kind === "error") p.failure ??= message.error;
+  }
+}
+
+/**
+ * Phase 3, on failure: stops what the start left running (by session and
+ * token), reaps our child and removes a pid file that names nothing live.
+ * Returns the pids it found left behind.
+ */
+function undoStart(w: Waiting, p: Progress): number[] {
+  const libc = getLibc();
+  const { child } = w;
+  if (p.timedOut) {
     // Stop what we started: the process group of our child (the shell, and
     // the daemon even before it said its pid; the unreaped child keeps the
     // number from reuse), and the daemon, proven ours by the session our
@@ -534,33 +482,40 @@ function awaitReady(w: Waiting): number {
     try {
       libc.kill(-child, kill);
     } catch { /* already gone */ }
-    for (const daemon of daemonPid === undefined ? [] : leftBehind(child, w.token, daemonPid)) {
+    for (const daemon of p.daemonPid === undefined ? [] : leftBehind(child, w.token, p.daemonPid)) {
       daemon.signal(kill);
       daemon.close();
     }
     libc.waitReadable(w.fd, 2000);
   }
   // The pipe ends as the daemon's exit closes it: wait for the rest of the exit.
-  if (daemonPid !== undefined) waitGone(daemonPid, 2000);
+  if (p.daemonPid !== undefined) waitGone(p.daemonPid, 2000);
   // What the failed start left running: the session's processes (the child
   // we started leads it, and is not reaped yet) and whatever carries the token.
   const left = leftBehind(child, w.token);
-  const leftPids = left.map((m) => m.pid);
   stopAll(left);
-  const status = reaped ? undefined : libc.waitpid(child);
+  const status = p.reaped ? undefined : libc.waitpid(child);
   w.pidFile?.removeIfStale();
-  if (failure) throw failure;
-  if (timedOut) {
+  if (!p.ended && status && !("code" in status && status.code === 0)) p.exitedEarly = status;
+  return left.map((m) => m.pid);
+}
+
+/** The error that says why the start failed, in the program's words where it has some. */
+function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): DaemonError {
+  const { options, program } = w;
+  if (p.failure) return p.failure;
+  if (p.timedOut) {
     const what = program?.notify
       ? `${program.name} did not send READY=1`
       : program?.ready
       ? `${program.name} was not ${describeCheck(program.ready)}`
       : "daemon not ready";
-    throw new DaemonError("ready", `${what} within ${options.readyTimeout} ms; it was killed`);
+    return new DaemonError("ready", `${what} within ${options.readyTimeout} ms; it was killed`);
   }
+  const ended = p.ended;
   if (program && ended && "code" in ended && ended.code === 0 && leftPids.length > 0) {
     const n = leftPids.length;
-    throw new DaemonError(
+    return new DaemonError(
       "startup",
       `${program.name} put itself in the background: it exited with status 0 within ${program.grace} ms of starting, leaving pid ${
         leftPids.slice(0, 5).join(", ")
@@ -576,19 +531,19 @@ function awaitReady(w: Waiting): number {
       : program.ready
       ? `before it was ${describeCheck(program.ready)}`
       : `within ${program.grace} ms of starting`;
-    throw new DaemonError(
+    return new DaemonError(
       "startup",
       `${program.name} ${describeEnd(ended)} ${when}` + logTail(w.logs),
     );
   }
-  if (!ended && status && !("code" in status && status.code === 0)) ended = status;
-  if (ended) {
-    throw new DaemonError(
+  const end = ended ?? p.exitedEarly;
+  if (end) {
+    return new DaemonError(
       "startup",
-      `daemon ${describeEnd(ended)} before it was ready` + logTail(w.logs),
+      `daemon ${describeEnd(end)} before it was ready` + logTail(w.logs),
     );
   }
-  throw new DaemonError(
+  return new DaemonError(
     "startup",
     "daemon ended before it was ready: it closed the readiness pipe without a word",
   );

@@ -253,10 +253,13 @@ export function statusAllCommand(
   daemons: readonly { name: string; pidFile: string }[],
   json: boolean,
   io: Output,
+  onlyListed = false,
 ): number {
   const all = new Map(daemons.map((d) => [d.pidFile, d.name]));
   try {
-    for (const file of readDirectory(runDir).filter((f) => f.endsWith(".pid")).sort()) {
+    // Every pid file of the state folder too, unless only the listed ones are asked for.
+    const files = onlyListed ? [] : readDirectory(runDir);
+    for (const file of files.filter((f) => f.endsWith(".pid")).sort()) {
       const pidFile = join(runDir, file);
       if (!all.has(pidFile)) all.set(pidFile, basename(file, ".pid"));
     }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { optionHelp } from "./start_options.ts";
 
 /** The help of the whole command, or of one command. */
 export function helpText(
@@ -21,38 +22,10 @@ Run PROGRAM as a daemon. Exits 0 once it runs (detached, its set-up done),
 or prints why not and exits 1; nothing is left running then.
 
 Options (defaults in brackets):
-  --name NAME          name of the daemon [PROGRAM's base name]
-  --pid-file PATH      pid file [STATE/NAME.pid]
-  --cwd DIR            working directory [the directory start is run from;
-                       / with --chroot]
-  --umask OCTAL        file-creation mask [022]
-  --user USER          run as this user (name or uid) [unchanged]
-  --group GROUP        run as this group [the user's primary group]
-  --chroot DIR         change the root directory first [none]
-  --stdout FILE        append standard output here [LOGS/NAME.log]
-  --stderr FILE        append standard error here [LOGS/NAME.log]
-  --log FILE           both of the above
-  --env NAME=VALUE     set a variable (repeatable)
-  --clear-env          start from an empty environment (PATH kept default)
-  --ready-timeout SEC  give up (and stop it) after this long [30]
-  --grace SEC          an exit within this long after start is a failed start [0.1]
-  --notify             wait for READY=1 on $NOTIFY_SOCKET (systemd's protocol)
-                       instead, up to --ready-timeout
-  --ready-port PORT    ready once a process of it listens on this TCP port
-  --ready-log REGEX    ready once a line of its output matches REGEX
-  --ready-cmd CMD      ready once the shell command CMD exits 0
-  --single-detach      detach once: faster, the daemon leads its session
-  --reload-signal SIG  the signal reload sends [HUP]
+${optionHelp("start")}
 
 Supervision (a small process of ours stays as the program's parent):
-  --restart POLICY     no, on-failure or always [no]
-  --restart-delay SEC  first restart's delay, doubled per failure up to 30 s [0.1]
-  --max-restarts N     restarts allowed within --restart-window, then failed [5]
-  --restart-window SEC [60]
-  --max-memory SIZE    restart it when its processes' memory stays above SIZE
-  --log-max-size SIZE  rotate its captured output at SIZE (like 10M) [never]
-  --log-keep N         rotated logs kept [5]
-  --log-time           prefix each captured line with the time
+${optionHelp("supervision")}
 
 The start is saved (command, directory, environment): 'start NAME' alone
 starts a stopped daemon again as it was started.
@@ -67,7 +40,8 @@ The set-up of start (pid file, user, cwd, ...) without detaching; for
 systemd, containers and other supervisors. Stays as the program's parent:
 passes signals on, reaps orphans as a container's PID 1, removes the pid
 file and exits with the program's status (128 + N for signal N). Takes the
-options of start (--restart too); --exec puts the program in its place.`,
+options of start (--restart too), and:
+${optionHelp("run")}`,
     stop: `${program} stop${target} [--timeout SEC] [--signal TERM]
 
 Send the signal to the daemon's main process, then to every process of its
@@ -84,10 +58,28 @@ Refused (exit 1) when the program would die of it: use restart then.`,
 
 Print the last N lines [10] of the daemon's log; with -f, go on printing
 what is written, across rotations, until interrupted.`,
+    unit: `${program} unit [start options] -- PROGRAM [ARGS...]
+${program} unit -f FILE NAME
+
+Print a systemd service unit that runs PROGRAM as start would: Type=exec
+(Type=notify with --notify), User=, WorkingDirectory=, UMask=, Environment=,
+Restart=, MemoryMax=, LimitCORE=0, KillMode=mixed, ExecStart= quoted the
+systemd way. An option systemd has no setting for is left out, with a note.
+Run as another user than root, it prints a user unit (systemctl --user).`,
+    up: `${program} up [-f FILE] [NAME...]
+
+Start the daemons of a file of daemons [./daemonize.json] that are not
+running (those running are left alone, and said so). The file:
+  { "daemons": [ { "name": "web", "command": ["python3", "-m", "http.server"],
+                   "cwd": "/srv", "restart": "on-failure", "env": {"A": "b"} } ] }
+Keys are the long options of start in camelCase; comments are allowed.`,
+    down: `${program} down [-f FILE] [NAME...]
+
+Stop the daemons of a file of daemons [./daemonize.json], as stop does.`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,
-    status: `${program} status [${target.trim()}] [--json]
+    status: `${program} status [${target.trim()} | -f FILE] [--json]
 
 Show pid, the processes it started, uptime, RSS and command${
       self ? "" : "; without NAME (or as\n'list'), a table of every known daemon"
@@ -109,6 +101,9 @@ Commands:
   logs    NAME [-n N] [-f]               show (and follow) its log
   forget  NAME | --pid-file P            remove a stopped daemon's saved start
   run [options] -- PROGRAM [ARGS...]     the same set-up, in the foreground
+  up   [-f FILE] [NAME...]               start the daemons of a file of daemons
+  down [-f FILE] [NAME...]               stop them (status -f FILE lists them)
+  unit [options] -- PROGRAM | -f F NAME  print a systemd unit for the daemon
 
 '${program} COMMAND --help' tells more; '${program} --version' the version.`;
   return usage + "\n";

@@ -12,6 +12,7 @@ import {
   readDirectory,
   readTextFileIfAny,
   removeFile,
+  scriptArgs,
   writeTextFile,
 } from "../host.ts";
 import { TOKEN_VARIABLE } from "../identity.ts";
@@ -31,6 +32,10 @@ import {
 } from "./commands.ts";
 import { didYouMean, parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs, validName } from "./state.ts";
+import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
+
+/** The file of daemons `up`, `down`, `status -f` and `unit -f` read unless told another. */
+const DEFAULT_FILE = "daemonize.json";
 
 /** The version printed by `--version`. */
 export const VERSION: string = denoJson.version;
@@ -391,6 +396,102 @@ function neverKnown(target: Target, forgetting: boolean): string | undefined {
   }`;
 }
 
+/** The daemons of a file of daemons (`./daemonize.json` unless given). */
+function daemonFile(path: string | undefined): FileDaemon[] {
+  const file = resolvePath(cwd(), path ?? DEFAULT_FILE);
+  const text = readTextFileIfAny(file);
+  if (text === undefined) {
+    throw new DaemonFileError(`${path ?? DEFAULT_FILE}: no such file`);
+  }
+  return parseDaemonFile(path ?? DEFAULT_FILE, text, file.slice(0, file.lastIndexOf("/")) || "/");
+}
+
+/** The daemons of the file named by `names` (all without names); a mistake for a name not in it. */
+function chosen(path: string | undefined, names: readonly string[]): FileDaemon[] {
+  const all = daemonFile(path);
+  for (const name of names) {
+    if (!all.some((d) => d.name === name)) {
+      throw new DaemonFileError(
+        `${path ?? DEFAULT_FILE}: no daemon named ${JSON.stringify(name)}${
+          didYouMean(name, all.map((d) => d.name))
+        }`,
+      );
+    }
+  }
+  return names.length ? all.filter((d) => names.includes(d.name)) : all;
+}
+
+/** Where a daemon of the file keeps its pid. */
+function pidFileOf(d: FileDaemon): string {
+  return d.parsed.pidFile !== undefined
+    ? resolvePath(cwd(), d.parsed.pidFile)
+    : namedFiles(d.name).pidFile;
+}
+
+/**
+ * `up`: starts the file's daemons that are not running, each by a `start`
+ * of its own (a daemon's set-up may run its start command again, which must
+ * be that daemon's, not `up`); says so of those running already.
+ */
+async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
+  const daemons = chosen(path, names);
+  const { sameCommand } = await import("../relaunch.ts");
+  const { getLibc } = await import("../../ffi/libc.ts");
+  const libc = getLibc();
+  const self = sameCommand();
+  const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
+  let failed = 0;
+  for (const d of daemons) {
+    const running = new PidFile(pidFileOf(d)).running();
+    if (running) {
+      io.out(`${d.name} ${runningMessage(running)}\n`);
+      continue;
+    }
+    const pid = libc.spawn({
+      path: self.path,
+      argv: [...prefix, ...d.args],
+      env: self.env,
+      newSession: false,
+      defaultSignals: [],
+      fileActions: [],
+    });
+    const status = libc.waitpid(pid);
+    if (!status || !("code" in status) || status.code !== 0) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+/** `down`: stops the file's daemons. */
+async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
+  let status = 0;
+  for (const d of chosen(path, names)) {
+    const code = await stopCommand(d.name, pidFileOf(d), 10_000, "TERM", io);
+    status = Math.max(status, code);
+  }
+  return status;
+}
+
+/** `unit`: prints the systemd unit of a command line or of a daemon of the file. */
+async function unitCommand(
+  parsed: { start: StartCommand | undefined; file: string | undefined; name: string | undefined },
+  io: Output,
+): Promise<number> {
+  const start = parsed.start ?? chosen(parsed.file, [parsed.name!])[0]!.parsed;
+  const { findProgram } = await import("../program.ts");
+  const { getLibc } = await import("../../ffi/libc.ts");
+  const { unitText } = await import("./unit.ts");
+  const userUnit = getLibc().ids().euid !== 0;
+  if (userUnit && (start.options.user !== undefined || start.options.group !== undefined)) {
+    throw new UsageError("--user and --group need a system unit: run unit as root", "unit");
+  }
+  const path = start.env.PATH ?? getLibc().getenv("PATH");
+  const programPath = findProgram(start.program[0]!, path, cwd());
+  const unit = unitText(start, { programPath, directory: cwd(), userUnit });
+  for (const note of unit.notes) io.err(`daemonize: note: ${note}\n`);
+  io.out(unit.text);
+  return 0;
+}
+
 /** Runs the `daemonize` command with `args`; returns the exit status. */
 export async function main(
   args: readonly string[],
@@ -455,6 +556,13 @@ export async function main(
         return await logsCommand(t.name, logOf(t), parsed.lines, parsed.follow, io);
       }
       case "status": {
+        if (parsed.file !== undefined) {
+          const daemons = daemonFile(parsed.file).map((d) => ({
+            name: d.name,
+            pidFile: pidFileOf(d),
+          }));
+          return statusAllCommand(stateDirs().run, daemons, parsed.json, io, true);
+        }
         if (!parsed.target) {
           const daemons = [...savedStarts()].map(([name, saved]) => ({
             name,
@@ -465,8 +573,18 @@ export async function main(
         const t = resolveTarget(parsed.target, false);
         return statusCommand(t.name, t.pidFile, parsed.json, io);
       }
+      case "unit":
+        return await unitCommand(parsed, io);
+      case "up":
+        return await upCommand(parsed.file, parsed.names, io);
+      case "down":
+        return await downCommand(parsed.file, parsed.names, io);
     }
   } catch (error) {
+    if (error instanceof DaemonFileError) {
+      io.err(`${program}: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       const hint = error.command ? `${program} ${error.command} --help` : `${program} --help`;
       io.err(`${program}: ${error.message} (see '${hint}')\n`);

@@ -8,6 +8,7 @@ import type { DaemonOptions } from "../options.ts";
 import type { RestartPolicy, Supervision } from "../supervisor.ts";
 import type { ReadyCheck } from "../ready_probe.ts";
 import { signalNumber } from "../options.ts";
+import { SUPERVISION_VALUES, SWITCH_FLAGS, VALUE_FLAGS } from "./start_options.ts";
 
 /** A mistake in the command line: printed on one line, exit status 2. */
 export class UsageError extends Error {
@@ -82,48 +83,26 @@ export type Parsed =
     readonly command: "status";
     readonly target: Target | undefined;
     readonly json: boolean;
+    /** A file of daemons whose daemons are listed. */
+    readonly file?: string | undefined;
+  }
+  | {
+    readonly command: "unit";
+    /** The daemon's options, from the command line. */
+    readonly start: StartCommand | undefined;
+    /** Or its entry in a file of daemons. */
+    readonly file: string | undefined;
+    readonly name: string | undefined;
+  }
+  | {
+    readonly command: "up" | "down";
+    readonly file: string | undefined;
+    /** The daemons of the file to act on; all when empty. */
+    readonly names: readonly string[];
   };
 
-/** Options that take a value and need a supervisor. */
-const SUPERVISION_VALUES = [
-  "--restart",
-  "--restart-delay",
-  "--max-restarts",
-  "--restart-window",
-  "--log-max-size",
-  "--log-keep",
-  "--max-memory",
-];
-
-const START_VALUES = new Set([
-  "--name",
-  "--pid-file",
-  "--cwd",
-  "--umask",
-  "--user",
-  "--group",
-  "--chroot",
-  "--stdout",
-  "--stderr",
-  "--log",
-  "--env",
-  "--ready-timeout",
-  "--grace",
-  "--reload-signal",
-  ...SUPERVISION_VALUES,
-  "--ready-port",
-  "--ready-log",
-  "--ready-cmd",
-]);
-const START_FLAGS = new Set([
-  "--clear-env",
-  "--single-detach",
-  "--notify",
-  "--log-time",
-  "--exec",
-  "--help",
-  "-h",
-]);
+const START_VALUES: ReadonlySet<string> = VALUE_FLAGS;
+const START_FLAGS: ReadonlySet<string> = new Set([...SWITCH_FLAGS, "--help", "-h"]);
 
 interface Scanned {
   values: Map<string, string[]>;
@@ -142,8 +121,8 @@ interface Scanned {
 function scan(
   command: string,
   args: readonly string[],
-  takesValue: Set<string>,
-  flags: Set<string>,
+  takesValue: ReadonlySet<string>,
+  flags: ReadonlySet<string>,
   stopAtPositional: boolean,
 ): Scanned {
   const out: Scanned = {
@@ -219,8 +198,12 @@ function seconds(
   return Math.round(value * 1000);
 }
 
-function parseStart(command: "start" | "run", args: readonly string[]): Parsed {
-  const s = scan(command, args, START_VALUES, START_FLAGS, true);
+function parseStart(
+  command: "start" | "run",
+  args: readonly string[],
+  context: string = command,
+): Parsed {
+  const s = scan(context, args, START_VALUES, START_FLAGS, true);
   if (s.flags.has("--help") || s.flags.has("-h")) {
     return { command: "help", topic: command };
   }
@@ -455,6 +438,7 @@ function parseTarget(
   if (command === "stop") values.add("--signal");
   const flags = new Set(["--help", "-h"]);
   if (command === "status") flags.add("--json");
+  if (command === "status") values.add("-f").add("--file");
   if (command === "logs") flags.add("-f").add("--follow");
   const s = scan(command, args, values, flags, false);
   if (s.rest !== undefined) s.positionals.push(...s.rest);
@@ -480,7 +464,11 @@ function parseTarget(
     ? { name }
     : undefined;
   if (command === "status") {
-    return { command, target, json: s.flags.has("--json") };
+    const file = fileOption(s, command);
+    if (file !== undefined && target !== undefined) {
+      throw new UsageError("give a NAME or --file, not both", command);
+    }
+    return { command, target, json: s.flags.has("--json"), file };
   }
   if (!target) throw new UsageError("missing NAME or --pid-file", command);
   if (command === "reload" || command === "forget") return { command, target };
@@ -512,8 +500,54 @@ function parseTarget(
   };
 }
 
+/** `-f FILE` or `--file FILE`, given once. */
+function fileOption(s: Scanned, command: string): string | undefined {
+  if (s.values.has("-f") && s.values.has("--file")) {
+    throw new UsageError("give -f or --file, not both", command);
+  }
+  const file = single(s, "-f", command) ?? single(s, "--file", command);
+  if (file === "") throw new UsageError("invalid --file: empty", command);
+  return file;
+}
+
+/** `unit [start options] -- PROGRAM`, or `unit -f FILE NAME`. */
+function parseUnit(args: readonly string[]): Parsed {
+  if (args[0] === "-f" || args[0] === "--file" || /^--file=/.test(args[0] ?? "")) {
+    const s = scan("unit", args, new Set(["-f", "--file"]), new Set(["--help", "-h"]), false);
+    if (s.flags.size) return { command: "help", topic: "unit" };
+    if (s.rest !== undefined) s.positionals.push(...s.rest);
+    if (s.positionals.length !== 1) {
+      throw new UsageError("give the NAME of one daemon of the file", "unit");
+    }
+    return {
+      command: "unit",
+      start: undefined,
+      file: fileOption(s, "unit"),
+      name: nameOption(s.positionals[0]!, "unit", "NAME"),
+    };
+  }
+  const start = parseStart("start", args, "unit");
+  if (start.command === "help") return { command: "help", topic: "unit" };
+  return { command: "unit", start: start as StartCommand, file: undefined, name: undefined };
+}
+
+/** `up` or `down` `[-f FILE] [NAME...]`. */
+function parseUpDown(command: "up" | "down", args: readonly string[]): Parsed {
+  const s = scan(command, args, new Set(["-f", "--file"]), new Set(["--help", "-h"]), false);
+  if (s.flags.size) return { command: "help", topic: command };
+  if (s.rest !== undefined) s.positionals.push(...s.rest);
+  return {
+    command,
+    file: fileOption(s, command),
+    names: s.positionals.map((name) => nameOption(name, command, "NAME")),
+  };
+}
+
 const COMMANDS = [
   "start",
+  "unit",
+  "up",
+  "down",
   "stop",
   "restart",
   "reload",
@@ -602,6 +636,11 @@ export function parseArgs(args: readonly string[]): Parsed {
     case "start":
     case "run":
       return parseStart(first, rest);
+    case "unit":
+      return parseUnit(rest);
+    case "up":
+    case "down":
+      return parseUpDown(first, rest);
     case "stop":
     case "restart":
     case "reload":

@@ -1,0 +1,132 @@
+/**
+ * `daemonize unit`: the systemd service unit that runs a daemon the way
+ * `start` would, from the same options (see `start_options.ts` for what each
+ * becomes). Pure: the caller resolves the program's path and directory.
+ *
+ * @module
+ */
+import type { StartCommand } from "./parse.ts";
+import { START_OPTIONS } from "./start_options.ts";
+
+/** What the unit needs beyond the command line. */
+export interface UnitFacts {
+  /** The program's absolute path. */
+  readonly programPath: string;
+  /** The working directory when `--cwd` is not given. */
+  readonly directory: string;
+  /** A unit of the user's own manager (`systemctl --user`), not of the system's. */
+  readonly userUnit: boolean;
+}
+
+/** A unit's text, and a note for each option systemd has no setting for. */
+export interface Unit {
+  readonly text: string;
+  readonly notes: readonly string[];
+}
+
+/** `%` and `$` as systemd reads them literally: `%%` and `$$`. */
+function literal(text: string, dollars: boolean): string {
+  const percent = text.replaceAll("%", "%%");
+  return dollars ? percent.replaceAll("$", "$$$$") : percent;
+}
+
+/** One word of a command line, quoted as systemd splits them. */
+export function execWord(word: string): string {
+  if (word === ";") return "\\;";
+  if (/^[A-Za-z0-9_./:=+,@%$-]+$/.test(word)) return literal(word, true);
+  const escaped = word.replace(
+    /[\\"\n\t]/g,
+    (c) => c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\${c}`,
+  );
+  return `"${literal(escaped, true)}"`;
+}
+
+/** A variable for `Environment=`, quoted (systemd does not expand `$` there). */
+function environmentWord(name: string, value: string): string {
+  const escaped = `${name}=${value}`.replace(
+    /[\\"\n\t]/g,
+    (c) => c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\${c}`,
+  );
+  return `"${literal(escaped, false)}"`;
+}
+
+/** Seconds for a `…Sec=` setting, from milliseconds. */
+function sec(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The options given whose systemd counterpart is none, with why. */
+function unmapped(start: StartCommand): string[] {
+  const given: string[] = [];
+  if (start.pidFile !== undefined) given.push("--pid-file");
+  if (start.clearEnv) given.push("--clear-env");
+  if (start.grace !== 100 && !start.notify) given.push("--grace");
+  if (start.ready?.port !== undefined) given.push("--ready-port");
+  if (start.ready?.log !== undefined) given.push("--ready-log");
+  if (start.ready?.command !== undefined) given.push("--ready-cmd");
+  if (start.options.singleDetach) given.push("--single-detach");
+  if (start.supervision?.logMaxSize !== undefined) given.push("--log-max-size");
+  if (start.supervision?.logTime) given.push("--log-time");
+  return given.map((flag) => {
+    const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
+    return `${flag} has no systemd setting (${why}): left out`;
+  });
+}
+
+/** The unit for `start`'s command line. */
+export function unitText(start: StartCommand, facts: UnitFacts): Unit {
+  const o = start.options;
+  const supervision = start.supervision;
+  const restart = supervision?.restart ?? "no";
+  const unit = [
+    "[Unit]",
+    `Description=${literal(start.name, false)} (daemonize unit)`,
+  ];
+  if (restart !== "no") {
+    unit.push(
+      `StartLimitIntervalSec=${sec(supervision!.restartWindow)}`,
+      `StartLimitBurst=${supervision!.maxRestarts + 1}`,
+    );
+  }
+  const service = [
+    "",
+    "[Service]",
+    `Type=${start.notify ? "notify" : "exec"}`,
+    `ExecStart=${[facts.programPath, ...start.program.slice(1)].map(execWord).join(" ")}`,
+    `WorkingDirectory=${
+      literal(o.workingDirectory ?? (o.chrootDirectory ? "/" : facts.directory), false)
+    }`,
+    `UMask=${(o.umask ?? 0o022).toString(8).padStart(4, "0")}`,
+  ];
+  if (o.user !== undefined) service.push(`User=${o.user}`);
+  if (o.group !== undefined) service.push(`Group=${o.group}`);
+  if (o.chrootDirectory !== undefined) {
+    service.push(`RootDirectory=${literal(o.chrootDirectory, false)}`);
+  }
+  for (const [name, value] of Object.entries(start.env)) {
+    service.push(`Environment=${environmentWord(name, value)}`);
+  }
+  if (start.stdout !== undefined) {
+    service.push(`StandardOutput=append:${literal(start.stdout, false)}`);
+  }
+  if (start.stderr !== undefined) {
+    service.push(`StandardError=append:${literal(start.stderr, false)}`);
+  }
+  if (restart !== "no") {
+    service.push(`Restart=${restart}`, `RestartSec=${sec(supervision!.restartDelay)}`);
+  }
+  if (supervision?.maxMemory !== undefined) service.push(`MemoryMax=${supervision.maxMemory}`);
+  service.push(
+    "LimitCORE=0",
+    "KillMode=mixed",
+    `TimeoutStartSec=${sec(o.readyTimeout ?? 30_000)}`,
+    "TimeoutStopSec=10s",
+    `ExecReload=/bin/kill -s ${start.reloadSignal.replace(/^SIG/, "")} $MAINPID`,
+  );
+  const install = [
+    "",
+    "[Install]",
+    `WantedBy=${facts.userUnit ? "default.target" : "multi-user.target"}`,
+  ];
+  return { text: [...unit, ...service, ...install].join("\n") + "\n", notes: unmapped(start) };
+}

@@ -1,0 +1,236 @@
+/**
+ * One table of start options behind the parser, help, the README, a file of
+ * daemons and systemd units: units checked by `systemd-analyze verify`, and
+ * a file of daemons brought up, listed and down with real processes.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { START_OPTIONS } from "../src/cli/start_options.ts";
+import { alive, type Ctx, form, pidOf, root, run, test, withHome } from "./harness.ts";
+
+const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
+  test(`[${form}] ${name}`, () => withHome(body));
+
+/** `systemd-analyze verify` of `text` saved as `NAME.service` in `dir`: what it printed. */
+function verify(dir: string, name: string, text: string): string {
+  const path = join(dir, `${name}.service`);
+  writeFileSync(path, text);
+  const ran = run(["systemd-analyze", "verify", path], { cwd: dir });
+  assert.notEqual(ran.code, null, "systemd-analyze ran (apt-get install systemd)");
+  return `${ran.stdout}${ran.stderr}`.trim();
+}
+
+test("the README's table of start options is the option table: flags, file keys and unit settings", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8").split("\n");
+  const first = readme.findIndex((l) => l.startsWith("| option "));
+  const rows: string[][] = [];
+  for (let i = first + 2; readme[i]?.startsWith("|"); i++) {
+    rows.push(readme[i]!.split("|").slice(1, -1).map((c) => c.trim()));
+  }
+  assert.deepEqual(
+    rows.map((r) => [r[0], r[3], r[4]]),
+    START_OPTIONS.map((o) => [
+      `\`${o.flag}${o.value ? ` ${o.value}` : ""}\``,
+      o.flag === "--exec" ? "—" : `\`${o.key}\``,
+      o.unit.startsWith("none") ? "—" : `\`${o.unit.replace(/ \(.*\)$/, "")}\``,
+    ]),
+  );
+});
+
+t("start's help lists every option of the table", ({ cli }) => {
+  const help = cli(["start", "--help"]).stdout + cli(["run", "--help"]).stdout;
+  for (const o of START_OPTIONS) {
+    assert.match(help, new RegExp(`^  ${o.flag}${o.value ? ` ${o.value}` : ""} `, "m"), o.flag);
+  }
+});
+
+t(
+  "unit prints a service that systemd-analyze verifies, odd arguments quoted its way",
+  ({ dir, cli }) => {
+    const ran = cli([
+      "unit",
+      "--name",
+      "odd",
+      "--cwd",
+      dir,
+      "--env",
+      'GREETING=say "hi" for 100% of $USER',
+      "--restart",
+      "on-failure",
+      "--max-memory",
+      "64M",
+      "--log",
+      join(dir, "odd 100%.log"),
+      "--",
+      "sh",
+      "-c",
+      "echo \"$1\" '$HOME' 100%; exec sleep 1",
+      "a b",
+      ";",
+      "back\\slash",
+    ]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stderr, "");
+    const unit = ran.stdout;
+    assert.match(unit, /^Type=exec$/m);
+    assert.match(
+      unit,
+      /^ExecStart=\/\S*sh -c "echo \\"\$\$1\\" '\$\$HOME' 100%%; exec sleep 1" "a b" \\; "back\\\\slash"$/m,
+    );
+    assert.match(unit, /^Environment="GREETING=say \\"hi\\" for 100%% of \$USER"$/m);
+    assert.match(unit, /^Restart=on-failure$/m);
+    assert.match(unit, /^MemoryMax=67108864$/m);
+    assert.match(unit, /^UMask=0022$/m);
+    assert.match(unit, /^KillMode=mixed$/m);
+    assert.equal(verify(dir, "odd", unit), "");
+  },
+);
+
+t(
+  "unit maps --notify, the user, the reload signal and the timeouts, and notes what systemd lacks",
+  ({ dir, cli }) => {
+    const ran = cli([
+      "unit",
+      "--name",
+      "svc",
+      "--notify",
+      "--user",
+      "daemon",
+      "--umask",
+      "027",
+      "--reload-signal",
+      "USR1",
+      "--ready-timeout",
+      "5",
+      "--log-time",
+      "--",
+      "sleep",
+      "1000",
+    ]);
+    assert.equal(ran.code, 0, ran.stderr);
+    for (
+      const line of [
+        "Type=notify",
+        "User=daemon",
+        "UMask=0027",
+        "ExecReload=/bin/kill -s USR1 $MAINPID",
+        "TimeoutStartSec=5s",
+        "LimitCORE=0",
+      ]
+    ) {
+      assert.ok(ran.stdout.split("\n").includes(line), line);
+    }
+    assert.equal(
+      ran.stderr,
+      "daemonize: note: --log-time has no systemd setting (the journal stamps each line): left out\n",
+    );
+    assert.equal(verify(dir, "svc", ran.stdout), "");
+    // A unit that systemd would refuse fails the same check: the check can fail.
+    assert.notEqual(
+      verify(dir, "broken", ran.stdout.replace(/^ExecStart=.*$/m, 'ExecStart="x')),
+      "",
+    );
+  },
+);
+
+t("unit of a missing program names it and prints no unit", ({ cli }) => {
+  const ran = cli(["unit", "--", "no-such-program-xyz"]);
+  assert.equal(ran.code, 127);
+  assert.equal(ran.stdout, "");
+  assert.equal(ran.stderr, "daemonize: program: program not found in PATH: no-such-program-xyz\n");
+});
+
+t(
+  "a file of daemons: up starts them, up again leaves them alone, status lists them, down stops them",
+  ({ dir, cli }) => {
+    const file = join(dir, "daemonize.json");
+    writeFileSync(
+      file,
+      `{
+  // two daemons, one with its own directory and variable
+  "daemons": [
+    { "name": "first", "command": ["sleep", "300"] },
+    /* the second */
+    { "name": "second", "command": ["sh", "-c", "echo \\"$GREETING\\" in $(pwd); exec sleep 300"],
+      "cwd": ".", "env": { "GREETING": "hello // not a comment" }, "restart": "on-failure" }
+  ]
+}
+`,
+    );
+    const up = cli(["up", "-f", file]);
+    assert.equal(up.code, 0, up.stderr);
+    const first = pidOf(dir, "first");
+    const second = pidOf(dir, "second");
+    assert.equal(up.stdout, `first started (pid ${first})\nsecond started (pid ${second})\n`);
+    assert.ok(alive(first) && alive(second));
+    const again = cli(["up", "--file", file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`^first already running \\(pid ${first}\\)$`, "m"));
+    assert.match(again.stdout, new RegExp(`^second already running \\(pid ${second}\\)`, "m"));
+    assert.equal(pidOf(dir, "first"), first, "the running one is left alone");
+    const status = cli(["status", "-f", file, "--json"]);
+    assert.equal(status.code, 0, status.stderr);
+    const listed = JSON.parse(status.stdout) as { name: string; state: string }[];
+    assert.deepEqual(listed.map((d) => [d.name, d.state]), [["first", "running"], [
+      "second",
+      "running",
+    ]]);
+    assert.equal(
+      readFileSync(join(dir, "second.log"), "utf8"),
+      `hello // not a comment in ${dir}\n`,
+    );
+    const down = cli(["down", "-f", file, "first"]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!alive(first));
+    assert.ok(alive(second), "only the daemon named is stopped");
+    assert.equal(cli(["down", "-f", file]).code, 0);
+    assert.ok(!alive(second));
+  },
+);
+
+t(
+  "a mistake in a file of daemons is one line naming the file, the daemon and the key; nothing starts",
+  ({ dir, cli }) => {
+    const file = join(dir, "bad.json");
+    const cases: [string, string][] = [
+      [
+        `{"daemons": [{"name": "web", "command": ["sleep", "1"], "restat": "always"}]}`,
+        `daemonize: ${file}: daemon "web": unknown key "restat"; did you mean "restart"?\n`,
+      ],
+      [
+        `{"daemons": [{"name": "web", "command": ["sleep", "1"], "restart": "sometimes"}]}`,
+        `daemonize: ${file}: daemon "web": invalid "restart" "sometimes": expected no, on-failure or always\n`,
+      ],
+      [
+        `{"daemons": [{"name": "web"}]}`,
+        `daemonize: ${file}: daemon "web": "command" must be the program and its arguments, as an array of strings\n`,
+      ],
+      [`{"daemons": [}`, ""],
+    ];
+    for (const [text, message] of cases) {
+      writeFileSync(file, text);
+      const ran = cli(["up", "-f", file]);
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.equal(ran.stdout, "");
+      if (message) assert.equal(ran.stderr, message);
+      else assert.match(ran.stderr, new RegExp(`^daemonize: ${file}: not valid JSON: .*\n$`));
+    }
+    assert.equal(cli(["status", "--json"]).stdout, "[]\n", "nothing was started");
+  },
+);
+
+t("unit -f prints the unit of a daemon of the file", ({ dir, cli }) => {
+  const file = join(dir, "daemonize.json");
+  writeFileSync(
+    file,
+    `{"daemons": [{"name": "web", "command": ["sleep", "300"], "umask": "077"}]}`,
+  );
+  const ran = cli(["unit", "-f", file, "web"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /^UMask=0077$/m);
+  assert.equal(verify(dir, "web", ran.stdout), "");
+  const missing = cli(["unit", "-f", file, "wbe"]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `daemonize: ${file}: no daemon named "wbe"; did you mean "web"?\n`);
+});
