@@ -38,6 +38,7 @@ export type { Program } from "./src/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor.ts";
 export type { ReadyCheck } from "./src/ready_probe.ts";
 export { type Notify, notify } from "./src/notify.ts";
+export { type ListenFd, listenFds } from "./src/socket_activation.ts";
 
 if (import.meta.main) {
   const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");

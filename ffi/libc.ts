@@ -49,6 +49,7 @@ const core = {
   syscall: { parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
   getenv: { parameters: ["buffer"], result: "pointer" },
   unsetenv: { parameters: ["buffer"], result: "i32" },
+  setenv: { parameters: ["buffer", "buffer", "i32"], result: "i32" },
   isatty: { parameters: ["i32"], result: "i32" },
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   stat: { parameters: ["buffer", "buffer"], result: "i32" },
@@ -496,6 +497,10 @@ export class Libc {
   /** `unsetenv(3)`: children spawned later no longer see `name`. */
   unsetenv(name: string): void {
     this.#check("unsetenv", this.#c.unsetenv!(cString(name)));
+  }
+  /** `setenv(3)`: sets (or replaces) a variable of this process's environment. */
+  setenv(name: string, value: string): void {
+    this.#check("setenv", this.#c.setenv!(cString(name), cString(value), 1));
   }
 
   /** `pipe2(2)` with close-on-exec; returns `[readEnd, writeEnd]`. */

@@ -56,6 +56,7 @@ import {
 import type { Supervision } from "./supervisor.ts";
 import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
+import { adoptPassedDescriptors, passedDescriptors, passedRange } from "./socket_activation.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
 /** The running daemon, as the code after `daemonize()` sees it. */
@@ -495,6 +496,13 @@ function start(
     throw new DaemonError("options", "this process is already a daemon");
   }
   const resolved = resolveOptions(options);
+  // Sockets passed by socket activation go to the daemon at the same numbers.
+  const passed = passedRange(passedDescriptors());
+  if (passed.length) {
+    resolved.filesPreserve = [...new Set([...resolved.filesPreserve, ...passed])].sort((a, b) =>
+      a - b
+    );
+  }
   if (program && isProgramStage()) {
     // Started by a supervisor to drop privileges and become the program.
     current = new DaemonProcess({ ...resolved, pidFile: undefined }, undefined);
@@ -531,6 +539,7 @@ function start(
       "the program started again with other options",
     );
   }
+  adoptPassedDescriptors();
   const channel = new ReadyChannel(markers.readyFd);
   channel.started(ownPid());
   current = new DaemonProcess(resolved, channel);

@@ -21,6 +21,7 @@ import { allStats, isRunning, readStat } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { describeEnd, printable } from "./text.ts";
 import { RESET_SIGNALS } from "./signals.ts";
+import { passedDescriptors } from "./socket_activation.ts";
 import { describeCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
 import {
@@ -157,6 +158,7 @@ export function launch(
       program: program && { ...program, direct },
       extraEnv,
       relaunch: relaunchCommand,
+      listen: passedDescriptors(),
     });
     const [readEnd, writeEnd] = attempt("spawn", "cannot create a pipe", () => libc.pipe());
     opened.push(readEnd, writeEnd);

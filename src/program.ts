@@ -7,12 +7,13 @@
 import type { ReadyCheck } from "./ready_probe.ts";
 import type { Supervision } from "./supervisor.ts";
 import { getLibc } from "../ffi/libc.ts";
-import { cwd as currentDirectory, platform } from "./host.ts";
+import { cwd as currentDirectory, pid as ownPid, platform } from "./host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
 import { DaemonError } from "./errors.ts";
 import { TOKEN_VARIABLE } from "./identity.ts";
 import { readEnviron } from "./proc.ts";
 import { isMarker } from "./relaunch.ts";
+import { passedDescriptors } from "./socket_activation.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */
 export interface Program {
@@ -121,5 +122,8 @@ export function programEnv(program: Program, token: string): string[] {
     env.set(key, value);
   }
   env.set(TOKEN_VARIABLE, token);
+  // Passed sockets are the program's: it runs as this process (the start's
+  // shell or a supervisor sets the pid it gets).
+  if (env.has("LISTEN_FDS") && passedDescriptors() > 0) env.set("LISTEN_PID", String(ownPid()));
   return [...env].map(([k, v]) => `${k}=${v}`);
 }

@@ -12,6 +12,7 @@ import type { ResolvedOptions } from "./options.ts";
 import { readyDescriptor } from "./ready_channel.ts";
 import type { ReadyCheck } from "./ready_probe.ts";
 import type { Command } from "./relaunch.ts";
+import { LISTEN_MARKER } from "./socket_activation.ts";
 
 /** What the starter knows of a program the daemon becomes. */
 export interface ProgramStart {
@@ -88,6 +89,8 @@ export interface PlanInput {
   readonly extraEnv: readonly string[];
   /** This program's command to start again, with its markers (read only when needed). */
   readonly relaunch: (readyFd: number, extraEnv: readonly string[]) => Command;
+  /** How many sockets socket activation passed to this process (on 3, 4, …). */
+  readonly listen?: number;
 }
 
 /** Plans a start: how it detaches, what it runs, and how it is judged. */
@@ -122,14 +125,22 @@ export function planStart(input: PlanInput): StartPlan {
     ];
     return {
       detach,
-      command: watchedDirectly({ path: direct.path, argv: direct.argv, env }, readyFd),
+      command: watchedDirectly(
+        { path: direct.path, argv: direct.argv, env },
+        readyFd,
+        (input.listen ?? 0) > 0,
+      ),
       readyFd,
       watch,
       judge,
       endReport,
     };
   }
-  const again = input.relaunch(readyFd, extraEnv);
+  // Started again, the daemon takes the passed sockets for its own.
+  const again = input.relaunch(
+    readyFd,
+    input.listen ? [...extraEnv, `${LISTEN_MARKER}=${input.listen}`] : extraEnv,
+  );
   return {
     detach,
     command: detach === "single" ? again : viaShell(again, readyFd, watch),
@@ -201,9 +212,11 @@ export function viaShell(command: Command, readyFd: number, watch: boolean): Com
  * at their defaults, unlike a background job), says its pid on the readiness
  * pipe before it executes, and its end is reported on the report pipe.
  */
-export function watchedDirectly(command: Command, readyFd: number): Command {
+export function watchedDirectly(command: Command, readyFd: number, listen = false): Command {
   const report = readyFd + 1;
-  const inner = `echo "PID $$" >&${readyFd}; exec "$@" ${readyFd}>&- ${report}>&-`;
+  // Passed sockets name the program's pid, which is this shell's until it executes.
+  const own = listen ? "LISTEN_PID=$$; export LISTEN_PID; " : "";
+  const inner = `${own}echo "PID $$" >&${readyFd}; exec "$@" ${readyFd}>&- ${report}>&-`;
   const script = `trap '' TSTP TTIN TTOU; sh -c '${inner}' sh "$@"; echo "EXIT $?" >&${report}`;
   return {
     path: "/bin/sh",

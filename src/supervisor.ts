@@ -20,6 +20,7 @@ import {
   removeFile,
   writeTextFile,
 } from "./host.ts";
+import { passedDescriptors } from "./socket_activation.ts";
 import { RESET_SIGNALS } from "./signals.ts";
 import { describeEnd } from "./text.ts";
 import { releaseExecutablePages } from "./memory.ts";
@@ -249,12 +250,29 @@ class Supervisor {
       cutters.push(new LineCutter(this.#logs.get(path)!, time));
       actions.push({ dup2: { from: write, to: fd } });
     }
-    actions.push({ closeFrom: 3 });
+    // Sockets passed by socket activation stay on 3, 4, …, and the program,
+    // not this supervisor, is named by LISTEN_PID: a shell sets it, then
+    // executes the program.
+    const listen = passedDescriptors();
+    actions.push({ closeFrom: 3 + listen });
+    const command = listen
+      ? {
+        path: "/bin/sh",
+        argv: [
+          "sh",
+          "-c",
+          'LISTEN_PID=$$; export LISTEN_PID; exec "$@"',
+          "sh",
+          program.path,
+          ...program.argv.slice(1),
+        ],
+      }
+      : program;
     let pid: number;
     try {
       pid = libc.spawn({
-        path: program.path,
-        argv: program.argv,
+        path: command.path,
+        argv: command.argv,
         env,
         newSession: false,
         defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),

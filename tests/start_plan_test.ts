@@ -130,3 +130,29 @@ test("the daemon gets its streams, the preserved descriptors and the pipes, and 
   assert.deepEqual(startActions(shared, c, 10)[2], { dup2: { from: 1, to: 2 } });
   assert.deepEqual(startActions(shared, c, 10).at(-1), { closeFrom: 4 });
 });
+
+test("sockets passed by socket activation stay on 3, 4, …, named by the pid that finally runs", () => {
+  const p = planStart({
+    options: resolveOptions({ filesPreserve: [3, 4] }, "/"),
+    program: sleeper,
+    extraEnv: [token],
+    relaunch: (): Command => ({ path: "/bin/x", argv: ["x"], env: [] }),
+    listen: 2,
+  });
+  assert.equal(p.readyFd, 5);
+  assert.match(
+    p.command.argv[2]!,
+    /sh -c 'LISTEN_PID=\$\$; export LISTEN_PID; echo "PID \$\$" >&5/,
+  );
+  let relaunchedEnv: readonly string[] = [];
+  planStart({
+    options: resolveOptions({ filesPreserve: [3] }, "/"),
+    extraEnv: [token],
+    relaunch: (_fd, env): Command => {
+      relaunchedEnv = env;
+      return { path: "/bin/x", argv: ["x"], env: [...env] };
+    },
+    listen: 1,
+  });
+  assert.deepEqual(relaunchedEnv, [token, "DAEMONIZE_LISTEN_FDS=1"]);
+});

@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { START_OPTIONS } from "../src/cli/start_options.ts";
-import { alive, type Ctx, form, pidOf, root, run, test, withHome } from "./harness.ts";
+import { parseArgs, UsageError } from "../src/cli/parse.ts";
+import { type OptionType, START_OPTIONS } from "../src/cli/start_options.ts";
+import { alive, cliCommand, type Ctx, form, pidOf, root, run, test, withHome } from "./harness.ts";
 
 const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
   test(`[${form}] ${name}`, () => withHome(body));
@@ -36,6 +37,41 @@ test("the README's table of start options is the option table: flags, file keys 
       o.unit.startsWith("none") ? "—" : `\`${o.unit.replace(/ \(.*\)$/, "")}\``,
     ]),
   );
+});
+
+test("a bad value of every option of the table is refused, naming the option", () => {
+  const bad: Partial<Record<OptionType, string>> = {
+    seconds: "-1",
+    count: "x",
+    size: "12Q",
+    octal: "999",
+    port: "0",
+    regex: "(",
+    signal: "NOPE",
+    policy: "sometimes",
+    variable: "=x",
+    name: "a/b",
+    command: " ",
+  };
+  let checked = 0;
+  for (const o of START_OPTIONS) {
+    const value = bad[o.type];
+    if (value === undefined) continue;
+    // Supervision's values are checked when there is a supervisor.
+    const extra = o.section === "supervision" && o.flag !== "--restart" ? ["--restart=always"] : [];
+    assert.throws(
+      () => parseArgs(["start", ...extra, `${o.flag}=${value}`, "--", "sleep", "1"]),
+      (error: Error) => error instanceof UsageError && error.message.includes(o.flag),
+      `${o.flag}=${value}`,
+    );
+    checked++;
+  }
+  assert.equal(checked, 16, "options with a bad value to try");
+  // A switch takes no value, and an option unknown to the table is refused.
+  for (const o of START_OPTIONS.filter((o) => o.type === "switch")) {
+    assert.throws(() => parseArgs(["start", `${o.flag}=yes`, "--", "sleep"]), UsageError, o.flag);
+  }
+  assert.throws(() => parseArgs(["start", "--no-such-option", "--", "sleep"]), UsageError);
 });
 
 t("start's help lists every option of the table", ({ cli }) => {
@@ -233,4 +269,29 @@ t("unit -f prints the unit of a daemon of the file", ({ dir, cli }) => {
   const missing = cli(["unit", "-f", file, "wbe"]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, `daemonize: ${file}: no daemon named "wbe"; did you mean "web"?\n`);
+});
+
+t("run by another user than root, unit prints a user unit, and refuses --user", ({ dir }) => {
+  const asNobody = (args: string[]) =>
+    run([
+      "setpriv",
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      "env",
+      `HOME=${dir}`,
+      `DENO_DIR=${join(dir, "deno")}`,
+      ...cliCommand(args),
+    ], { cwd: dir });
+  const ran = asNobody(["unit", "--name", "mine", "--", "sleep", "100"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /^WantedBy=default\.target$/m);
+  assert.doesNotMatch(ran.stdout, /^User=/m);
+  assert.equal(verify(dir, "mine", ran.stdout), "");
+  const refused = asNobody(["unit", "--user", "root", "--", "sleep", "100"]);
+  assert.equal(refused.code, 2);
+  assert.equal(
+    refused.stderr,
+    "daemonize: --user and --group need a system unit: run unit as root (see 'daemonize unit --help')\n",
+  );
 });

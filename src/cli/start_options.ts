@@ -7,10 +7,36 @@
  * @module
  */
 
+/**
+ * The kinds of values: `seconds` (a decimal number, 0 or more), `count` (a
+ * whole number), `size` (bytes, with K, M or G), `octal`, `port` (1-65535),
+ * `regex`, `signal` (a name), `policy` (`no`, `on-failure`, `always`),
+ * `variable` (`NAME=VALUE`), `name` (a daemon name), `path`, `user`,
+ * `group`, `command` (a shell command), and `switch` (no value).
+ */
+export type OptionType =
+  | "seconds"
+  | "count"
+  | "size"
+  | "octal"
+  | "port"
+  | "regex"
+  | "signal"
+  | "policy"
+  | "variable"
+  | "name"
+  | "path"
+  | "user"
+  | "group"
+  | "command"
+  | "switch";
+
 /** One option of `start` and `run`. */
 export interface StartOption {
   /** The long flag. */
   readonly flag: `--${string}`;
+  /** What its value is, as the parser checks it. */
+  readonly type: OptionType;
   /** The value's placeholder in help (`SEC`, `PATH`); none for a switch. */
   readonly value?: string;
   /** Given more than once, each value counts. */
@@ -31,6 +57,7 @@ export interface StartOption {
 export const START_OPTIONS: readonly StartOption[] = [
   {
     flag: "--name",
+    type: "name",
     value: "NAME",
     key: "name",
     default: "PROGRAM's base name",
@@ -40,6 +67,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--pid-file",
+    type: "path",
     value: "PATH",
     key: "pidFile",
     default: "STATE/NAME.pid",
@@ -49,6 +77,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--cwd",
+    type: "path",
     value: "DIR",
     key: "cwd",
     default: "the directory start is run from; / with --chroot",
@@ -58,6 +87,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--umask",
+    type: "octal",
     value: "OCTAL",
     key: "umask",
     default: "022",
@@ -67,6 +97,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--user",
+    type: "user",
     value: "USER",
     key: "user",
     default: "unchanged",
@@ -76,6 +107,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--group",
+    type: "group",
     value: "GROUP",
     key: "group",
     default: "the user's primary group",
@@ -85,6 +117,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--chroot",
+    type: "path",
     value: "DIR",
     key: "chroot",
     default: "none",
@@ -94,6 +127,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--stdout",
+    type: "path",
     value: "FILE",
     key: "stdout",
     default: "LOGS/NAME.log",
@@ -103,6 +137,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--stderr",
+    type: "path",
     value: "FILE",
     key: "stderr",
     default: "LOGS/NAME.log",
@@ -112,6 +147,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--log",
+    type: "path",
     value: "FILE",
     key: "log",
     help: "both of the above",
@@ -120,6 +156,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--env",
+    type: "variable",
     value: "NAME=VALUE",
     repeatable: true,
     key: "env",
@@ -129,6 +166,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--clear-env",
+    type: "switch",
     key: "clearEnv",
     help: "start from an empty environment (PATH kept default)",
     section: "start",
@@ -136,6 +174,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--ready-timeout",
+    type: "seconds",
     value: "SEC",
     key: "readyTimeout",
     default: "30",
@@ -145,6 +184,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--grace",
+    type: "seconds",
     value: "SEC",
     key: "grace",
     default: "0.1",
@@ -154,6 +194,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--notify",
+    type: "switch",
     key: "notify",
     help: "wait for READY=1 on $NOTIFY_SOCKET (systemd's protocol)\ninstead, up to --ready-timeout",
     section: "start",
@@ -161,6 +202,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--ready-port",
+    type: "port",
     value: "PORT",
     key: "readyPort",
     help: "ready once a process of it listens on this TCP port",
@@ -169,6 +211,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--ready-log",
+    type: "regex",
     value: "REGEX",
     key: "readyLog",
     help: "ready once a line of its output matches REGEX",
@@ -177,6 +220,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--ready-cmd",
+    type: "command",
     value: "CMD",
     key: "readyCmd",
     help: "ready once the shell command CMD exits 0",
@@ -185,6 +229,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--single-detach",
+    type: "switch",
     key: "singleDetach",
     help: "detach once: faster, the daemon leads its session",
     section: "start",
@@ -192,6 +237,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--reload-signal",
+    type: "signal",
     value: "SIG",
     key: "reloadSignal",
     default: "HUP",
@@ -201,6 +247,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--restart",
+    type: "policy",
     value: "POLICY",
     key: "restart",
     default: "no",
@@ -210,6 +257,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--restart-delay",
+    type: "seconds",
     value: "SEC",
     key: "restartDelay",
     default: "0.1",
@@ -219,6 +267,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--max-restarts",
+    type: "count",
     value: "N",
     key: "maxRestarts",
     default: "5",
@@ -228,6 +277,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--restart-window",
+    type: "seconds",
     value: "SEC",
     key: "restartWindow",
     default: "60",
@@ -237,6 +287,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--max-memory",
+    type: "size",
     value: "SIZE",
     key: "maxMemory",
     help: "restart it when its processes' memory stays above SIZE",
@@ -245,6 +296,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--log-max-size",
+    type: "size",
     value: "SIZE",
     key: "logMaxSize",
     default: "never",
@@ -254,6 +306,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--log-keep",
+    type: "count",
     value: "N",
     key: "logKeep",
     default: "5",
@@ -263,6 +316,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--log-time",
+    type: "switch",
     key: "logTime",
     help: "prefix each captured line with the time",
     section: "supervision",
@@ -270,6 +324,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   },
   {
     flag: "--exec",
+    type: "switch",
     key: "exec",
     help: "run only: the program takes run's place (no supervisor)",
     section: "run",
