@@ -24,7 +24,7 @@ import {
   readConfig,
   stringField,
 } from "./_config.ts";
-import { sendMail, type SmtpOptions } from "./smtp.ts";
+import { checkMail, sendMail, type SmtpOptions } from "./smtp.ts";
 
 interface Settings {
   paths: string[];
@@ -61,11 +61,21 @@ function settings(): Settings {
   const smtp = config.smtp;
   if (typeof smtp !== "object" || smtp === null) fail(`config field "smtp": expected an object`);
   const server = smtp as Record<string, unknown>;
+  const from = stringField(config, "from");
+  try {
+    checkMail({ from, to: to as string[], subject: "", text: "" });
+  } catch (error) {
+    fail(
+      `config field "${(error as Error).message.includes("from") ? "from" : "to"}": ${
+        (error as Error).message
+      }`,
+    );
+  }
   return {
     paths: paths as string[],
     threshold,
     interval: numberField(config, "interval", 60_000),
-    from: stringField(config, "from"),
+    from,
     to: to as string[],
     smtp: {
       ...(server as unknown as SmtpOptions),

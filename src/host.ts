@@ -229,7 +229,9 @@ export function stdoutIsTerminal(): boolean {
 export function makeDirectory(path: string, mode: number): void {
   const libc = getLibc();
   let at = "";
-  for (const part of path.split("/").filter(Boolean)) {
+  // A relative path is made where it will be used: under the current directory.
+  const absolute = path.startsWith("/") ? path : `${cwd()}/${path}`;
+  for (const part of absolute.split("/").filter(Boolean)) {
     at += `/${part}`;
     try {
       libc.mkdir(at, mode);

@@ -767,3 +767,20 @@ t("status shows a command line with newlines in it on one line", ({ cli }) => {
   assert.match(status.stdout, /: sh -c sleep 300\\n# second line\n$/);
   assert.equal(cli(["stop", "nl"]).code, 0);
 });
+
+t(
+  "a relative DAEMONIZE_HOME is taken from the current directory, for the folder and the pid file alike",
+  ({ dir, tag }) => {
+    const inDir = (args: string[]) =>
+      run(cliCommand(args), { cwd: dir, env: { DAEMONIZE_HOME: "state", TEST_TAG: tag } });
+    const started = inDir(["start", "--name", "rel", "--", "sleep", "300"]);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = pidOf(join(dir, "state"), "rel");
+    assert.ok(alive(pid));
+    assert.ok(existsSync(join(dir, "state", "rel.log")));
+    assert.ok(!existsSync("/state"), "nothing made under /");
+    assert.equal(inDir(["status", "rel"]).code, 0);
+    assert.equal(inDir(["stop", "rel"]).code, 0);
+    assert.ok(!alive(pid));
+  },
+);

@@ -97,6 +97,21 @@ test("a bad example config is one line on stderr, exit 2, and nothing starts", a
     const unset = self("backup", "start", "UNSET", "");
     assert.equal(unset.code, 2);
     assert.equal(unset.stderr, "$BACKUP_CONFIG is not set: it names the JSON config file\n");
+    const disk = join(dir, "disk.json");
+    writeFileSync(
+      disk,
+      JSON.stringify({
+        from: "a@test.local",
+        to: ["ops@test.local\r\nRCPT TO:<all@test.local>"],
+        smtp: { host: "127.0.0.1" },
+      }),
+    );
+    const injected = self("disk_alert", "start", "DISK_ALERT_CONFIG", disk);
+    assert.equal(injected.code, 2);
+    assert.equal(
+      injected.stderr,
+      'config field "to": invalid to address "ops@test.local\\r\\nRCPT TO:<all@test.local>"\n',
+    );
     assert.deepEqual(tagged(tag), []);
   });
 });
@@ -205,23 +220,46 @@ test("the disk alert mails one alert per crossing, over STARTTLS with AUTH, and 
   });
 });
 
-test("the SMTP client sends in the clear when told to, and reports a refused login", async () => {
+test("the mail of the examples goes in the clear when told to, and a refused login is an error", async () => {
   const dir = tempDir();
   const server = await smtpServer(dir);
   try {
     const mail = { from: "a@test.local", to: ["b@test.local"], subject: "s", text: ".x\ny" };
     const base = { host: "127.0.0.1", port: server.port, rejectUnauthorized: false };
     const plain = await sendMail({ ...base, starttls: "never" }, mail);
-    assert.deepEqual({ tls: plain.tls, authenticated: plain.authenticated }, {
-      tls: false,
-      authenticated: false,
-    });
-    assert.match(String(server.mails()[0]!.data), /\r\n\.x\r\ny\r\n$/, "dot-stuffing undone");
+    assert.equal(plain.authenticated, false);
+    assert.match(plain.reply, /^250 /);
+    const received = server.mails()[0]!;
+    assert.equal(received.secure, false, "sent in the clear");
+    assert.match(String(received.data), /\r\n\.x\r\ny\r\n$/, "dot-stuffing undone");
     await assert.rejects(
       sendMail({ ...base, user: "daemon", pass: "wrong" }, mail),
-      /SMTP AUTH PLAIN refused: 535/,
+      /535/,
     );
     assert.equal(server.mails().length, 1);
+  } finally {
+    process.kill(server.child.pid!, "SIGKILL");
+    removeDir(dir);
+  }
+});
+
+test("a line break in an address or the subject is refused before anything is sent", async () => {
+  const dir = tempDir();
+  const server = await smtpServer(dir);
+  try {
+    const base = { host: "127.0.0.1", port: server.port, starttls: "never" as const };
+    const good = { from: "a@test.local", to: ["b@test.local"], subject: "s", text: "t" };
+    const attacks: [Partial<typeof good>, RegExp][] = [
+      [{ from: "a@test.local>\r\nRCPT TO:<c@test.local" }, /invalid from address/],
+      [{ to: ["b@test.local\r\nDATA"] }, /invalid to address/],
+      [{ to: ["b@test.local", "x y@test.local"] }, /invalid to address/],
+      [{ subject: "hi\r\nBcc: c@test.local" }, /invalid subject .*: a line break/],
+      [{ to: [] }, /no recipient/],
+    ];
+    for (const [change, message] of attacks) {
+      await assert.rejects(sendMail(base, { ...good, ...change }), message);
+    }
+    assert.deepEqual(server.mails(), [], "nothing reached the server");
   } finally {
     process.kill(server.child.pid!, "SIGKILL");
     removeDir(dir);

@@ -9,8 +9,8 @@
  * @module
  */
 import { asDaemonError, DaemonError } from "../errors.ts";
-import { effectiveUid, getenv as hostGetenv, homeOf, makeDirectory } from "../host.ts";
-import { joinPath as join } from "../paths.ts";
+import { cwd, effectiveUid, getenv as hostGetenv, homeOf, makeDirectory } from "../host.ts";
+import { joinPath as join, resolvePath } from "../paths.ts";
 import { validName } from "./parse.ts";
 
 /** The folders of named daemons. */
@@ -26,13 +26,16 @@ export function stateDirs(
   getenv: (name: string) => string | undefined = hostGetenv,
   uid: number = effectiveUid(),
 ): StateDirs {
+  // A relative folder is taken from the current directory, once: every path
+  // of the daemon is then absolute, wherever its set-up moves.
+  const absolute = (path: string) => resolvePath(cwd(), path);
   const home = getenv("DAEMONIZE_HOME");
-  if (home) return { run: home, log: home };
+  if (home) return { run: absolute(home), log: absolute(home) };
   if (uid === 0) return { run: "/run/daemonize", log: "/var/log/daemonize" };
-  const userHome = getenv("HOME") || homeOf(uid) || "/";
+  const userHome = absolute(getenv("HOME") || homeOf(uid) || "/");
   const state = join(userHome, ".local/state/daemonize");
   const runtime = getenv("XDG_RUNTIME_DIR");
-  return { run: runtime ? join(runtime, "daemonize") : state, log: state };
+  return { run: runtime ? join(absolute(runtime), "daemonize") : state, log: state };
 }
 
 /** Whether a name is a valid daemon name (see the command line's parser). */
