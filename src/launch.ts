@@ -137,6 +137,8 @@ export function launch(
 ): number {
   const libc = getLibc();
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
+  const unsafe = pidFile?.unsafe();
+  if (unsafe) throw new DaemonError("pid-file", `refusing pid file ${pidFile!.path}: ${unsafe}`);
   const running = pidFile?.running();
   if (running) {
     throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });

@@ -90,6 +90,8 @@ export async function stop(
   if (signal === undefined) {
     throw new DaemonError("stop", `Invalid signal: ${options.signal}`);
   }
+  const unsafe = file.unsafe();
+  if (unsafe) throw new DaemonError("stop", `refusing pid file ${file.path}: ${unsafe}`);
   const tree = file.tree();
   if (!tree) {
     file.removeIfStale();

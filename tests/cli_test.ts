@@ -89,6 +89,7 @@ t(
     assert.deepEqual(Object.keys(json).sort(), [
       "command",
       "cpuPercent",
+      "found",
       "lastExit",
       "name",
       "otherProcesses",

@@ -182,6 +182,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
     restarts: null,
     lastExit: null,
+    found: null,
   };
   const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
   if (s.state === "running") {
@@ -203,7 +204,12 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     }
     return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...usage };
   }
-  if (s.state === "dead") return { ...base, state: "dead", pid: s.pid ?? null };
+  if (s.state === "dead") {
+    // What the file is, when nothing of a daemon of ours runs.
+    const file = new PidFile(pidFile);
+    const found = s.others || s.unverified ? undefined : file.unsafe() ?? file.inspect();
+    return { ...base, state: "dead", pid: s.pid ?? null, found: found ?? null };
+  }
   if (record?.state === "failed") {
     return {
       ...base,

@@ -29,6 +29,8 @@ export interface StatusReport {
   readonly restarts: number | null;
   /** Under a supervisor: how the program's last run ended, if one did. */
   readonly lastExit: string | null;
+  /** What the pid file is, when it names no daemon of ours (`it holds no pid: "x"`). */
+  readonly found: string | null;
 }
 
 /**
@@ -125,9 +127,10 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       ]
       : ["no process of it running"];
     const named = !n && !u && report.pid ? `, naming pid ${report.pid}` : "";
-    return `${report.name}: ${state} (${
-      facts.join("; ")
-    }; pid file ${report.pidFile} left${named})`;
+    const left = report.found
+      ? `pid file ${report.pidFile} left: ${report.found}`
+      : `pid file ${report.pidFile} left${named}`;
+    return `${report.name}: ${state} (${facts.join("; ")}; ${left})`;
   }
   return `${report.name}: ${state}`;
 }

@@ -16,6 +16,7 @@ import {
   writeTextFile,
 } from "../host.ts";
 import { TOKEN_VARIABLE } from "../identity.ts";
+import { printable } from "../text.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
 import { PidFile, runningMessage, whileLocked } from "../pid_file.ts";
 import { readEnviron } from "../proc.ts";
@@ -492,6 +493,11 @@ async function unitCommand(
   return 0;
 }
 
+/** A message as a terminal should show it: each line's control characters made visible. */
+function visible(message: string): string {
+  return message.split("\n").map(printable).join("\n");
+}
+
 /** Runs the `daemonize` command with `args`; returns the exit status. */
 export async function main(
   args: readonly string[],
@@ -582,7 +588,7 @@ export async function main(
     }
   } catch (error) {
     if (error instanceof DaemonFileError) {
-      io.err(`${program}: ${error.message}\n`);
+      io.err(`${program}: ${visible(error.message)}\n`);
       return 2;
     }
     if (error instanceof UsageError) {
@@ -591,7 +597,7 @@ export async function main(
       return 2;
     }
     if (error instanceof DaemonError) {
-      io.err(`${program}: ${error.step}: ${error.message}\n`);
+      io.err(`${program}: ${error.step}: ${visible(error.message)}\n`);
       if (error.step === "program") return error.code === "EACCES" ? 126 : 127;
       return 1;
     }

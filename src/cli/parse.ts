@@ -10,13 +10,26 @@ import type { ReadyCheck } from "../ready_probe.ts";
 import { signalNumber } from "../options.ts";
 import { SUPERVISION_VALUES, SWITCH_FLAGS, VALUE_FLAGS } from "./start_options.ts";
 
+/** A value as a message shows it: quoted, escaped, and cut to 60 characters. */
+export function quote(value: string): string {
+  const shown = JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  return shown;
+}
+
 /** A mistake in the command line: printed on one line, exit status 2. */
 export class UsageError extends Error {
   /** The command it concerns, for the `--help` hint. */
   readonly command: string | undefined;
   /** Creates the error. */
   constructor(message: string, command?: string) {
-    super(message);
+    // One line a terminal shows as it is: control characters made visible.
+    // deno-lint-ignore no-control-regex
+    super(
+      message.replace(
+        /[\x00-\x1f\x7f]/g,
+        (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+      ),
+    );
     this.name = "UsageError";
     this.command = command;
   }
@@ -152,7 +165,9 @@ function scan(
         out.flags.add(name);
       } else {
         throw new UsageError(
-          `unknown option ${name}${didYouMean(name, [...takesValue, ...flags])}`,
+          `unknown option ${/^[!-~]{1,60}$/.test(name) ? name : quote(name)}${
+            didYouMean(name, [...takesValue, ...flags])
+          }`,
           command,
         );
       }
@@ -191,7 +206,7 @@ function seconds(
   const value = Number(text);
   if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
     throw new UsageError(
-      `invalid ${option} ${JSON.stringify(text)}: expected seconds`,
+      `invalid ${option} ${quote(text)}: expected seconds`,
       command,
     );
   }
@@ -217,7 +232,7 @@ function parseStart(
   if (umaskText !== undefined) {
     if (!/^0?[0-7]{1,3}$/.test(umaskText)) {
       throw new UsageError(
-        `invalid --umask ${JSON.stringify(umaskText)}: expected octal like 022`,
+        `invalid --umask ${quote(umaskText)}: expected octal like 022`,
         command,
       );
     }
@@ -228,7 +243,7 @@ function parseStart(
     const eq = entry.indexOf("=");
     if (eq <= 0) {
       throw new UsageError(
-        `invalid --env ${JSON.stringify(entry)}: expected NAME=VALUE`,
+        `invalid --env ${quote(entry)}: expected NAME=VALUE`,
         command,
       );
     }
@@ -303,7 +318,7 @@ function readyCheck(
   if (port !== undefined) {
     if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
       throw new UsageError(
-        `invalid --ready-port ${JSON.stringify(port)}: expected a port number 1-65535`,
+        `invalid --ready-port ${quote(port)}: expected a port number 1-65535`,
         command,
       );
     }
@@ -315,7 +330,7 @@ function readyCheck(
       new RegExp(log);
     } catch (error) {
       throw new UsageError(
-        `invalid --ready-log ${JSON.stringify(log)}: ${(error as Error).message}`,
+        `invalid --ready-log ${quote(log)}: ${(error as Error).message}`,
         command,
       );
     }
@@ -337,7 +352,7 @@ function supervisionOptions(
   const restartText = get("--restart");
   if (restartText !== undefined && !POLICIES.includes(restartText as RestartPolicy)) {
     throw new UsageError(
-      `invalid --restart ${JSON.stringify(restartText)}: expected no, on-failure or always`,
+      `invalid --restart ${quote(restartText)}: expected no, on-failure or always`,
       command,
     );
   }
@@ -398,7 +413,7 @@ function supervisionOptions(
 function count(text: string, option: string, command: string): number {
   if (!/^\d{1,9}$/.test(text)) {
     throw new UsageError(
-      `invalid ${option} ${JSON.stringify(text)}: expected a whole number`,
+      `invalid ${option} ${quote(text)}: expected a whole number`,
       command,
     );
   }
@@ -412,7 +427,7 @@ function size(text: string, option: string, command: string): number {
   const bytes = match ? Math.floor(Number(match[1]) * units[match[2]!.toUpperCase()]!) : NaN;
   if (!match || !(bytes >= 1024)) {
     throw new UsageError(
-      `invalid ${option} ${JSON.stringify(text)}: expected a size of at least 1K, like 10M`,
+      `invalid ${option} ${quote(text)}: expected a size of at least 1K, like 10M`,
       command,
     );
   }
@@ -423,7 +438,7 @@ function size(text: string, option: string, command: string): number {
 function signalOption(text: string, option: string, command: string): string {
   const name = `SIG${text.replace(/^SIG/i, "").toUpperCase()}`;
   if (signalNumber(name) === undefined || name === "SIGKILL" || name === "SIGSTOP") {
-    throw new UsageError(`invalid ${option} ${JSON.stringify(text)}: not a signal name`, command);
+    throw new UsageError(`invalid ${option} ${quote(text)}: not a signal name`, command);
   }
   return name;
 }
@@ -447,7 +462,7 @@ function parseTarget(
   }
   if (s.positionals.length > 1) {
     throw new UsageError(
-      `unexpected argument ${JSON.stringify(s.positionals[1])}`,
+      `unexpected argument ${quote(s.positionals[1]!)}`,
       command,
     );
   }
@@ -483,7 +498,7 @@ function parseTarget(
   const signal = single(s, "--signal", command) ?? "TERM";
   if (signalNumber(signal) === undefined) {
     throw new UsageError(
-      `invalid --signal ${JSON.stringify(signal)}: not a signal name`,
+      `invalid --signal ${quote(signal)}: not a signal name`,
       command,
     );
   }
@@ -568,7 +583,7 @@ export function validName(name: string): boolean {
 function nameOption(name: string, command: string, what = "--name"): string {
   if (!validName(name)) {
     throw new UsageError(
-      `invalid ${what} ${JSON.stringify(name)}: use letters, digits, '.', '_', '@' and '-'`,
+      `invalid ${what} ${quote(name)}: use letters, digits, '.', '_', '@' and '-'`,
       command,
     );
   }
@@ -581,7 +596,7 @@ function daemonName(given: string | undefined, program: string, command: string)
   if (validName(program)) return program;
   throw new UsageError(
     `the program's name ${
-      JSON.stringify(program)
+      quote(program)
     } can't name the daemon: give --name (letters, digits, '.', '_', '@', '-')`,
     command,
   );
@@ -596,9 +611,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   const limit = word.replace(/^-+/, "").length <= 4 ? 1 : 2;
-  return best !== undefined && bestDistance <= limit
-    ? `; did you mean ${JSON.stringify(best)}?`
-    : "";
+  return best !== undefined && bestDistance <= limit ? `; did you mean ${quote(best)}?` : "";
 }
 
 /** Levenshtein distance, counting a swap of neighbours as one edit. */
@@ -655,7 +668,7 @@ export function parseArgs(args: readonly string[]): Parsed {
       return parseTarget("status", rest);
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(first)}${didYouMean(first, COMMANDS)}`,
+        `unknown command ${quote(first)}${didYouMean(first, COMMANDS)}`,
       );
   }
 }
