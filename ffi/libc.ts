@@ -139,13 +139,16 @@ const identity = {
  * of start-up, so a command pays for the few it calls, not for the table
  * (a Bun `dlopen` of one symbol costs about 0.01 ms).
  */
-function bindOnUse<S extends SymbolTable>(ffi: FfiBackend, library: string, symbols: S): Bound<S> {
+function bindOnUse<S extends SymbolTable>(
+  open: (table: SymbolTable) => Bound<SymbolTable>,
+  symbols: S,
+): Bound<S> {
   const bound: Record<string, NativeFn | null> = {};
   for (const name of Object.keys(symbols)) {
     Object.defineProperty(bound, name, {
       configurable: true,
       get() {
-        const fn = ffi.open(library, { [name]: symbols[name]! })[name] ?? null;
+        const fn = open({ [name]: symbols[name]! })[name] ?? null;
         Object.defineProperty(bound, name, { value: fn });
         return fn;
       },
@@ -234,14 +237,34 @@ export class Libc {
     this.constants = constants;
   }
 
+  /**
+   * Binds `symbols` from the C library: glibc's, or (on Alpine and other
+   * musl systems) musl's, whichever opens first; then that one always.
+   */
+  #open<S extends SymbolTable>(symbols: S): Bound<S> {
+    if (this.#library !== undefined) return this.#ffi.open(this.#library, symbols);
+    let first: unknown;
+    for (const name of [this.constants.library, ...this.constants.otherLibraries]) {
+      try {
+        const bound = this.#ffi.open(name, symbols);
+        this.#library = name;
+        return bound;
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    throw first;
+  }
+  #library: string | undefined;
+
   get #c(): Bound<typeof core> {
-    return this.#core ??= bindOnUse(this.#ffi, this.constants.library, core);
+    return this.#core ??= bindOnUse((table) => this.#open(table), core);
   }
   get #s(): Bound<typeof spawn> {
-    return this.#spawn ??= bindOnUse(this.#ffi, this.constants.library, spawn);
+    return this.#spawn ??= bindOnUse((table) => this.#open(table), spawn);
   }
   get #i(): Bound<typeof identity> {
-    return this.#identity ??= bindOnUse(this.#ffi, this.constants.library, identity);
+    return this.#identity ??= bindOnUse((table) => this.#open(table), identity);
   }
 
   /** The calling thread's errno. */
@@ -670,7 +693,7 @@ export class Libc {
    * while the event loop goes on; resolves to the byte count (0 at its end).
    */
   async readWaiting(fd: number, buffer: Uint8Array): Promise<number> {
-    this.#waiting ??= this.#ffi.open(this.constants.library, waiting);
+    this.#waiting ??= this.#open(waiting);
     const n = Number(await (this.#waiting.read!(fd, buffer, buffer.length) as Promise<unknown>));
     // errno belongs to the other thread: a failed read ends the stream.
     return Math.max(0, n);

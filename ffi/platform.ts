@@ -12,6 +12,8 @@
 export interface PlatformConstants {
   /** The C library to open. */
   readonly library: string;
+  /** Other names of it, tried in turn when `library` can't be opened (musl's). */
+  readonly otherLibraries: readonly string[];
   readonly O_WRONLY: number;
   readonly O_RDWR: number;
   readonly O_CREAT: number;
@@ -116,6 +118,7 @@ const commonSignals = {
 
 const linux: PlatformConstants = {
   library: "libc.so.6",
+  otherLibraries: ["libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"],
   O_WRONLY: 0o1,
   O_RDWR: 0o2,
   O_CREAT: 0o100,
@@ -176,6 +179,7 @@ const linux: PlatformConstants = {
 
 const darwin: PlatformConstants = {
   library: "libSystem.B.dylib",
+  otherLibraries: [],
   O_WRONLY: 0x1,
   O_RDWR: 0x2,
   O_CREAT: 0x200,

@@ -1,0 +1,39 @@
+/**
+ * The C library is found by name: glibc's, else musl's (Alpine), and the
+ * one that opened is kept for every later symbol.
+ */
+import assert from "node:assert/strict";
+import type { FfiBackend } from "../ffi/backend.ts";
+import { bunBackend } from "../ffi/bun.ts";
+import { denoBackend } from "../ffi/deno.ts";
+import { Libc } from "../ffi/libc.ts";
+import { platformConstants } from "../ffi/platform.ts";
+import { test } from "./harness.ts";
+
+test("without glibc's libc.so.6, musl's C library is opened, and kept", () => {
+  const real = "Deno" in globalThis ? denoBackend : bunBackend;
+  const tried: string[] = [];
+  // A system where only musl's name opens (backed by this system's libc).
+  const musl: FfiBackend = {
+    ...real,
+    open(library, symbols) {
+      tried.push(library);
+      if (library !== "libc.musl-x86_64.so.1") throw new Error(`${library}: no such file`);
+      return real.open("libc.so.6", symbols);
+    },
+  };
+  const libc = new Libc(musl, platformConstants("linux")!);
+  assert.equal(typeof libc.isTerminal(0), "boolean");
+  assert.deepEqual(tried, ["libc.so.6", "libc.musl-x86_64.so.1"]);
+  // umask is another symbol: bound from musl's library straight away, once.
+  libc.umask(libc.umask(0o022));
+  assert.deepEqual(tried.slice(2), ["libc.musl-x86_64.so.1"]);
+  // No C library at all: the first refusal is the error.
+  const none = new Libc({
+    ...real,
+    open: (library) => {
+      throw new Error(`${library}: no such file`);
+    },
+  }, platformConstants("linux")!);
+  assert.throws(() => none.isTerminal(0), /^Error: libc\.so\.6: no such file$/);
+});
