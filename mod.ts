@@ -17,7 +17,7 @@
  * @module
  */
 export { type Daemon, daemonize, detach, type DetachResult } from "./src/daemonize.ts";
-export { DaemonError, type Step } from "./src/errors.ts";
+export { DaemonError, isOptionError, type OptionError, type Step } from "./src/errors.ts";
 export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
 export { PidFile } from "./src/pid_file.ts";
 export type { Identity, Member, ProcessTree, Sighting } from "./src/identity.ts";

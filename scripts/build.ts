@@ -28,7 +28,7 @@ function tool(name: string): string {
   }
 }
 
-function attempt(label: string, command: string[], timeout: number): boolean {
+function attempt(label: string, command: string[], timeout: number, file = output): boolean {
   const started = Date.now();
   const result = spawnSync(command[0]!, command.slice(1), {
     cwd: root,
@@ -38,7 +38,7 @@ function attempt(label: string, command: string[], timeout: number): boolean {
   });
   const ms = Date.now() - started;
   if (result.status === 0) {
-    console.log(`built ${output} with ${label} in ${ms} ms`);
+    console.log(`built ${file} with ${label} in ${ms} ms`);
     return true;
   }
   console.error(`${label} failed after ${ms} ms: ${failureReason(result.stderr, result.error)}`);
@@ -69,4 +69,28 @@ const built = (!onlyBun &&
     "--outfile",
     output,
   ], 120_000);
+// The same for musl systems (Alpine), when Bun can fetch that runtime: it
+// needs musl's libc, libstdc++ and libgcc there. Not having it is said, not
+// a failed build.
+if (built && !process.argv.includes("--no-musl")) {
+  const musl = join(root, "dist", "daemonize-musl");
+  const ok = attempt(
+    "bun build --compile --target=bun-linux-x64-musl",
+    [
+      tool("bun"),
+      "build",
+      "--compile",
+      "--minify",
+      "--bytecode",
+      "--format=esm",
+      "--target=bun-linux-x64-musl",
+      "cli.ts",
+      "--outfile",
+      musl,
+    ],
+    120_000,
+    musl,
+  );
+  if (!ok) console.log(`no musl executable (${musl}): its runtime could not be fetched`);
+}
 process.exit(built ? 0 : 1);

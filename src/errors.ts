@@ -95,6 +95,7 @@ export function asDaemonError(
   error: unknown,
 ): DaemonError {
   if (error instanceof DaemonError) return error;
+  if (isOptionError(error)) return new DaemonError("options", error.message, { cause: error });
   if (error instanceof SysCallError) {
     return new DaemonError(step, `${what}: ${error.message}`, {
       code: error.code,
@@ -103,4 +104,24 @@ export function asDaemonError(
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new DaemonError(step, `${what}: ${reason}`, { cause: error });
+}
+
+/**
+ * A wrong option given to the library: a `TypeError` (a value of the wrong
+ * type) or a `RangeError` (the right type, a value out of range), as
+ * JavaScript's own are, naming the option; thrown before anything starts.
+ * Its `step` is `"options"`, as a {@link DaemonError}'s would be.
+ */
+export type OptionError = (TypeError | RangeError) & { readonly step: "options" };
+
+/** An {@link OptionError} with `message`; a `RangeError` when `range`, else a `TypeError`. */
+export function optionError(message: string, range = false): OptionError {
+  const error = range ? new RangeError(message) : new TypeError(message);
+  return Object.assign(error, { step: "options" as const });
+}
+
+/** Whether `error` is an {@link OptionError}. */
+export function isOptionError(error: unknown): error is OptionError {
+  return (error instanceof TypeError || error instanceof RangeError) &&
+    (error as { step?: unknown }).step === "options";
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { getLibc } from "../ffi/libc.ts";
-import { DaemonError } from "./errors.ts";
+import { optionError } from "./errors.ts";
 import { cwd as currentDirectory, isDeno } from "./host.ts";
 import { isAbsolute, resolvePath as resolve } from "./paths.ts";
 
@@ -197,8 +197,9 @@ const known = new Set([
   "stopTimeout",
 ]);
 
-function bad(message: string): never {
-  throw new DaemonError("options", message);
+/** A wrong option: a TypeError, or a RangeError for a value of the right type out of range. */
+function bad(message: string, range = false): never {
+  throw optionError(message, range);
 }
 
 function path(name: string, value: unknown, base: string): string | undefined {
@@ -222,6 +223,7 @@ function millis(name: string, value: unknown, fallback: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     bad(
       `Invalid ${name}: expected a positive number of ms, got ${show(value)}`,
+      typeof value === "number",
     );
   }
   return value;
@@ -268,14 +270,15 @@ function signalTable(map: unknown): Map<number, SignalAction> {
   for (const [name, action] of Object.entries(merged)) {
     const number = signalNumber(name);
     if (number === undefined || !name.startsWith("SIG")) {
-      bad(`Invalid signalMap: unknown signal ${show(name)}`);
+      bad(`Invalid signalMap: unknown signal ${show(name)}`, true);
     }
     if (name === "SIGKILL" || name === "SIGSTOP") {
-      bad(`Invalid signalMap: ${name} cannot be caught or ignored`);
+      bad(`Invalid signalMap: ${name} cannot be caught or ignored`, true);
     }
     if (name === "SIGUSR1" && isDeno) {
       bad(
         "Invalid signalMap: SIGUSR1 opens Deno's debugger, so a Deno daemon ignores it; use SIGUSR2",
+        true,
       );
     }
     if (
@@ -296,7 +299,8 @@ function signalTable(map: unknown): Map<number, SignalAction> {
 /**
  * Checks `options` and fills in the defaults. Relative paths are resolved
  * against `cwd` (the directory the program was started in).
- * @throws {DaemonError} of step `"options"` naming the option at fault.
+ * @throws {TypeError} or {RangeError} (an {@link OptionError}) naming the
+ * option at fault.
  */
 export function resolveOptions(
   options: DaemonOptions = {},
@@ -314,6 +318,7 @@ export function resolveOptions(
     if (!Number.isInteger(o.umask) || o.umask < 0 || o.umask > 0o777) {
       bad(
         `Invalid umask: expected an integer from 0 to 0o777, got ${show(o.umask)}`,
+        typeof o.umask === "number",
       );
     }
     umask = o.umask;
@@ -333,6 +338,7 @@ export function resolveOptions(
   ) {
     bad(
       `Invalid readiness: expected "auto" or "manual", got ${show(o.readiness)}`,
+      typeof o.readiness === "string",
     );
   }
   if (o.detachProcess !== undefined && typeof o.detachProcess !== "boolean") {

@@ -12,7 +12,7 @@
  * @module
  */
 import { type FileId, getLibc, SysCallError } from "../ffi/libc.ts";
-import { asDaemonError, DaemonError } from "./errors.ts";
+import { asDaemonError, DaemonError, optionError } from "./errors.ts";
 import { pid as ownPid, writeTextFile } from "./host.ts";
 import {
   type Identity,
@@ -513,6 +513,22 @@ export function sleepSync(ms: number): void {
  * followed, so what is checked is what is read); undefined when it is
  * missing, unreadable, or has any of the `forbidden` mode bits.
  */
+/**
+ * The pid file a library call was given: a path or a {@link PidFile}.
+ * @throws {TypeError} (an `OptionError`) for anything else.
+ */
+export function pidFileOf(value: string | PidFile): PidFile {
+  if (value instanceof PidFile) return value;
+  if (typeof value !== "string" || value === "" || value.includes("\0")) {
+    throw optionError(
+      `Invalid pidFile: expected a path or a PidFile, got ${
+        typeof value === "string" ? JSON.stringify(value) : String(value)
+      }`,
+    );
+  }
+  return new PidFile(value);
+}
+
 /** A file type (`st_mode & S_IFMT`) in words. */
 function fileType(type: number): string {
   return ({

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { PidFile } from "./pid_file.ts";
+import { type PidFile, pidFileOf } from "./pid_file.ts";
 
 /** What a pid file says about its daemon. */
 export type DaemonStatus =
@@ -46,10 +46,11 @@ export type DaemonStatus =
  * const s = status("/tmp/no-such-daemon.pid");
  * console.log(s.state); // "stopped"
  * ```
- * @throws {DaemonError} of step `"status"` when the file can't be read.
+ * @throws {DaemonError} of step `"status"` when the file can't be read;
+ * `TypeError` for a `pidFile` that is neither a path nor a `PidFile`.
  */
 export function status(pidFile: string | PidFile): DaemonStatus {
-  const file = typeof pidFile === "string" ? new PidFile(pidFile) : pidFile;
+  const file = pidFileOf(pidFile);
   const tree = file.tree();
   if (tree) {
     try {

@@ -8,10 +8,10 @@
  * @module
  */
 import { getLibc } from "../ffi/libc.ts";
-import { DaemonError } from "./errors.ts";
+import { DaemonError, optionError } from "./errors.ts";
 import type { Member, ProcessTree, Sighting } from "./identity.ts";
 import { signalNumber } from "./options.ts";
-import { PidFile } from "./pid_file.ts";
+import { type PidFile, pidFileOf } from "./pid_file.ts";
 
 /** Options of {@link stop}. */
 export interface StopOptions {
@@ -81,14 +81,22 @@ export async function stop(
   pidFile: string | PidFile,
   options: StopOptions = {},
 ): Promise<StopResult> {
-  const file = typeof pidFile === "string" ? new PidFile(pidFile) : pidFile;
-  const timeout = options.timeout ?? 10_000;
-  if (!Number.isFinite(timeout) || timeout < 0) {
-    throw new DaemonError("stop", `Invalid timeout: ${timeout}`);
+  const file = pidFileOf(pidFile);
+  if (typeof options !== "object" || options === null) {
+    throw optionError(`Invalid options: expected an object, got ${String(options)}`);
   }
-  const signal = signalNumber(options.signal ?? "SIGTERM");
+  const timeout = options.timeout ?? 10_000;
+  if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
+    throw optionError(`Invalid timeout: ${String(timeout)}`, typeof timeout === "number");
+  }
+  const signal = typeof options.signal === "string" || options.signal === undefined
+    ? signalNumber(options.signal ?? "SIGTERM")
+    : undefined;
   if (signal === undefined) {
-    throw new DaemonError("stop", `Invalid signal: ${options.signal}`);
+    throw optionError(
+      `Invalid signal: ${String(options.signal)}`,
+      typeof options.signal === "string",
+    );
   }
   const unsafe = file.unsafe();
   if (unsafe) throw new DaemonError("stop", `refusing pid file ${file.path}: ${unsafe}`);

@@ -3,8 +3,10 @@
  * recorded `deno compile` failure without network.
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { failureReason } from "../scripts/failure_reason.ts";
-import { test } from "./harness.ts";
+import { binary, root, test } from "./harness.ts";
 
 const DENO_COMPILE_OFFLINE = `\x1b[0m\x1b[32mCheck\x1b[0m cli.ts
 \x1b[0m\x1b[32mCompile\x1b[0m cli.ts to dist/daemonize
@@ -31,3 +33,28 @@ test("a build failure is reported by its cause, not by the tool's progress line"
   assert.equal(failureReason("error: Module not found\n", undefined), "error: Module not found");
   assert.equal(failureReason("", new Error("spawn ENOENT")), "spawn ENOENT");
 });
+
+// Checked with the binary's tests, once the build has run.
+if (binary) {
+  test("the executables built are for glibc and, when its runtime could be fetched, for musl", () => {
+    const glibc = binary!;
+    const interpreter = (path: string) => {
+      // PT_INTERP of a 64-bit ELF: the program header whose type is 3.
+      const bytes = readFileSync(path).subarray(0, 4096);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const phoff = Number(view.getBigUint64(0x20, true));
+      const size = view.getUint16(0x36, true);
+      for (let i = 0; i < view.getUint16(0x38, true); i++) {
+        const at = phoff + i * size;
+        if (view.getUint32(at, true) !== 3) continue;
+        const offset = Number(view.getBigUint64(at + 8, true));
+        const length = Number(view.getBigUint64(at + 32, true));
+        return new TextDecoder().decode(bytes.subarray(offset, offset + length - 1));
+      }
+      return undefined;
+    };
+    assert.equal(interpreter(glibc), "/lib64/ld-linux-x86-64.so.2");
+    const musl = join(root, "dist", "daemonize-musl");
+    if (existsSync(musl)) assert.equal(interpreter(musl), "/lib/ld-musl-x86_64.so.1");
+  });
+}

@@ -150,10 +150,10 @@ test("PidFile acquire, holder and release work in-process, and a second acquire 
   });
 });
 
-test("stop() rejects an unknown signal name with a clear error", async () => {
+test("stop() rejects an unknown signal name with a RangeError naming it", async () => {
   await assert.rejects(stop("/tmp/x.pid", { signal: "SIGNOPE" }), {
-    name: "DaemonError",
-    step: "stop",
+    name: "RangeError",
+    step: "options",
     message: "Invalid signal: SIGNOPE",
   });
 });

@@ -7,7 +7,7 @@
  * FUZZ_LONG=1 tries a hundred times more.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
@@ -214,3 +214,106 @@ test(
   },
   600_000,
 );
+
+test(`wrong option types and values to the library are TypeErrors or RangeErrors naming the option, before anything starts (seed ${SEED})`, async () => {
+  const { detach, isOptionError, status, stop } = await import("../mod.ts");
+  const random = generator(SEED + 2);
+  const keys = [
+    "workingDirectory",
+    "chrootDirectory",
+    "umask",
+    "user",
+    "group",
+    "initgroups",
+    "preventCore",
+    "filesPreserve",
+    "pidFile",
+    "stdin",
+    "stdout",
+    "stderr",
+    "signalMap",
+    "detachProcess",
+    "singleDetach",
+    "readiness",
+    "readyTimeout",
+    "stopTimeout",
+  ];
+  const wrong: unknown[] = [
+    -1,
+    0.5,
+    1e9,
+    NaN,
+    Infinity,
+    "",
+    "\0",
+    "x",
+    true,
+    null,
+    {},
+    [],
+    [-1],
+    () => 0,
+    Symbol("s"),
+    { SIGNOPE: "ignore" },
+    { SIGTERM: 5 },
+    { SIGKILL: "ignore" },
+    10n,
+  ];
+  // This process's children: none may appear.
+  const children = () =>
+    readdirSync(`/proc/${process.pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${process.pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)
+    );
+  const before = children();
+  let tried = 0;
+  for (let i = 0; i < (LONG ? 20_000 : 1_000); i++) {
+    const key = pick(random, keys);
+    const value = pick(random, wrong);
+    const options = { [key]: value } as Record<string, unknown>;
+    let error: unknown;
+    try {
+      // A value that happens to be right for the option (true for a flag) is skipped.
+      const { resolveOptions } = await import("../src/options.ts");
+      resolveOptions(options);
+      continue;
+    } catch (e) {
+      error = e;
+    }
+    const where = `seed ${SEED + 2}, run ${i}: ${key} = ${String(value)}`;
+    assert.ok(isOptionError(error), `${where}: ${error}`);
+    assert.match((error as Error).message, new RegExp(`\\b${key}\\b`), where);
+    await assert.rejects(detach(options as never), (e) => isOptionError(e), where);
+    tried++;
+  }
+  assert.ok(tried > 500 || LONG, `${tried} wrong options tried`);
+  // Unknown options, and options that are no object.
+  for (const options of [{ pidfile: "/x" }, 5, "x"]) {
+    await assert.rejects(
+      detach(options as never),
+      (e) => e instanceof TypeError && isOptionError(e),
+    );
+  }
+  for (const pidFile of [5, "", null, {}, "\0"]) {
+    assert.throws(
+      () => status(pidFile as never),
+      (e) => e instanceof TypeError && /pidFile/.test(String(e)),
+    );
+    await assert.rejects(
+      stop(pidFile as never),
+      (e) => e instanceof TypeError && /pidFile/.test(String(e)),
+    );
+  }
+  await assert.rejects(
+    stop("/tmp/none.pid", { timeout: -1 }),
+    (e) => e instanceof RangeError && /timeout/.test(String(e)),
+  );
+  await assert.rejects(
+    stop("/tmp/none.pid", { signal: "SIGNOPE" }),
+    (e) => e instanceof RangeError && /signal/.test(String(e)),
+  );
+  await assert.rejects(
+    stop("/tmp/none.pid", { signal: 9 as never }),
+    (e) => e instanceof TypeError && /signal/.test(String(e)),
+  );
+  assert.deepEqual(children(), before, "nothing started");
+});

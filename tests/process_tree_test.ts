@@ -223,7 +223,7 @@ t("a forged pid file naming a bystander never gets it signalled", async ({ dir, 
     assert.equal(status.code, 1);
     assert.match(
       status.stdout,
-      /^f: dead \(no process of it running; pid file .* left, naming pid \d+\)/,
+      /^f: dead \(no process of it running; pid file .* left: it names pid \d+, a process this pid file does not prove its own\)/,
     );
     assert.equal(cli(["stop", "f"]).stdout, "f is not running\n");
     assert.equal(cli(["reload", "f"]).code, 7);

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Daemon, daemonize, detach } from "../daemonize.ts";
-import { DaemonError, permissionProblem } from "../errors.ts";
+import { DaemonError, isOptionError, permissionProblem } from "../errors.ts";
 import { exit as processExit, mainModule, requireFfi, scriptArgs } from "../host.ts";
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
@@ -144,6 +144,10 @@ async function startDaemon(
 }
 
 function exit(io: Output, program: string, error: unknown): never {
+  if (isOptionError(error)) {
+    io.err(`${program}: options: ${error.message}\n`);
+    processExit(1);
+  }
   if (error instanceof DaemonError) {
     io.err(`${program}: ${error.step}: ${error.message}\n`);
     processExit(1);

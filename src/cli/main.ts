@@ -5,7 +5,13 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { asDaemonError, DaemonError, permissionProblem, SysCallError } from "../errors.ts";
+import {
+  asDaemonError,
+  DaemonError,
+  isOptionError,
+  permissionProblem,
+  SysCallError,
+} from "../errors.ts";
 import {
   changeDirectory,
   cwd,
@@ -595,6 +601,10 @@ export async function main(
       const hint = error.command ? `${program} ${error.command} --help` : `${program} --help`;
       io.err(`${program}: ${error.message} (see '${hint}')\n`);
       return 2;
+    }
+    if (isOptionError(error)) {
+      io.err(`${program}: options: ${visible(error.message)}\n`);
+      return 1;
     }
     if (error instanceof DaemonError) {
       io.err(`${program}: ${error.step}: ${visible(error.message)}\n`);

@@ -23,9 +23,9 @@ export class UsageError extends Error {
   /** Creates the error. */
   constructor(message: string, command?: string) {
     // One line a terminal shows as it is: control characters made visible.
-    // deno-lint-ignore no-control-regex
     super(
       message.replace(
+        // deno-lint-ignore no-control-regex
         /[\x00-\x1f\x7f]/g,
         (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
       ),
