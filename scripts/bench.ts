@@ -18,7 +18,7 @@
  * (`npm install --prefix /tmp/peers pm2`); a missing one is skipped and said so.
  * Build the binary first (`deno run -A scripts/build.ts`).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -162,7 +162,8 @@ function measureTogether(all: Form[]): Row[] {
         if (i >= 0) r.statuses.push(ms);
       }
       if (i === 0 && form.rss) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+        // After the daemon handed back its start-up pages (2 s after ready).
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, IDLE_AFTER_MS);
         r.rss = rssKb(pid);
       }
       if (form.stop) {
@@ -193,6 +194,18 @@ function ours(make: (dir: string) => Form): Row[] {
   const forms = [make(root)];
   if (baseline) forms.push({ ...make(baseline), name: `${make(baseline).name} (baseline)` });
   return measureTogether(forms);
+}
+
+/** When a process counts as idle, for its resident memory (ms after its start). */
+const IDLE_AFTER_MS = 3_000;
+
+/** The resident memory of `command` idling (a bare runtime with a timer). */
+function idle(name: string, command: string[]): Row {
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: "ignore" });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, IDLE_AFTER_MS);
+  const kb = rssKb(child.pid!);
+  child.kill("SIGKILL");
+  return { name, rss: kb === undefined ? undefined : kb / 1024, note: "idle, no daemon" };
 }
 
 function bare(name: string, command: string[]): Row {
@@ -234,6 +247,8 @@ rows.push(
 rows.push(
   bare("bun (empty script)", [bun, join(root, "scripts/bench/empty.ts")]),
 );
+rows.push(idle("deno run, idle (a timer only)", [...denoRun, join(root, "scripts/bench/idle.ts")]));
+rows.push(idle("bun, idle (a timer only)", [bun, join(root, "scripts/bench/idle.ts")]));
 for (const [label, runtime] of [["Deno", denoRun], ["Bun", [bun]]] as const) {
   for (const mode of ["double", "single"]) {
     rows.push(...ours((dir) => ({

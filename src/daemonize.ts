@@ -25,6 +25,7 @@
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError, attempt, DaemonError, type Step } from "./errors.ts";
 import {
+  backgroundTimer,
   cwd as currentDirectory,
   exit,
   exitProgram,
@@ -90,6 +91,9 @@ export type DetachResult =
 
 let current: DaemonProcess | undefined;
 
+/** How long after it is ready a daemon hands back its start-up pages (ms). */
+const RELEASE_AFTER_MS = 2_000;
+
 class DaemonProcess implements Daemon {
   readonly pid = ownPid();
   readonly detached: boolean;
@@ -120,6 +124,12 @@ class DaemonProcess implements Daemon {
   ready(): void {
     if (this.#ready) return;
     this.#ready = true;
+    // Once started, the runtime's code it touched to start is handed back
+    // (see memory.ts): a daemon idles for weeks.
+    backgroundTimer(
+      () => void import("./memory.ts").then((m) => m.releaseExecutablePages()),
+      RELEASE_AFTER_MS,
+    );
     if (this.#channel) {
       this.#channel.ready(this.pid);
       this.#removeUncaughtListener?.();
