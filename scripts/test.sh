@@ -4,6 +4,8 @@
 # line "N passed, N failed" counting all of them. Exit status 0 only if none
 # failed. Expects `npm install` to have run.
 set -u
+# --long: the fuzzers and the soak run a hundred and ten times longer.
+if [ "${1:-}" = "--long" ]; then export FUZZ_LONG=1 LOAD_LONG=1; fi
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
 passed=0
