@@ -57,6 +57,7 @@ import {
 import type { Supervision } from "./supervisor.ts";
 import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
+import { releaseExecutablePages } from "./memory.ts";
 import { adoptPassedDescriptors, passedDescriptors, passedRange } from "./socket_activation.ts";
 import { guardInspectorSignal, installSignals } from "./signals.ts";
 
@@ -126,10 +127,9 @@ class DaemonProcess implements Daemon {
     this.#ready = true;
     // Once started, the runtime's code it touched to start is handed back
     // (see memory.ts): a daemon idles for weeks.
-    backgroundTimer(
-      () => void import("./memory.ts").then((m) => m.releaseExecutablePages()),
-      RELEASE_AFTER_MS,
-    );
+    // (Loaded with the daemon: after a chroot or a change of user the
+    // source may be out of reach.)
+    backgroundTimer(() => void releaseExecutablePages(), RELEASE_AFTER_MS);
     if (this.#channel) {
       this.#channel.ready(this.pid);
       this.#removeUncaughtListener?.();

@@ -214,7 +214,8 @@ export class PidFile {
    */
   unsafe(): string | undefined {
     const libc = getLibc();
-    const directory = this.path.slice(0, this.path.lastIndexOf("/")) || "/";
+    const slash = this.path.lastIndexOf("/");
+    const directory = slash < 0 ? "." : this.path.slice(0, slash) || "/";
     try {
       const mode = libc.fileIdAt(directory).mode;
       if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0) {
@@ -509,11 +510,6 @@ export function sleepSync(ms: number): void {
 }
 
 /**
- * A file's text and owner, read through one descriptor (no symbolic link
- * followed, so what is checked is what is read); undefined when it is
- * missing, unreadable, or has any of the `forbidden` mode bits.
- */
-/**
  * The pid file a library call was given: a path or a {@link PidFile}.
  * @throws {TypeError} (an `OptionError`) for anything else.
  */
@@ -541,6 +537,11 @@ function fileType(type: number): string {
   } as Record<number, string>)[type] ?? "not a regular file";
 }
 
+/**
+ * A file's text and owner, read through one descriptor (no symbolic link
+ * followed, so what is checked is what is read); undefined when it is
+ * missing, unreadable, or has any of the `forbidden` mode bits.
+ */
 function readOwned(path: string, forbidden: number): { text: string; uid: number } | undefined {
   const libc = getLibc();
   let fd: number;

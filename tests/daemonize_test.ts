@@ -704,6 +704,19 @@ test("chrootDirectory confines the daemon", async () => {
   });
 });
 
+test("a chrooted daemon lives on past handing back its start-up pages (2 s after ready)", async () => {
+  await withTemp(async (dir, tag) => {
+    const jail = join(dir, "jail");
+    mkdirSync(jail);
+    const pidFile = join(dir, "d.pid");
+    const ran = startFixture(tag, "/report", { options: { pidFile, chrootDirectory: jail } });
+    assert.equal(ran.code, 0, ran.stderr);
+    const pid = pidIn(pidFile);
+    await new Promise((r) => setTimeout(r, 2_600));
+    assert.ok(alive(pid), "the daemon died after it was ready");
+  });
+});
+
 if (runtime === "deno") {
   test("a Deno daemon ignores SIGUSR1 instead of opening the inspector", async () => {
     await withTemp(async (dir, tag) => {

@@ -170,6 +170,35 @@ t(
   },
 );
 
+t(
+  "unit takes relative paths from where it runs, and refuses a line break in a value",
+  ({ dir, cli }) => {
+    const ran = run(
+      cliCommand(["unit", "--name", "rel", "--cwd", "sub", "--log", "app.log", "--", "sleep", "1"]),
+      { cwd: dir },
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, new RegExp(`^WorkingDirectory=${dir}/sub$`, "m"));
+    assert.match(ran.stdout, new RegExp(`^StandardOutput=append:${dir}/app\\.log$`, "m"));
+    for (
+      const [flag, value] of [["--stdout", "/tmp/x\nExecStartPre=/bin/touch /tmp/pwned"], [
+        "--user",
+        "a\nExecStartPre=/bin/evil",
+      ]]
+    ) {
+      const injected = cli(["unit", flag!, value!, "--", "sleep", "1"]);
+      assert.equal(injected.code, 2);
+      assert.equal(injected.stdout, "");
+      assert.match(
+        injected.stderr,
+        new RegExp(
+          `^daemonize: ${flag} ".*\\\\n.*" can't go into a unit: a control character .*\n$`,
+        ),
+      );
+    }
+  },
+);
+
 t("unit of a missing program names it and prints no unit", ({ cli }) => {
   const ran = cli(["unit", "--", "no-such-program-xyz"]);
   assert.equal(ran.code, 127);

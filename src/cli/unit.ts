@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { StartCommand } from "./parse.ts";
+import { resolvePath } from "../paths.ts";
+import { quote, type StartCommand, UsageError } from "./parse.ts";
 import { START_OPTIONS } from "./start_options.ts";
 
 /** What the unit needs beyond the command line. */
@@ -66,6 +67,7 @@ function unmapped(start: StartCommand): string[] {
   if (start.ready?.command !== undefined) given.push("--ready-cmd");
   if (start.options.singleDetach) given.push("--single-detach");
   if (start.supervision?.logMaxSize !== undefined) given.push("--log-max-size");
+  if (start.supervision && start.supervision.logKeep !== 5) given.push("--log-keep");
   if (start.supervision?.logTime) given.push("--log-time");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
@@ -73,9 +75,32 @@ function unmapped(start: StartCommand): string[] {
   });
 }
 
-/** The unit for `start`'s command line. */
+/**
+ * A value for a unit line that takes it as it is: refused with a control
+ * character (a line break would start a line of its own).
+ * @throws {UsageError} naming the option.
+ */
+function plain(flag: string, value: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) {
+    throw new UsageError(
+      `${flag} ${quote(value)} can't go into a unit: a control character`,
+      "unit",
+    );
+  }
+  return literal(value, false);
+}
+
+/** The unit for `start`'s command line; relative paths are taken from `facts.directory`. */
 export function unitText(start: StartCommand, facts: UnitFacts): Unit {
+  const path = (flag: string, value: string) => plain(flag, resolvePath(facts.directory, value));
   const o = start.options;
+  // Inside a root directory, the working directory is a path in it.
+  const cwd = o.workingDirectory === undefined
+    ? (o.chrootDirectory ? "/" : facts.directory)
+    : o.chrootDirectory
+    ? resolvePath("/", o.workingDirectory)
+    : resolvePath(facts.directory, o.workingDirectory);
   const supervision = start.supervision;
   const restart = supervision?.restart ?? "no";
   const unit = [
@@ -93,24 +118,22 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
     "[Service]",
     `Type=${start.notify ? "notify" : "exec"}`,
     `ExecStart=${[facts.programPath, ...start.program.slice(1)].map(execWord).join(" ")}`,
-    `WorkingDirectory=${
-      literal(o.workingDirectory ?? (o.chrootDirectory ? "/" : facts.directory), false)
-    }`,
+    `WorkingDirectory=${plain("--cwd", cwd)}`,
     `UMask=${(o.umask ?? 0o022).toString(8).padStart(4, "0")}`,
   ];
-  if (o.user !== undefined) service.push(`User=${o.user}`);
-  if (o.group !== undefined) service.push(`Group=${o.group}`);
+  if (o.user !== undefined) service.push(`User=${plain("--user", String(o.user))}`);
+  if (o.group !== undefined) service.push(`Group=${plain("--group", String(o.group))}`);
   if (o.chrootDirectory !== undefined) {
-    service.push(`RootDirectory=${literal(o.chrootDirectory, false)}`);
+    service.push(`RootDirectory=${path("--chroot", o.chrootDirectory)}`);
   }
   for (const [name, value] of Object.entries(start.env)) {
     service.push(`Environment=${environmentWord(name, value)}`);
   }
   if (start.stdout !== undefined) {
-    service.push(`StandardOutput=append:${literal(start.stdout, false)}`);
+    service.push(`StandardOutput=append:${path("--stdout", start.stdout)}`);
   }
   if (start.stderr !== undefined) {
-    service.push(`StandardError=append:${literal(start.stderr, false)}`);
+    service.push(`StandardError=append:${path("--stderr", start.stderr)}`);
   }
   if (restart !== "no") {
     service.push(`Restart=${restart}`, `RestartSec=${sec(supervision!.restartDelay)}`);
