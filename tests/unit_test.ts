@@ -8,7 +8,19 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
 import { type OptionType, START_OPTIONS } from "../src/cli/start_options.ts";
-import { alive, cliCommand, type Ctx, form, pidOf, root, run, test, withHome } from "./harness.ts";
+import {
+  alive,
+  cliCommand,
+  type Ctx,
+  form,
+  pidOf,
+  readText,
+  root,
+  run,
+  test,
+  waitFor,
+  withHome,
+} from "./harness.ts";
 
 const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
   test(`[${form}] ${name}`, () => withHome(body));
@@ -324,3 +336,35 @@ t("run by another user than root, unit prints a user unit, and refuses --user", 
     "daemonize: --user and --group need a system unit: run unit as root (see 'daemonize unit --help')\n",
   );
 });
+
+t(
+  "down run from inside one of the file's daemons goes on outside it and stops them all",
+  async ({ dir, cli }) => {
+    const file = join(dir, "daemonize.json");
+    const out = join(dir, "hook.out");
+    const down = cliCommand(["down", "-f", file]).map((w) => `'${w}'`).join(" ");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        daemons: [
+          {
+            name: "hook",
+            command: ["sh", "-c", `sleep 0.5; ${down} >> ${out} 2>&1; exec sleep 300`],
+          },
+          { name: "other", command: ["sleep", "300"] },
+        ],
+      }),
+    );
+    assert.equal(cli(["up", "-f", file]).code, 0);
+    const hook = pidOf(dir, "hook");
+    const other = pidOf(dir, "other");
+    assert.ok(await waitFor(() => /other stopped/.test(readText(out)), 10_000), readText(out));
+    const said = readText(out);
+    assert.match(
+      said,
+      /this down runs in hook's own session, which it ends: it goes on as pid \d+/,
+    );
+    assert.match(said, new RegExp(`hook stopped \\(pid ${hook}`));
+    assert.ok(!alive(hook) && !alive(other));
+  },
+);

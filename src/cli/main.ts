@@ -470,8 +470,13 @@ async function upCommand(path: string | undefined, names: readonly string[], io:
 
 /** `down`: stops the file's daemons. */
 async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
+  const daemons = chosen(path, names);
+  // Run from inside one of them (a hook of its own), it goes on outside it first.
+  for (const d of daemons) {
+    if (await goOnOutside(d.name, pidFileOf(d), "down", io)) return 0;
+  }
   let status = 0;
-  for (const d of chosen(path, names)) {
+  for (const d of daemons) {
     const code = await stopCommand(d.name, pidFileOf(d), 10_000, "TERM", io);
     status = Math.max(status, code);
   }
