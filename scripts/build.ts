@@ -45,6 +45,25 @@ function attempt(label: string, command: string[], timeout: number, file = outpu
   return false;
 }
 
+/** The executable `file`, built by Bun (for `target`, else this system). */
+function bunBuild(file: string, target?: string): string[] {
+  return [
+    tool("bun"),
+    "build",
+    "--compile",
+    // Less to parse at every start of the executable (about a millisecond).
+    "--minify",
+    // Compiled ahead to bytecode: no parsing at all at a start (about 7 ms
+    // of a status's 16, for 2 MB more executable).
+    "--bytecode",
+    "--format=esm",
+    ...(target ? [`--target=${target}`] : []),
+    "cli.ts",
+    "--outfile",
+    file,
+  ];
+}
+
 const onlyBun = process.argv.includes("--bun");
 const built = (!onlyBun &&
   attempt("deno compile", [
@@ -55,42 +74,15 @@ const built = (!onlyBun &&
     output,
     "cli.ts",
   ], 60_000)) ||
-  attempt("bun build --compile", [
-    tool("bun"),
-    "build",
-    "--compile",
-    // Less to parse at every start of the executable (about a millisecond).
-    "--minify",
-    // Compiled ahead to bytecode: no parsing at all at a start (about 7 ms
-    // of a status's 16, for 2 MB more executable).
-    "--bytecode",
-    "--format=esm",
-    "cli.ts",
-    "--outfile",
-    output,
-  ], 120_000);
+  attempt("bun build --compile", bunBuild(output), 120_000);
 // The same for musl systems (Alpine), when Bun can fetch that runtime: it
 // needs musl's libc, libstdc++ and libgcc there. Not having it is said, not
 // a failed build.
 if (built && !process.argv.includes("--no-musl")) {
   const musl = join(root, "dist", "daemonize-musl");
-  const ok = attempt(
-    "bun build --compile --target=bun-linux-x64-musl",
-    [
-      tool("bun"),
-      "build",
-      "--compile",
-      "--minify",
-      "--bytecode",
-      "--format=esm",
-      "--target=bun-linux-x64-musl",
-      "cli.ts",
-      "--outfile",
-      musl,
-    ],
-    120_000,
-    musl,
-  );
-  if (!ok) console.log(`no musl executable (${musl}): its runtime could not be fetched`);
+  const target = "bun-linux-x64-musl";
+  if (!attempt(`bun build --compile --target=${target}`, bunBuild(musl, target), 120_000, musl)) {
+    console.log(`no musl executable (${musl}): its runtime could not be fetched`);
+  }
 }
 process.exit(built ? 0 : 1);

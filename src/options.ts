@@ -176,7 +176,8 @@ const defaultSignals: SignalMap = {
   SIGTTOU: "ignore",
 };
 
-const known = new Set([
+/** The names of the library's options (of {@link DaemonOptions}). */
+export const OPTION_NAMES: readonly (keyof DaemonOptions)[] = [
   "workingDirectory",
   "chrootDirectory",
   "umask",
@@ -195,7 +196,8 @@ const known = new Set([
   "readiness",
   "readyTimeout",
   "stopTimeout",
-]);
+];
+const known: ReadonlySet<string> = new Set(OPTION_NAMES);
 
 /** A wrong option: a TypeError, or a RangeError for a value of the right type out of range. */
 function bad(message: string, range = false): never {

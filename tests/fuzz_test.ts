@@ -12,6 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
 import { START_OPTIONS } from "../src/cli/start_options.ts";
+import { OPTION_NAMES, resolveOptions } from "../src/options.ts";
 import {
   cliCommand,
   form,
@@ -218,26 +219,7 @@ test(
 test(`wrong option types and values to the library are TypeErrors or RangeErrors naming the option, before anything starts (seed ${SEED})`, async () => {
   const { detach, isOptionError, status, stop } = await import("../mod.ts");
   const random = generator(SEED + 2);
-  const keys = [
-    "workingDirectory",
-    "chrootDirectory",
-    "umask",
-    "user",
-    "group",
-    "initgroups",
-    "preventCore",
-    "filesPreserve",
-    "pidFile",
-    "stdin",
-    "stdout",
-    "stderr",
-    "signalMap",
-    "detachProcess",
-    "singleDetach",
-    "readiness",
-    "readyTimeout",
-    "stopTimeout",
-  ];
+  const keys = OPTION_NAMES;
   const wrong: unknown[] = [
     -1,
     0.5,
@@ -273,7 +255,6 @@ test(`wrong option types and values to the library are TypeErrors or RangeErrors
     let error: unknown;
     try {
       // A value that happens to be right for the option (true for a flag) is skipped.
-      const { resolveOptions } = await import("../src/options.ts");
       resolveOptions(options);
       continue;
     } catch (e) {
