@@ -37,7 +37,7 @@ import {
   ppid,
   removeFile,
 } from "./host.ts";
-import type { launch as Launch } from "./launch.ts";
+import { launch } from "./launch.ts";
 import type { DirectStart } from "./start_plan.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
@@ -48,7 +48,6 @@ import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
 import {
   isProgramStage,
-  isRelaunched,
   mainModule,
   PROGRAM_STAGE,
   sameCommand,
@@ -125,13 +124,14 @@ class DaemonProcess implements Daemon {
   ready(): void {
     if (this.#ready) return;
     this.#ready = true;
+    // The starter first: it waits on this.
+    this.#channel?.ready(this.pid);
     // Once started, the runtime's code it touched to start is handed back
     // (see memory.ts): a daemon idles for weeks.
     // (Loaded with the daemon: after a chroot or a change of user the
     // source may be out of reach.)
     backgroundTimer(() => void releaseExecutablePages(), RELEASE_AFTER_MS);
     if (this.#channel) {
-      this.#channel.ready(this.pid);
       this.#removeUncaughtListener?.();
       return;
     }
@@ -448,7 +448,7 @@ function envValue(env: readonly string[], name: string): string | undefined {
  * failed in the starter or in the daemon; nothing is left running then.
  */
 export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
-  return loadLauncher().then(() => {
+  return Promise.resolve().then(() => {
     // A container's PID 1 stays its init: it passes signals on, reaps
     // orphans, and runs this program again as its child, which goes on.
     if (ownPid() === 1 && getLibc().getenv(SUPERVISOR_VARIABLE) === undefined) {
@@ -483,7 +483,7 @@ export function daemonizeProgram(
   program: Program,
   options: DaemonOptions = {},
 ): Promise<number> {
-  return loadLauncher().then(() => {
+  return Promise.resolve().then(() => {
     const result = start(options, program);
     // A supervisor: this process lives on as the program's parent, until it exits.
     if (result.role === "daemon") return new Promise<number>(() => {});
@@ -491,12 +491,6 @@ export function daemonizeProgram(
   });
 }
 
-/** The starter's side, loaded by a starter only (a daemon's stage needs none of it). */
-let launch: typeof Launch | undefined;
-
-async function loadLauncher(): Promise<void> {
-  if (!launch && !isRelaunched()) launch = (await import("./launch.ts")).launch;
-}
 
 function start(
   options: DaemonOptions,
@@ -524,7 +518,7 @@ function start(
     if (program) findProgram(program.command[0] ?? "", getLibc().getenv("PATH"));
     if (detaching) {
       const name = program?.command[0];
-      const pid = launch!(
+      const pid = launch(
         resolved,
         name
           ? {

@@ -159,8 +159,9 @@ async function stopTree(
   }
   const started = Date.now();
   const deadline = started + timeout;
-  for (;;) {
-    const now = tree.look();
+  // The first sighting stands until something exits: each look reads all
+  // of /proc, and the main process has only just been told.
+  for (let now = first;;) {
     for (const member of now.others) seen.add(member.pid);
     if (!now.main && now.others.length === 0) return result(false);
     // Once the main process is gone, the processes it left get the signal.
@@ -175,6 +176,7 @@ async function stopTree(
     const left = Math.max(1, deadline - Date.now());
     if (Date.now() - started < QUICK_WAIT_MS) waitForAnExit(now, Math.min(QUICK_WAIT_MS, left));
     else await sleep(Math.min(10, left));
+    now = tree.look();
   }
   const kill = getLibc().constants.signals.SIGKILL!;
   const killDeadline = Date.now() + 5_000;
