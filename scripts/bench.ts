@@ -97,11 +97,15 @@ function kill(pid: number | undefined): void {
   waitGone(pid);
 }
 
-function rssKb(pid: number): number | undefined {
-  const match = /^VmRSS:\s+(\d+)/m.exec(
-    readFileSync(`/proc/${pid}/status`, "utf8"),
-  );
-  return match ? Number(match[1]) : undefined;
+/**
+ * A process's resident memory (`VmRSS`) and the part of it no other process
+ * shares or could page back in from a file (`RssAnon`), in kB.
+ */
+function memoryKb(pid: number): { rss: number; anon: number } | undefined {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rss = /^VmRSS:\s+(\d+)/m.exec(status);
+  const anon = /^RssAnon:\s+(\d+)/m.exec(status);
+  return rss && anon ? { rss: Number(rss[1]), anon: Number(anon[1]) } : undefined;
 }
 
 interface Row {
@@ -110,6 +114,7 @@ interface Row {
   stop?: number | undefined;
   status?: number | undefined;
   rss?: number | undefined;
+  anon?: number | undefined;
   note?: string | undefined;
 }
 
@@ -139,7 +144,7 @@ function measureTogether(all: Form[]): Row[] {
     starts: [] as number[],
     stops: [] as number[],
     statuses: [] as number[],
-    rss: undefined as number | undefined,
+    memory: undefined as { rss: number; anon: number } | undefined,
   }));
   for (let i = -1; i < RUNS; i++) {
     forms.forEach((form, k) => {
@@ -164,7 +169,7 @@ function measureTogether(all: Form[]): Row[] {
       if (i === 0 && form.rss) {
         // After the daemon handed back its start-up pages (2 s after ready).
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, IDLE_AFTER_MS);
-        r.rss = rssKb(pid);
+        r.memory = memoryKb(pid);
       }
       if (form.stop) {
         const ms = timed(form.stop);
@@ -184,7 +189,8 @@ function measureTogether(all: Form[]): Row[] {
       start: median(r.starts),
       stop: r.stops.length ? median(r.stops) : undefined,
       status: r.statuses.length ? median(r.statuses) : undefined,
-      rss: r.rss !== undefined ? r.rss / 1024 : undefined,
+      rss: r.memory && r.memory.rss / 1024,
+      anon: r.memory && r.memory.anon / 1024,
     };
   });
 }
@@ -203,9 +209,9 @@ const IDLE_AFTER_MS = 3_000;
 function idle(name: string, command: string[]): Row {
   const child = spawn(command[0]!, command.slice(1), { env, stdio: "ignore" });
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, IDLE_AFTER_MS);
-  const kb = rssKb(child.pid!);
+  const kb = memoryKb(child.pid!);
   child.kill("SIGKILL");
-  return { name, rss: kb === undefined ? undefined : kb / 1024, note: "idle, no daemon" };
+  return { name, rss: kb && kb.rss / 1024, anon: kb && kb.anon / 1024, note: "idle, no daemon" };
 }
 
 function bare(name: string, command: string[]): Row {
@@ -275,7 +281,7 @@ for (const [label, prefix] of forms) {
       ...cli(prefix(dir)),
       pid: namedPid,
     }))
-  ) rows.push({ ...row, rss: 0 });
+  ) rows.push({ ...row, rss: 0, anon: 0 });
 }
 if (existsSync(binary)) {
   rows.push(...ours((dir) => ({
@@ -380,13 +386,13 @@ const pythonStart = byName("peer: python-daemon");
 console.log(
   `daemonize benchmark, ${
     new Date().toISOString().slice(0, 10)
-  }, medians of ${RUNS} runs (ms; RSS in MB)\n`,
+  }, medians of ${RUNS} runs (ms; memory in MB)\n`,
 );
 const vsBaseline = baseline ? " start, stop, status ÷ baseline |" : "";
 console.log(
-  `| form | start | stop | status | idle RSS | start ÷ bare | status ÷ bare | pm2 ÷ start |${vsBaseline}`,
+  `| form | start | stop | status | idle RSS | idle anon | start ÷ bare | status ÷ bare | pm2 ÷ start |${vsBaseline}`,
 );
-console.log(`|---|---|---|---|---|---|---|---|${baseline ? "---|" : ""}`);
+console.log(`|---|---|---|---|---|---|---|---|---|${baseline ? "---|" : ""}`);
 for (const r of rows) {
   const bareRef = r.name.includes("Bun") || r.name.includes("binary") ? bareBun : bareDeno;
   const ours = !r.name.startsWith("peer") && !r.note;
@@ -406,7 +412,7 @@ for (const r of rows) {
     } |`
     : "";
   console.log(
-    `| ${r.name} | ${f(r.start)} | ${f(r.stop)} | ${f(r.status)} | ${f(r.rss)} | ${
+    `| ${r.name} | ${f(r.start)} | ${f(r.stop)} | ${f(r.status)} | ${f(r.rss)} | ${f(r.anon)} | ${
       ratio(r.start)
     } | ${ratio(r.status)} | ${pm2Ratio} |${baseColumn}`,
   );
@@ -414,6 +420,11 @@ for (const r of rows) {
 if (baseline) console.log(`\nBaseline: ${baseline}, measured run for run with the same forms.`);
 if (pythonStart) console.log(`\npython-daemon start: ${f(pythonStart)} ms`);
 console.log("Idle RSS 0: no process of ours stays resident (the program itself is the daemon).");
+console.log(
+  "Idle anon: the resident memory that is the process's own (RssAnon): what each more daemon costs. " +
+    "RSS also counts the runtime's code, shared with every process of the same runtime " +
+    "(this benchmark's own runner among them, for Deno).",
+);
 console.log("Ratios are against the bare start of the same runtime (for the binary: bare Bun).");
 if (skipped.length) console.log(`Skipped: ${skipped.join("; ")}`);
 
