@@ -19,7 +19,7 @@
  * Build the binary first (`deno run -A scripts/build.ts`).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -240,6 +240,18 @@ const cli = (prefix: string[], grace = "0") => ({
   stop: [...prefix, "stop", sleepName],
   status: [...prefix, "status", sleepName],
 });
+/**
+ * The library daemon of checkout `dir`: this checkout's script
+ * (`scripts/bench/lib_daemon.ts`) importing `dir`'s module, so that a
+ * baseline runs the same program.
+ */
+function libraryScript(dir: string): string {
+  const script = join(work, `lib_daemon_${dir === root ? "this" : "baseline"}.ts`);
+  const text = readFileSync(join(root, "scripts/bench/lib_daemon.ts"), "utf8")
+    .replace(`"../../mod.ts"`, JSON.stringify(join(dir, "mod.ts")));
+  writeFileSync(script, text);
+  return script;
+}
 const rows: Row[] = [];
 const skipped: string[] = [];
 
@@ -259,7 +271,7 @@ for (const [label, runtime] of [["Deno", denoRun], ["Bun", [bun]]] as const) {
   for (const mode of ["double", "single"]) {
     rows.push(...ours((dir) => ({
       name: `daemonize() library, ${label}, ${mode} detach`,
-      start: [...runtime, join(dir, "scripts/bench/lib_daemon.ts"), pidFile, mode],
+      start: [...runtime, libraryScript(dir), pidFile, mode],
       stop: [...runtime, join(dir, "mod.ts"), "stop", "--pid-file", pidFile],
       status: [...runtime, join(dir, "mod.ts"), "status", "--pid-file", pidFile],
       pid: () => pidIn(pidFile),

@@ -119,20 +119,6 @@ async function stopTree(
   signal: number,
   timeout: number,
 ): Promise<StopResult> {
-  const first = tree.look();
-  if (!first.main && first.others.length === 0) {
-    const n = first.unverified;
-    if (n) {
-      throw new DaemonError(
-        "stop",
-        `${n} process${
-          n === 1 ? "" : "es"
-        } of its session can't be checked by this user: stop it as root`,
-        { code: "EACCES" },
-      );
-    }
-    return { state: "not-running" };
-  }
   const signalled = new Set<number>();
   const seen = new Set<number>();
   const send = (member: Member, sig: number) => {
@@ -146,14 +132,36 @@ async function stopTree(
       );
     }
   };
+  // The main process is told first, found without a scan of all of /proc:
+  // the scan for the processes it started runs while it stops.
+  const main = tree.lookMain();
+  if (main) {
+    send(main, signal);
+    signalled.add(main.pid);
+  }
+  const first = tree.look();
+  if (!main && !first.main && first.others.length === 0) {
+    const n = first.unverified;
+    if (n) {
+      throw new DaemonError(
+        "stop",
+        `${n} process${
+          n === 1 ? "" : "es"
+        } of its session can't be checked by this user: stop it as root`,
+        { code: "EACCES" },
+      );
+    }
+    return { state: "not-running" };
+  }
   const result = (forced: boolean): StopResult => ({
     state: "stopped",
     pid: tree.identity.pid,
     forced,
     others: seen.size,
-    mainRan: first.main !== undefined,
+    mainRan: main !== undefined || first.main !== undefined,
   });
-  if (first.main) {
+  // Proven by the scan when the direct look could not read it: told too.
+  if (first.main && !signalled.has(first.main.pid)) {
     send(first.main, signal);
     signalled.add(first.main.pid);
   }
