@@ -46,6 +46,7 @@ const core = {
   rename: { parameters: ["buffer", "buffer"], result: "i32" },
   mkdir: { parameters: ["buffer", "u32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  getsid: { parameters: ["i32"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" },
   getenv: { parameters: ["buffer"], result: "pointer" },
   unsetenv: { parameters: ["buffer"], result: "i32" },
@@ -501,6 +502,14 @@ export class Libc {
       "pidfd_send_signal",
       this.#c.syscall!(SYS_pidfd_send_signal, BigInt(pidfd), BigInt(signal), 0n, 0n),
     );
+  }
+  /**
+   * `getsid(2)`: the session of process `pid`, undefined when there is no
+   * such process (no exception: it is asked of every process in a scan).
+   */
+  sessionOf(pid: number): number | undefined {
+    const sid = Number(this.#c.getsid!(pid));
+    return sid < 0 ? undefined : sid;
   }
   /** Whether a process with this pid exists (a zombie counts). */
   processExists(pid: number): boolean {

@@ -46,13 +46,7 @@ import { findProgram, type Program, programEnv } from "./program.ts";
 import { baseName } from "./paths.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
-import {
-  isProgramStage,
-  mainModule,
-  PROGRAM_STAGE,
-  sameCommand,
-  takeMarkers,
-} from "./relaunch.ts";
+import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
 import type { Supervision } from "./supervisor.ts";
 import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
@@ -490,7 +484,6 @@ export function daemonizeProgram(
     return result.pid;
   });
 }
-
 
 function start(
   options: DaemonOptions,

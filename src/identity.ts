@@ -33,6 +33,7 @@ import {
   readEnviron,
   readStat,
   readStatus,
+  sessionStats,
 } from "./proc.ts";
 
 /** The environment variable carrying a daemon's token to its processes. */
@@ -271,8 +272,11 @@ export class ProcessTree {
     const earlier = new Set(this.#pinned.values());
     if (id.boot !== bootId()) return { main: undefined, others: [], unverified: 0 };
     const owner = id.onlyOf;
-    const stats = allStats().filter((s) =>
-      !isEnded(s.state) && (owner === undefined || readStatus(s.pid)?.uid === owner)
+    // Its session's processes only: each asked its session before its stat is read.
+    const found = id.sid === null ? [readStat(id.pid)] : sessionStats(id.sid, id.pid);
+    const stats = found.filter((s): s is ProcStat =>
+      s !== undefined && !isEnded(s.state) &&
+      (owner === undefined || readStatus(s.pid)?.uid === owner)
     );
     const mainStat = stats.find((s) => isMain(s, id));
     const main = mainStat ? this.#pinOrReuse(mainStat, (now) => isMain(now, id)) : undefined;

@@ -17,7 +17,7 @@ import { changeDirectory, cwd, pid as ownPid, platform } from "./host.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
-import { allStats, isRunning, readStat } from "./proc.ts";
+import { isRunning, readStat, sessionStats } from "./proc.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { describeEnd, printable } from "./text.ts";
 import { RESET_SIGNALS } from "./signals.ts";
@@ -401,7 +401,7 @@ function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
     if (judge.kind === "check") probe = new ReadyProbe(judge.check, w.logs);
     const sid = readStat(p.programPid ?? p.daemonPid!)?.sid;
     const daemonPids = () =>
-      sid === undefined ? [] : allStats().filter((s) => s.sid === sid).map((s) => s.pid);
+      sid === undefined ? [] : sessionStats(sid).filter((s) => s.sid === sid).map((s) => s.pid);
     let proven = false;
     let nextProbe = 0;
     while (!proven && !p.ended && !p.failure) {

@@ -189,6 +189,28 @@ export function allStats(): ProcStat[] {
   return stats;
 }
 
+/**
+ * The processes of session `sid`, and process `also` when it runs. Each
+ * process's session is asked of the kernel (`getsid(2)`, one call, no file)
+ * before its stat file is read: a look at one daemon reads its own few
+ * processes' files, not every process's.
+ */
+export function sessionStats(sid: number, also?: number): ProcStat[] {
+  const libc = getLibc();
+  const stats: ProcStat[] = [];
+  for (const name of readDirectory("/proc")) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    if (pid !== also && libc.sessionOf(pid) !== sid) continue;
+    // The stat file says the same, or the process changed session meanwhile
+    // (the caller compares `sid` again).
+    const stat = readStat(pid);
+    if (stat) stats.push(stat);
+  }
+  return stats;
+}
+
 /** What `status` shows of a live process: uptime, resident memory, command line. */
 export interface ProcessFacts {
   readonly uptimeSeconds: number | null;

@@ -26,7 +26,7 @@ import { describeEnd } from "./text.ts";
 import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
 import type { PidFile } from "./pid_file.ts";
-import { allStats, readStat, treeUsage, whyFatal } from "./proc.ts";
+import { allStats, readStat, sessionStats, treeUsage, whyFatal } from "./proc.ts";
 import type { ReadyChannel } from "./ready_channel.ts";
 import {
   recordPath,
@@ -519,7 +519,8 @@ function megabytes(bytes: number): string {
 function leftInSession(): number[] {
   const self = ownPid();
   const sid = readStat("self")?.sid;
-  return allStats()
+  if (sid === undefined) return [];
+  return sessionStats(sid)
     .filter((s) => s.sid === sid && s.pid !== self && s.state !== "Z")
     .map((s) => s.pid);
 }

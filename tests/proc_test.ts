@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { parseIdentity } from "../src/identity.ts";
-import { inSignalMask, nulSeparated, parseStat, parseStatus } from "../src/proc.ts";
-import { test } from "./harness.ts";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { inSignalMask, nulSeparated, parseStat, parseStatus, sessionStats } from "../src/proc.ts";
+import { killTagged, newTag, tagged, test, waitFor } from "./harness.ts";
 
 // Recorded from a python3 process renamed with prctl to "a) b (c": the name
 // holds spaces and parentheses, so fields are counted from the last ")".
@@ -102,5 +104,37 @@ test("parseIdentity keeps only well-formed records, and only their known fields"
     ]
   ) {
     assert.equal(parseIdentity(bad), undefined, bad);
+  }
+});
+
+test("sessionStats finds a session's processes, and the one asked for, but no other", async () => {
+  const tag = newTag();
+  // A leader of a session of its own with a child, and a process left in ours.
+  spawn("setsid", ["sh", "-c", "sleep 300 & exec sleep 301"], {
+    env: { ...process.env, TEST_TAG: tag },
+    stdio: "ignore",
+  });
+  const ours = spawn("sleep", ["302"], {
+    env: { ...process.env, TEST_TAG: tag },
+    stdio: "ignore",
+  });
+  try {
+    await waitFor(() => tagged(tag).length === 3, 5000);
+    // setsid(1) forks when it leads a process group already: the session is
+    // the one the tagged processes other than ours are in.
+    const [sid] = tagged(tag).filter((pid) => pid !== ours.pid).map((pid) =>
+      parseStat(readFileSync(`/proc/${pid}/stat`, "utf8"))!.sid
+    );
+    assert.ok(sid !== undefined && sid !== parseStat(readFileSync("/proc/self/stat", "utf8"))!.sid);
+    const pids = (sid: number, also?: number) => sessionStats(sid, also).map((s) => s.pid).sort();
+    const members = pids(sid);
+    assert.equal(members.length, 2, `session ${sid}: ${members}`);
+    assert.ok(members.includes(sid), "its leader");
+    assert.ok(!members.includes(ours.pid!));
+    assert.ok(sessionStats(sid).every((s) => s.sid === sid));
+    assert.deepEqual(pids(sid, ours.pid!), [...members, ours.pid!].sort());
+    assert.deepEqual(pids(sid, 2 ** 22 + 1), members, "a pid that does not run is not made up");
+  } finally {
+    await killTagged(tag);
   }
 });
