@@ -323,20 +323,14 @@ export class Libc {
     }
   }
   /**
-   * Reads a `/proc` file as text. Such a file hands over what fits in one
-   * read (64 KiB here), so one read is enough unless it fills the buffer.
+   * Reads a `/proc` file as text, to its end: a file of many lines (`maps`,
+   * `net/tcp`) hands over about a page a read, so a short read is not its
+   * end.
    */
   readProcText(path: string): string {
     const fd = this.open(path, this.constants.O_CLOEXEC);
     try {
-      const n = this.read(fd, this.#scratch);
-      if (n < this.#scratch.length) return decoder.decode(this.#scratch.subarray(0, n));
-      const first = this.#scratch.slice(0, n);
-      const rest = this.readAll(fd);
-      const all = new Uint8Array(first.length + rest.length);
-      all.set(first);
-      all.set(rest, first.length);
-      return decoder.decode(all);
+      return decoder.decode(this.readAll(fd));
     } finally {
       this.close(fd);
     }

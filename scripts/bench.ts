@@ -247,9 +247,11 @@ const cli = (prefix: string[], grace = "0") => ({
  */
 function libraryScript(dir: string): string {
   const script = join(work, `lib_daemon_${dir === root ? "this" : "baseline"}.ts`);
-  const text = readFileSync(join(root, "scripts/bench/lib_daemon.ts"), "utf8")
-    .replace(`"../../mod.ts"`, JSON.stringify(join(dir, "mod.ts")));
-  writeFileSync(script, text);
+  const text = readFileSync(join(root, "scripts/bench/lib_daemon.ts"), "utf8");
+  if (!text.includes(`"../../mod.ts"`)) {
+    throw new Error("lib_daemon.ts no longer imports ../../mod.ts");
+  }
+  writeFileSync(script, text.replace(`"../../mod.ts"`, JSON.stringify(join(dir, "mod.ts"))));
   return script;
 }
 const rows: Row[] = [];

@@ -312,20 +312,6 @@ export class ProcessTree {
     return this.#keep(main, others);
   }
 
-  /**
-   * The main process alone, when it runs: read directly, not found in a
-   * scan of all of `/proc` as {@link look} does.
-   */
-  lookMain(): Member | undefined {
-    const id = this.identity;
-    if (platform !== "linux") return this.#lookWithoutProc().main;
-    if (id.boot !== bootId()) return undefined;
-    const stat = readStat(id.pid);
-    if (!stat || !isMain(stat, id)) return undefined;
-    if (id.onlyOf !== undefined && readStatus(id.pid)?.uid !== id.onlyOf) return undefined;
-    return this.#pinOrReuse(stat, (now) => isMain(now, id));
-  }
-
   /** Lets go of every pidfd. */
   close(): void {
     for (const member of this.#pinned.values()) member.close();

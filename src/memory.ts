@@ -22,13 +22,20 @@ export function releaseExecutablePages(): number {
   try {
     const exe = libc.readlink("/proc/self/exe");
     if (!exe) return 0;
-    for (const line of libc.readProcText("/proc/self/maps").split("\n")) {
-      // "start-end perms offset dev inode path": only read-only and code mappings
-      // of the executable, never writable (or copied-on-write) ones.
-      const fields = line.split(/\s+/);
-      if (fields[5] !== exe || (fields[1] !== "r-xp" && fields[1] !== "r--p")) continue;
-      const [start, end] = fields[0]!.split("-").map((hex) => BigInt(`0x${hex}`));
-      if (libc.madvise(start!, end!, MADV_PAGEOUT)) released++;
+    const maps = libc.readProcText("/proc/self/maps");
+    // Only the executable's lines are looked at: splitting every line of a
+    // runtime's maps (hundreds) left Deno 0.8 MiB of its own behind.
+    for (let at = maps.indexOf(exe); at >= 0; at = maps.indexOf(exe, at + exe.length)) {
+      // "start-end perms offset dev inode path", the path last and whole.
+      const next = at + exe.length;
+      if (maps[at - 1] !== " " || (next < maps.length && maps[next] !== "\n")) continue;
+      const [range, perms] = maps.slice(maps.lastIndexOf("\n", at) + 1, at).split(" ", 2);
+      // Only read-only and code mappings, never writable (or copied-on-write) ones.
+      if (perms !== "r-xp" && perms !== "r--p") continue;
+      const dash = range!.indexOf("-");
+      const start = BigInt(`0x${range!.slice(0, dash)}`);
+      const end = BigInt(`0x${range!.slice(dash + 1)}`);
+      if (libc.madvise(start, end, MADV_PAGEOUT)) released++;
     }
   } catch {
     // Without /proc or the call: the process only stays larger.

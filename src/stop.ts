@@ -132,15 +132,11 @@ async function stopTree(
       );
     }
   };
-  // The main process is told first, found without a scan of all of /proc:
-  // the scan for the processes it started runs while it stops.
-  const main = tree.lookMain();
-  if (main) {
-    send(main, signal);
-    signalled.add(main.pid);
-  }
+  // One look before any signal: while the main process lives, it proves
+  // the session, and so the processes it started (a worker that cleared its
+  // environment carries no token to prove it once the main process is gone).
   const first = tree.look();
-  if (!main && !first.main && first.others.length === 0) {
+  if (!first.main && first.others.length === 0) {
     const n = first.unverified;
     if (n) {
       throw new DaemonError(
@@ -158,17 +154,16 @@ async function stopTree(
     pid: tree.identity.pid,
     forced,
     others: seen.size,
-    mainRan: main !== undefined || first.main !== undefined,
+    mainRan: first.main !== undefined,
   });
-  // Proven by the scan when the direct look could not read it: told too.
-  if (first.main && !signalled.has(first.main.pid)) {
+  if (first.main) {
     send(first.main, signal);
     signalled.add(first.main.pid);
   }
   const started = Date.now();
   const deadline = started + timeout;
-  // The first sighting stands until something exits: each look reads all
-  // of /proc, and the main process has only just been told.
+  // The first sighting stands until something exits: the main process has
+  // only just been told.
   for (let now = first;;) {
     for (const member of now.others) seen.add(member.pid);
     if (!now.main && now.others.length === 0) return result(false);

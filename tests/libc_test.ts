@@ -3,10 +3,11 @@
  * one that opened is kept for every later symbol.
  */
 import assert from "node:assert/strict";
+import { createServer, type Server } from "node:net";
 import type { FfiBackend } from "../ffi/backend.ts";
 import { bunBackend } from "../ffi/bun.ts";
 import { denoBackend } from "../ffi/deno.ts";
-import { Libc } from "../ffi/libc.ts";
+import { getLibc, Libc } from "../ffi/libc.ts";
 import { platformConstants } from "../ffi/platform.ts";
 import { test } from "./harness.ts";
 
@@ -36,4 +37,26 @@ test("without glibc's libc.so.6, musl's C library is opened, and kept", () => {
     },
   }, platformConstants("linux")!);
   assert.throws(() => none.isTerminal(0), /^Error: libc\.so\.6: no such file$/);
+});
+
+test("readProcText reads a /proc file of many pages whole, not its first page", async () => {
+  // 48 listening sockets: /proc/net/tcp grows past a page (150 bytes a line).
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < 48; i++) {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      servers.push(server);
+    }
+    const text = getLibc().readProcText("/proc/net/tcp");
+    assert.ok(text.length > 4096, `${text.length} bytes: more than a page`);
+    assert.ok(text.endsWith("\n"));
+    for (const server of servers) {
+      const port = (server.address() as { port: number }).port;
+      const hex = port.toString(16).toUpperCase().padStart(4, "0");
+      assert.ok(text.includes(`0100007F:${hex} 00000000:0000 0A`), `port ${port} listed`);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 });

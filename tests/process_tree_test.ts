@@ -133,6 +133,26 @@ t(
 );
 
 t(
+  "stop ends workers that cleared their environment, though their main process dies at once",
+  async ({ dir, cli }) => {
+    // Nothing of the daemon's is left in the workers' environment (but the
+    // test's tag, to clean up): once the shell dies of SIGTERM, only what
+    // stop saw before signalling proves them.
+    const clean = 'env -i TEST_TAG="$TEST_TAG"';
+    const wrapper = ["sh", "-c", `${clean} sleep 1000 & ${clean} sleep 2000 & wait`];
+    assert.equal(cli(["start", "--name", "e", "--", ...wrapper]).code, 0);
+    const pid = pidOf(dir, "e");
+    const sid = Number(procStat(pid)[3]);
+    assert.ok(await waitFor(() => sessionMembers(sid).length === 3, 3000));
+    const workers = sessionMembers(sid).filter((p) => p !== pid);
+    const stopped = cli(["stop", "e"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(stopped.stdout, `e stopped (pid ${pid}, and 2 processes it started)\n`);
+    for (const p of [pid, ...workers]) assert.ok(!alive(p), `pid ${p} still runs`);
+  },
+);
+
+t(
   "after the main process is killed, status, start and stop agree on the workers it left",
   async ({ dir, cli }) => {
     assert.equal(cli(["start", "--name", "w", "--", ...WRAPPER]).code, 0);
