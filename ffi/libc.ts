@@ -498,12 +498,14 @@ export class Libc {
     );
   }
   /**
-   * `getsid(2)`: the session of process `pid`, undefined when there is no
-   * such process (no exception: it is asked of every process in a scan).
+   * `getsid(2)`: the session of process `pid`; undefined when there is no
+   * such process, null when the system would not say (a security module may
+   * refuse it). No exception: it is asked of every process in a scan.
    */
-  sessionOf(pid: number): number | undefined {
+  sessionOf(pid: number): number | null | undefined {
     const sid = Number(this.#c.getsid!(pid));
-    return sid < 0 ? undefined : sid;
+    if (sid >= 0) return sid;
+    return this.constants.errnos[this.errno()]?.[0] === "ESRCH" ? undefined : null;
   }
   /** Whether a process with this pid exists (a zombie counts). */
   processExists(pid: number): boolean {

@@ -193,7 +193,9 @@ export function allStats(): ProcStat[] {
  * The processes of session `sid`, and process `also` when it runs. Each
  * process's session is asked of the kernel (`getsid(2)`, one call, no file)
  * before its stat file is read: a look at one daemon reads its own few
- * processes' files, not every process's.
+ * processes' files, not every process's. Where the kernel won't say (a
+ * security module refusing `getsid`), the stat file is read; callers compare
+ * each stat's `sid` again.
  */
 export function sessionStats(sid: number, also?: number): ProcStat[] {
   const libc = getLibc();
@@ -202,7 +204,9 @@ export function sessionStats(sid: number, also?: number): ProcStat[] {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
     const pid = Number(name);
-    if (pid !== also && libc.sessionOf(pid) !== sid) continue;
+    const session = pid === also ? sid : libc.sessionOf(pid);
+    // Not said (null): the stat file tells.
+    if (session !== sid && session !== null) continue;
     // The stat file says the same, or the process changed session meanwhile
     // (the caller compares `sid` again).
     const stat = readStat(pid);
