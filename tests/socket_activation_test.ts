@@ -115,6 +115,8 @@ t("a supervised start passes them to each run of the program", async ({ dir, tag
   const log = join(dir, `activate-${port}.log`);
   await waitFor(() => readFileSync(log, "utf8").includes("web started"), 5000);
   process.kill(pid, "SIGKILL");
+  // Gone first: a connection it accepted as it died would be closed unanswered.
+  assert.ok(await waitFor(() => !alive(pid), 5000));
   const second = await ask(port);
   assert.match(second, /^pid=(\d+) fds=1 names=web\n$/);
   assert.notEqual(Number(/pid=(\d+)/.exec(second)![1]), pid, "restarted, same socket");
