@@ -20,6 +20,7 @@ import {
   cliCommand,
   type Ctx,
   form,
+  formTest,
   inMask,
   pidOf,
   procStat,
@@ -30,13 +31,10 @@ import {
   runtimeCommand,
   shellQuote,
   tagged,
-  test,
   waitFor,
-  withHome,
 } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body));
+const t = formTest;
 
 t(
   "start runs the program itself as a detached daemon holding the pid file",

@@ -326,6 +326,18 @@ export async function withHome(body: (c: Ctx) => void | Promise<void>): Promise<
   }
 }
 
+/**
+ * Registers a test of the form under test, named `[form] name`, whose body
+ * gets a fresh state folder (see {@link withHome}); `timeout` is in ms.
+ */
+export function formTest(
+  name: string,
+  body: (c: Ctx) => void | Promise<void>,
+  timeout?: number,
+): void {
+  test(`[${form}] ${name}`, () => withHome(body), timeout);
+}
+
 /** The pid in a named daemon's pid file. */
 export function pidOf(dir: string, name: string): number {
   return Number(readText(join(dir, `${name}.pid`)));

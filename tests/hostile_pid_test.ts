@@ -9,10 +9,9 @@ import { spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { alive, type Ctx, form, run, tagged, test, waitFor, withHome } from "./harness.ts";
+import { alive, formTest, run, tagged, waitFor } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body));
+const t = formTest;
 
 /** A live process that is nobody's daemon: the stranger a pid file may name. */
 function stranger(): number {

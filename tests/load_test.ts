@@ -7,20 +7,9 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
-import {
-  alive,
-  cliCommand,
-  type Ctx,
-  form,
-  pidOf,
-  runAsync,
-  tagged,
-  test,
-  withHome,
-} from "./harness.ts";
+import { alive, cliCommand, form, formTest, pidOf, runAsync, tagged } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body), 600_000);
+const t: typeof formTest = (name, body) => formTest(name, body, 600_000);
 
 /** The file handles the system has handed out (the first field of file-nr). */
 function openFiles(): number {

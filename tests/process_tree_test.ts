@@ -12,8 +12,7 @@ import process from "node:process";
 import {
   alive,
   cliCommand,
-  type Ctx,
-  form,
+  formTest,
   pidOf,
   procStat,
   readText,
@@ -22,13 +21,10 @@ import {
   runAsync,
   runtimeCommand,
   tagged,
-  test,
   waitFor,
-  withHome,
 } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body), 120_000);
+const t: typeof formTest = (name, body) => formTest(name, body, 120_000);
 
 const WRAPPER = ["sh", "-c", "sleep 1000 & sleep 2000 & wait"];
 const FD_CLOSER = [

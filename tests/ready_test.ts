@@ -8,11 +8,10 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { type Ctx, form, pidOf, readText, tagged, test, withHome } from "./harness.ts";
+import { formTest, pidOf, readText, tagged, test } from "./harness.ts";
 import { listeningInodes, listensOn } from "../src/ready_probe.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body), 60_000);
+const t = formTest;
 
 /** A server of the test's own on a free port, and that port. */
 async function listen(): Promise<{ server: Server; port: number }> {

@@ -13,9 +13,9 @@ import process from "node:process";
 import {
   alive,
   cliCommand,
-  type Ctx,
   fixture,
   form,
+  formTest,
   pidOf,
   procStat,
   runtime,
@@ -87,8 +87,7 @@ async function ask(port: number): Promise<string> {
 }
 
 const server = ["python3", fixture("activated_server.py")];
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body));
+const t = formTest;
 
 t("start passes activated sockets to the program, named by LISTEN_PID", async ({ dir, tag }) => {
   const { port } = await activate(dir, cliCommand(["start", "--name", "web", "--", ...server]), {

@@ -12,9 +12,8 @@ import { spawn } from "node:child_process";
 import {
   alive,
   cliCommand,
-  type Ctx,
   fixture,
-  form,
+  formTest,
   pidOf,
   procStat,
   procStatus,
@@ -22,13 +21,10 @@ import {
   run,
   runtimeCommand,
   tagged,
-  test,
   waitFor,
-  withHome,
 } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body), 90_000);
+const t: typeof formTest = (name, body) => formTest(name, body, 90_000);
 
 interface Record {
   supervisor: number;

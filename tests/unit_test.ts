@@ -11,19 +11,16 @@ import { type OptionType, START_OPTIONS } from "../src/cli/start_options.ts";
 import {
   alive,
   cliCommand,
-  type Ctx,
-  form,
+  formTest,
   pidOf,
   readText,
   root,
   run,
   test,
   waitFor,
-  withHome,
 } from "./harness.ts";
 
-const t = (name: string, body: (c: Ctx) => void | Promise<void>) =>
-  test(`[${form}] ${name}`, () => withHome(body));
+const t = formTest;
 
 /** `systemd-analyze verify` of `text` saved as `NAME.service` in `dir`: what it printed. */
 function verify(dir: string, name: string, text: string): string {
