@@ -47,7 +47,7 @@ import { baseName } from "./paths.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
 import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
-import type { Supervision } from "./supervisor.ts";
+import type { Supervision, SupervisorPlan } from "./supervisor.ts";
 import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
 import { recordPath } from "./supervisor_record.ts";
 import { releaseExecutablePages } from "./memory.ts";
@@ -280,21 +280,26 @@ class DaemonProcess implements Daemon {
     // The program's output is captured into the daemon's log files, if it has any.
     const capture = (path: string | undefined) =>
       path !== undefined && isRegularOrMissing(path) ? path : undefined;
+    const plan: SupervisorPlan = {
+      program: {
+        name: name!,
+        ...command,
+        stdout: capture(o.stdout),
+        stderr: capture(o.stderr),
+      },
+      supervision: { killAfter: o.stopTimeout, ...supervision },
+      pidFile: this.pidFile,
+      channel: this.#channel,
+      ownSession: this.detached,
+    };
     // Loaded here: a starter, and a daemon that becomes its program, need none of it.
-    void import("./supervisor.ts").then(({ supervise }) =>
-      supervise({
-        program: {
-          name: name!,
-          ...command,
-          stdout: capture(o.stdout),
-          stderr: capture(o.stderr),
-        },
-        supervision: { killAfter: o.stopTimeout, ...supervision },
-        pidFile: this.pidFile,
-        channel: this.#channel,
-        ownSession: this.detached,
-      })
-    ).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
+    void import("./supervisor_handoff.ts").then(async ({ handOff }) => {
+      // The supervisor goes on in an image of its own, with none of the
+      // set-up's code; where it can't, here.
+      handOff(plan, startedIn);
+      const { supervise } = await import("./supervisor.ts");
+      supervise(plan);
+    }).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
   }
 
   /** Replaces this process with `program` (same pid: the recorded identity stays true). */

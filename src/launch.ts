@@ -549,7 +549,8 @@ function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): Dae
   }
   return new DaemonError(
     "startup",
-    "daemon ended before it was ready: it closed the readiness pipe without a word",
+    "daemon ended before it was ready: it closed the readiness pipe without a word" +
+      logTail(w.logs),
   );
 }
 

@@ -31,6 +31,21 @@ import { isRunning } from "./proc.ts";
 /** How long a start waits for another start's check-and-write to finish. */
 const LOCK_WAIT_MS = 3_000;
 
+/** A held pid file, as it crosses an exec (see `handOverPidFile`). */
+export interface HeldPidFile {
+  readonly path: string;
+  /** Its open descriptor. */
+  readonly fd: number;
+  /** The identity this process recorded in it. */
+  readonly identity: Identity;
+}
+
+/** The class's private state, for the hand-over functions below. */
+let held: {
+  get(file: PidFile): HeldPidFile | undefined;
+  set(file: PidFile, value: HeldPidFile): void;
+};
+
 /**
  * A daemon's pid file: record a daemon in it, ask it who runs from anywhere
  * else.
@@ -52,6 +67,19 @@ export class PidFile {
   readonly tokenPath: string;
   #fd: number | undefined;
   #mine: Identity | undefined;
+
+  static {
+    held = {
+      get: (file) =>
+        file.#fd !== undefined && file.#mine
+          ? { path: file.path, fd: file.#fd, identity: file.#mine }
+          : undefined,
+      set: (file, value) => {
+        file.#fd = value.fd;
+        file.#mine = value.identity;
+      },
+    };
+  }
 
   /** A pid file at `path` (not touched until acquired or read). */
   constructor(path: string) {
@@ -578,4 +606,30 @@ function isSameProcess(a: Identity, b: Identity): boolean {
 
 function sameFile(a: FileId | undefined, b: FileId | undefined): boolean {
   return !!a && !!b && a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Leaves a held pid file to the program this process executes in its place
+ * (the same pid: the recorded identity stays true): its descriptor stays
+ * open across the exec. Returns what `adoptPidFile` takes there, or
+ * undefined when this process does not hold the file.
+ */
+export function handOverPidFile(file: PidFile): HeldPidFile | undefined {
+  const value = held.get(file);
+  if (value) getLibc().setCloseOnExec(value.fd, false);
+  return value;
+}
+
+/** Takes back a hand-over whose exec failed: the descriptor closes on exec again. */
+export function keepPidFile(file: PidFile): void {
+  const value = held.get(file);
+  if (value) getLibc().setCloseOnExec(value.fd);
+}
+
+/** The pid file this process held before it executed this program (see `handOverPidFile`). */
+export function adoptPidFile(value: HeldPidFile): PidFile {
+  const file = new PidFile(value.path);
+  getLibc().setCloseOnExec(value.fd);
+  held.set(file, value);
+  return file;
 }

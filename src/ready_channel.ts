@@ -147,6 +147,21 @@ export class ReadyChannel {
     this.#send("EXEC");
   }
 
+  /**
+   * Leaves the channel open across an exec of this process (see
+   * `supervisor_handoff.ts`); returns its descriptor, or undefined when the
+   * starter no longer listens.
+   */
+  handOver(): number | undefined {
+    if (this.#fd !== undefined) getLibc().setCloseOnExec(this.#fd, false);
+    return this.#fd;
+  }
+
+  /** Takes back a hand-over whose exec failed. */
+  keepHeld(): void {
+    if (this.#fd !== undefined) getLibc().setCloseOnExec(this.#fd);
+  }
+
   /** Hangs up. */
   close(): void {
     if (this.#fd === undefined) return;

@@ -86,7 +86,7 @@ export function isContinued(): boolean {
 
 /** Whether an environment entry (`NAME=value`) is one of our markers. */
 export function isMarker(entry: string): boolean {
-  return /^DAEMONIZE_(STAGE|READY_FD|MAIN|LISTEN_FDS)=/.test(entry);
+  return /^DAEMONIZE_(STAGE|READY_FD|MAIN|LISTEN_FDS|PLAN)=/.test(entry);
 }
 
 /**

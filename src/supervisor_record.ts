@@ -15,6 +15,12 @@ export type RestartPolicy = "no" | "on-failure" | "always";
  */
 export const SUPERVISOR_VARIABLE = "DAEMONIZE_SUPERVISOR";
 
+/**
+ * The variable that carries a supervisor's plan across the exec into its
+ * own process image (see `supervisor_handoff.ts`).
+ */
+export const PLAN_VARIABLE = "DAEMONIZE_PLAN";
+
 /** Where a supervisor's record is kept, beside the pid file. */
 export function recordPath(pidFile: string): string {
   return `${pidFile}.supervisor`;

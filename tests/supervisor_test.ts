@@ -13,6 +13,7 @@ import {
   alive,
   cliCommand,
   fixture,
+  form,
   formTest,
   pidOf,
   procStat,
@@ -138,6 +139,38 @@ t(
     assert.deepEqual(tagged(tag), [], "nothing left running");
     assert.equal(cli(["status", "k"]).code, 3);
     assert.ok(!existsSync(join(dir, "k.pid.supervisor")), "a stop leaves no record");
+  },
+);
+
+t(
+  "a supervisor goes on in an image of its own, with the pid its start recorded",
+  async ({ dir, cli, tag }) => {
+    const started = cli(["start", "--name", "lean", "--restart", "always", "--", "sleep", "300"]);
+    assert.equal(started.code, 0, started.stderr);
+    const supervisor = pidOf(dir, "lean");
+    assert.match(started.stdout, new RegExp(`^lean started \\(pid ${supervisor}\\)`));
+    const words = readFileSync(`/proc/${supervisor}/cmdline`, "utf8").split("\0").slice(0, -1);
+    // The command line stays, for ps; under a runtime, the supervisor's
+    // module takes the main module's place (a compiled program has none
+    // to run on its own: it supervises in place).
+    assert.deepEqual(words.slice(-6), ["lean", "--restart", "always", "--", "sleep", "300"]);
+    const main = form === "binary" ? [] : ["supervisor_main.ts"];
+    assert.deepEqual(
+      words.filter((w) => /\.ts$/.test(w)).map((w) => w.split("/").at(-1)),
+      main,
+      words.join(" "),
+    );
+    const program = record(dir, "lean")!.program!;
+    assert.equal(Number(procStat(program)[1]), supervisor, "the supervisor is its parent");
+    const environ = readFileSync(`/proc/${program}/environ`, "utf8").split("\0");
+    assert.deepEqual(environ.filter((e) => /^DAEMONIZE_(PLAN|STAGE)=/.test(e)), []);
+    assert.equal(cli(["status", "lean"]).code, 0);
+    const stopped = cli(["stop", "lean"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, new RegExp(`^lean stopped \\(pid ${supervisor}, and 1 process`));
+    assert.ok(await waitFor(() => !alive(supervisor) && !alive(program), 5000));
+    assert.ok(!existsSync(join(dir, "lean.pid")), "its pid file is removed");
+    assert.deepEqual(tagged(tag), []);
   },
 );
 
