@@ -225,7 +225,7 @@ function bare(name: string, command: string[]): Row {
 
 const sleepName = "napper";
 const namedPid = () => pidIn(join(work, `${sleepName}.pid`));
-const cli = (prefix: string[], grace = "0") => ({
+const cli = (prefix: string[], grace = "0", extra: string[] = []) => ({
   start: [
     ...prefix,
     "start",
@@ -233,6 +233,7 @@ const cli = (prefix: string[], grace = "0") => ({
     sleepName,
     "--grace",
     grace,
+    ...extra,
     "--",
     "sleep",
     "1000",
@@ -296,6 +297,13 @@ for (const [label, prefix] of forms) {
       pid: namedPid,
     }))
   ) rows.push({ ...row, rss: 0, anon: 0 });
+  // The supervisor's start, and its idle memory.
+  rows.push(...ours((dir) => ({
+    name: `${label} start --restart always -- sleep`,
+    ...cli(prefix(dir), "0", ["--restart", "always"]),
+    pid: namedPid,
+    rss: true,
+  })));
 }
 if (existsSync(binary)) {
   rows.push(...ours((dir) => ({

@@ -42,7 +42,7 @@ import type { DirectStart } from "./start_plan.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { PidFile } from "./pid_file.ts";
-import { findProgram, type Program, programEnv } from "./program.ts";
+import { checkProgram, findProgram, type Program, programEnv } from "./program.ts";
 import { baseName } from "./paths.ts";
 import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
 import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
@@ -483,6 +483,7 @@ export function daemonizeProgram(
   options: DaemonOptions = {},
 ): Promise<number> {
   return Promise.resolve().then(() => {
+    checkProgram(program);
     const result = start(options, program);
     // A supervisor: this process lives on as the program's parent, until it exits.
     if (result.role === "daemon") return new Promise<number>(() => {});

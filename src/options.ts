@@ -243,8 +243,16 @@ function principal(name: string, value: unknown): string | number | undefined {
   bad(`Invalid ${name}: expected a name or a numeric id, got ${show(value)}`);
 }
 
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+/** A value as a message shows it: strings quoted. */
+export function show(value: unknown): string {
+  if (typeof value === "string" || Array.isArray(value)) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      // A cycle: shown as JS would.
+    }
+  }
+  return String(value);
 }
 
 /** The number of a signal name (`"SIGHUP"` or `"HUP"`), or undefined. */

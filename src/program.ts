@@ -9,7 +9,8 @@ import type { Supervision } from "./supervisor.ts";
 import { getLibc } from "../ffi/libc.ts";
 import { cwd as currentDirectory, pid as ownPid, platform } from "./host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
-import { DaemonError } from "./errors.ts";
+import { DaemonError, optionError } from "./errors.ts";
+import { show } from "./options.ts";
 import { TOKEN_VARIABLE } from "./identity.ts";
 import { readEnviron } from "./proc.ts";
 import { isMarker } from "./relaunch.ts";
@@ -58,6 +59,68 @@ function executable(path: string): boolean {
     return (mode & 0o170000) === 0o100000 && (mode & 0o111) !== 0 && libc.canExecute(path);
   } catch {
     return false;
+  }
+}
+
+const POLICIES = ["no", "on-failure", "always"];
+
+/**
+ * Checks a program's description as a caller without types may give it.
+ * @throws {OptionError} naming the first field that is wrong.
+ */
+export function checkProgram(program: Program): void {
+  const bad = (field: string, expected: string, value: unknown, range = false): never => {
+    throw optionError(`Invalid program.${field}: expected ${expected}, got ${show(value)}`, range);
+  };
+  if (typeof program !== "object" || program === null) {
+    throw optionError(`Invalid program: expected an object, got ${show(program)}`);
+  }
+  const { command, env, grace, supervise, ready } = program;
+  if (
+    !Array.isArray(command) || command.length === 0 ||
+    command.some((word) => typeof word !== "string" || word.includes("\0")) || command[0] === ""
+  ) {
+    bad("command", "the program and its arguments (strings)", command);
+  }
+  if (
+    env !== undefined &&
+    (typeof env !== "object" || env === null ||
+      Object.values(env).some((value) => typeof value !== "string"))
+  ) {
+    bad("env", "an object of strings", env);
+  }
+  if (typeof grace !== "number" || !(grace >= 0) || grace === Infinity) {
+    bad("grace", "milliseconds (a number, 0 or more)", grace, typeof grace === "number");
+  }
+  if (ready !== undefined && (typeof ready !== "object" || ready === null)) {
+    bad("ready", "an object (port, log or command)", ready);
+  }
+  if (supervise === undefined) return;
+  if (typeof supervise !== "object" || supervise === null) {
+    bad("supervise", "an object", supervise);
+  }
+  if (!POLICIES.includes(supervise.restart)) {
+    bad(
+      "supervise.restart",
+      `one of ${POLICIES.map((p) => `"${p}"`).join(", ")}`,
+      supervise.restart,
+    );
+  }
+  const numbers: [keyof Supervision, boolean][] = [
+    ["restartDelay", true],
+    ["maxRestarts", true],
+    ["restartWindow", true],
+    ["logMaxSize", false],
+    ["logKeep", false],
+    ["maxMemory", false],
+    ["killAfter", false],
+  ];
+  for (const [field, required] of numbers) {
+    const value = supervise[field];
+    if (value === undefined && !required) continue;
+    if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
+      bad(`supervise.${field}`, "a number, 0 or more", value, typeof value === "number");
+    }
   }
 }
 

@@ -543,6 +543,41 @@ test("bad options are one-line errors naming the option, and nothing starts", as
   });
 });
 
+test("a bad program description is an error naming the field, and nothing starts", async () => {
+  const { daemonizeProgram, isOptionError } = await import("../mod.ts");
+  await withTemp(async (dir) => {
+    const pidFile = join(dir, "p.pid");
+    const every = { restartDelay: 100, maxRestarts: 1, restartWindow: 1000 };
+    const cases: [unknown, RegExp][] = [
+      [{ command: ["sleep", "9"] }, /^Invalid program\.grace: .*, got undefined$/],
+      [{ command: [], grace: 100 }, /^Invalid program\.command: .*, got \[\]$/],
+      [{ command: ["sleep", 9], grace: 100 }, /^Invalid program\.command: .*, got \["sleep",9\]$/],
+      [{ command: ["sleep"], grace: -1 }, /^Invalid program\.grace: .*, got -1$/],
+      [{ command: ["sleep"], grace: 1, env: { A: 1 } }, /^Invalid program\.env: /],
+      [
+        { command: ["sleep"], grace: 1, supervise: { restart: "always" } },
+        /^Invalid program\.supervise\.restartDelay: .*, got undefined$/,
+      ],
+      [
+        { command: ["sleep"], grace: 1, supervise: { ...every, restart: "sometimes" } },
+        /^Invalid program\.supervise\.restart: expected one of "no", "on-failure", "always", got "sometimes"$/,
+      ],
+      [
+        { command: ["sleep"], grace: 1, supervise: { ...every, restart: "no", maxMemory: NaN } },
+        /^Invalid program\.supervise\.maxMemory: .*, got NaN$/,
+      ],
+    ];
+    for (const [program, message] of cases) {
+      await assert.rejects(
+        daemonizeProgram(program as never, { pidFile }),
+        (error: Error) => isOptionError(error) && message.test(error.message),
+        JSON.stringify(program),
+      );
+    }
+    assert.deepEqual(readdirSync(dir), [], "nothing written");
+  });
+});
+
 test(
   "20 concurrent starts on one pid file leave one daemon and 19 clean refusals",
   async () => {
