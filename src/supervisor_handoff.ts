@@ -8,6 +8,12 @@
  * alone, and hands over its program, the supervision settings, the pid
  * file it holds and the starter's channel.
  *
+ * The program is started first, so that the new image loads while the
+ * starter judges it (its grace period, its readiness check); the new image
+ * adopts it (its pid and output pipes) and says `SUPERVISING`, without which
+ * the start does not succeed. A program that ends meanwhile stays unreaped,
+ * so its pid can't be reused, and the new image reaps it first thing.
+ *
  * It does so only where the runtime can be told to run that file: the
  * library is a local file and the runtime's command line names the main
  * module (not a compiled program, not a module from the network). Anywhere
@@ -21,7 +27,13 @@ import { resolvePath } from "./paths.ts";
 import { handOverPidFile, type HeldPidFile, keepPidFile } from "./pid_file.ts";
 import { type Command, sameCommand } from "./relaunch.ts";
 import { passedDescriptors } from "./socket_activation.ts";
-import type { SupervisedProgram, Supervision, SupervisorPlan } from "./supervisor.ts";
+import {
+  type StartedRun,
+  startRun,
+  type SupervisedProgram,
+  type Supervision,
+  type SupervisorPlan,
+} from "./supervisor.ts";
 import { PLAN_VARIABLE } from "./supervisor_record.ts";
 
 /** What crosses the exec, as JSON in `PLAN_VARIABLE`. */
@@ -34,6 +46,8 @@ export interface HandedPlan {
   readonly ownSession?: boolean | undefined;
   /** The supervisor's working directory. */
   readonly cwd: string;
+  /** The program's first run, started already. */
+  readonly run: StartedRun;
 }
 
 /**
@@ -46,30 +60,41 @@ const MAX_PLAN = 120 * 1024;
 const ENTRY = new URL("./supervisor_main.ts", import.meta.url);
 
 /**
- * Executes the supervisor's own image with `plan`. Returns only when it
- * can't (see the module's notes); nothing was changed then.
+ * Starts the program and executes the supervisor's own image with `plan`.
+ * Returns only when it can't (see the module's notes): the program's run
+ * when it was started (the caller supervises it here), undefined when not.
  * @param startedIn the directory the runtime was started in, where the
  * relative paths of its command line (the main module, `--config`) resolve
  */
-export function handOff(plan: SupervisorPlan, startedIn: string): void {
+export function handOff(plan: SupervisorPlan, startedIn: string): StartedRun | undefined {
   const command = leanCommand(startedIn);
-  if (!command || passedDescriptors() > 0) return;
-  const pidFile = plan.pidFile && handOverPidFile(plan.pidFile);
-  if (plan.pidFile && !pidFile) return;
+  if (!command || passedDescriptors() > 0) return undefined;
+  if (plan.pidFile && !plan.pidFile.held) return undefined;
+  let run: StartedRun;
+  try {
+    run = startRun(plan.program);
+  } catch {
+    // Not started: the supervisor here tries and says why.
+    return undefined;
+  }
+  plan.channel?.programStarted(run.pid);
+  const libc = getLibc();
+  const here = cwd();
   const handed: HandedPlan = {
     program: plan.program,
     supervision: plan.supervision,
-    pidFile,
+    pidFile: plan.pidFile && handOverPidFile(plan.pidFile),
     channel: plan.channel?.handOver(),
     ownSession: plan.ownSession,
-    cwd: cwd(),
+    cwd: here,
+    run,
   };
+  for (const { read } of run.pipes) libc.setCloseOnExec(read, false);
   const json = JSON.stringify(handed);
-  const here = handed.cwd;
   try {
     if (json.length <= MAX_PLAN) {
       changeDirectory(startedIn);
-      getLibc().execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
+      libc.execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
     }
   } catch {
     // Not executed: supervised from here.
@@ -79,8 +104,10 @@ export function handOff(plan: SupervisorPlan, startedIn: string): void {
   } catch {
     // Where the set-up left it, as without the exec.
   }
+  for (const { read } of run.pipes) libc.setCloseOnExec(read);
   if (plan.pidFile) keepPidFile(plan.pidFile);
   plan.channel?.keepHeld();
+  return run;
 }
 
 /** The runtime's command line with the supervisor's image in place of the main module. */
