@@ -296,9 +296,9 @@ class DaemonProcess implements Daemon {
     void import("./supervisor_handoff.ts").then(async ({ handOff }) => {
       // The supervisor goes on in an image of its own, with none of the
       // set-up's code; where it can't, here.
-      const started = handOff(plan, startedIn);
+      handOff(plan, startedIn);
       const { supervise } = await import("./supervisor.ts");
-      supervise(plan, started);
+      supervise(plan);
     }).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
   }
 

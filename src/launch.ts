@@ -285,8 +285,6 @@ interface Progress {
   reaped: boolean;
   /** How our child ended, when it failed before the daemon said anything. */
   exitedEarly?: ExitStatus;
-  /** The supervisor said it is in charge of the program. */
-  supervising?: boolean;
 }
 
 /** Reads `KIND` lines from a pipe; false at end of file. */
@@ -360,7 +358,6 @@ function readReadinessPipe(w: Waiting, p: Progress, pipe: LineReader): number | 
         }
       } else if (message?.kind === "pid") p.daemonPid = message.pid;
       else if (message?.kind === "exec") p.execedAt = Date.now();
-      else if (message?.kind === "supervising") p.supervising = true;
       else if (message?.kind === "program") {
         // A supervisor started the program and keeps the pipe: judge it now.
         p.execedAt = Date.now();
@@ -441,14 +438,6 @@ function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
       }
       if (report && ready.includes(report.fd)) hearEnd(w, p, report);
     }
-    // A supervisor's program proved itself; the supervisor must be in charge
-    // of it too (its own image up) before the start counts.
-    while (proven && plan.endReport === "supervisor" && !p.supervising) {
-      const left = p.deadline - Date.now();
-      if (left <= 0) p.timedOut = true;
-      else if (libc.poll([pipe.fd], left).length) hearEnd(w, p, pipe);
-      if (p.timedOut || p.ended || p.failure) proven = false;
-    }
     probe?.close();
     if (proven && !single) {
       if (w.reportFd !== undefined) libc.kill(child, libc.constants.signals.SIGKILL!);
@@ -466,17 +455,10 @@ function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
 /** Reads what a watching shell or a supervisor said of the program's end. */
 function hearEnd(w: Waiting, p: Progress, report: LineReader): void {
   const lines = report.read();
-  if (!lines && w.plan.endReport === "supervisor" && !p.supervising) {
-    p.failure ??= new DaemonError(
-      "startup",
-      `the supervisor ended before it took charge of ${w.program?.name ?? "the program"}` +
-        logTail(w.logs),
-    );
-  } // The supervisor is gone without a word: it was killed.
-  else if (!lines) p.ended ??= { signal: getLibc().constants.signals.SIGKILL! };
+  // The supervisor is gone without a word: it was killed.
+  if (!lines) p.ended ??= { signal: getLibc().constants.signals.SIGKILL! };
   for (const line of lines ?? []) {
     const message = parseMessage(line);
-    if (message?.kind === "supervising") p.supervising = true;
     if (message?.kind === "exit") {
       // A supervisor reports exit codes as they are; a shell, signals as 128 + N.
       p.ended ??= w.plan.endReport === "supervisor"

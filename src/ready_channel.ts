@@ -12,8 +12,6 @@
  * - `EXIT <code>`: the daemon exited before it was ready (or, written by the
  *   watching shell, the program it became ended: 128 + N for signal N);
  * - `KILLED <n>`: a supervisor's program was killed by signal n;
- * - `SUPERVISING`: the supervisor is in charge of its program (its own image
- *   is up, see `supervisor_handoff.ts`): a start succeeds only after it;
  *
  * End of file without `READY` means the daemon is gone.
  *
@@ -32,7 +30,6 @@ export type ReadyMessage =
   | { readonly kind: "pid"; readonly pid: number }
   | { readonly kind: "ready"; readonly pid: number }
   | { readonly kind: "exec" }
-  | { readonly kind: "supervising" }
   | { readonly kind: "program"; readonly pid: number }
   | { readonly kind: "exit"; readonly code: number }
   | { readonly kind: "killed"; readonly signal: number }
@@ -53,8 +50,6 @@ export function parseMessage(line: string): ReadyMessage | undefined {
     }
     case "EXEC":
       return { kind: "exec" };
-    case "SUPERVISING":
-      return { kind: "supervising" };
     case "EXIT":
       return { kind: "exit", code: Number(rest) };
     case "KILLED":
@@ -135,11 +130,6 @@ export class ReadyChannel {
   /** Says the supervisor started its program as `pid`; the starter judges it now. */
   programStarted(pid: number): void {
     this.#send(`PROGRAM ${pid}`);
-  }
-
-  /** Says the supervisor is in charge of its program. */
-  supervising(): void {
-    this.#send("SUPERVISING");
   }
 
   /** Whether the starter stopped listening (it judged the start a success and left). */

@@ -108,77 +108,8 @@ function exitStatusOf(end: ExitStatus): number {
 }
 
 /** Runs the supervisor; it lives on as the program's parent, and exits after it. */
-export function supervise(plan: SupervisorPlan, started?: StartedRun): void {
-  new Supervisor(plan).begin(started);
-}
-
-/**
- * A run of the program started before its supervisor took over (see
- * `supervisor_handoff.ts`): the set-up starts it, the supervisor's own
- * image adopts it.
- */
-export interface StartedRun {
-  readonly pid: number;
-  /** When it started (ms since the epoch). */
-  readonly startedAt: number;
-  /** The read ends of its captured streams, by the descriptor they replace. */
-  readonly pipes: readonly { readonly fd: 1 | 2; readonly read: number }[];
-}
-
-/**
- * Starts a run of `program` as this process's child: its captured streams
- * come through pipes (the others are ours, inherited), sockets passed by
- * socket activation stay on 3, 4, ….
- * @throws {SysCallError} when it can't be started (ENOENT, EACCES); nothing is left open.
- */
-export function startRun(program: SupervisedProgram): StartedRun {
-  const libc = getLibc();
-  const startedAt = Date.now();
-  const env = [
-    ...program.env.filter((entry) => !entry.startsWith(`${SUPERVISOR_VARIABLE}=`)),
-    `${SUPERVISOR_VARIABLE}=${ownPid()}`,
-  ];
-  const pipes: { fd: 1 | 2; read: number; write: number }[] = [];
-  const actions: FileAction[] = [];
-  for (const [fd, path] of [[1, program.stdout], [2, program.stderr]] as const) {
-    if (path === undefined) continue;
-    const [read, write] = libc.pipe();
-    pipes.push({ fd, read, write });
-    actions.push({ dup2: { from: write, to: fd } });
-  }
-  // The program, not its supervisor, is named by LISTEN_PID: a shell sets
-  // it, then executes the program.
-  const listen = passedDescriptors();
-  actions.push({ closeFrom: 3 + listen });
-  const command = listen
-    ? {
-      path: "/bin/sh",
-      argv: [
-        "sh",
-        "-c",
-        'LISTEN_PID=$$; export LISTEN_PID; exec "$@"',
-        "sh",
-        program.path,
-        ...program.argv.slice(1),
-      ],
-    }
-    : program;
-  try {
-    const pid = libc.spawn({
-      path: command.path,
-      argv: command.argv,
-      env,
-      newSession: false,
-      defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),
-      fileActions: actions,
-    });
-    return { pid, startedAt, pipes: pipes.map(({ fd, read }) => ({ fd, read })) };
-  } catch (error) {
-    for (const { read } of pipes) libc.close(read);
-    throw error;
-  } finally {
-    for (const { write } of pipes) libc.close(write);
-  }
+export function supervise(plan: SupervisorPlan): void {
+  new Supervisor(plan).begin();
 }
 
 /** One run of the program: its pid, and its output still to be read. */
@@ -213,7 +144,7 @@ class Supervisor {
     this.#plan = plan;
   }
 
-  begin(started?: StartedRun): void {
+  begin(): void {
     const { program, supervision } = this.#plan;
     for (const path of [program.stdout, program.stderr]) {
       if (path === undefined || this.#logs.has(path)) continue;
@@ -228,20 +159,12 @@ class Supervisor {
     }
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
-    if (started) {
-      this.#adopt(started);
-      // Ended before we listened: reaped now.
-      this.#reap();
-    } else {
-      this.#start();
-      // The starter judges the first run (grace, readiness check) and leaves
-      // once it is satisfied; until then an end of the program fails the start.
-      if (this.#childPid !== null) this.#plan.channel?.programStarted(this.#childPid);
-    }
-    // The starter's verdict waits for this too.
-    this.#plan.channel?.supervising();
+    this.#start();
     // Started: what the runtime needed to get here can leave memory.
     setTimeout(releaseExecutablePages, TRIM_AFTER);
+    // The starter judges the first run (grace, readiness check) and leaves
+    // once it is satisfied; until then an end of the program fails the start.
+    if (this.#childPid !== null) this.#plan.channel?.programStarted(this.#childPid);
   }
 
   /** Tells the starter, if it still waits, how the program ended; once. */
@@ -307,10 +230,56 @@ class Supervisor {
 
   #start(): void {
     const { program } = this.#plan;
-    let run: StartedRun;
+    const libc = getLibc();
+    this.#startedAt = Date.now();
+    const env = [
+      ...program.env.filter((entry) => !entry.startsWith(`${SUPERVISOR_VARIABLE}=`)),
+      `${SUPERVISOR_VARIABLE}=${ownPid()}`,
+    ];
+    // Captured streams come through pipes, cut into lines for this run
+    // alone (a process the last run left may still write); the others are
+    // ours, inherited.
+    const pipes: [number, number][] = [];
+    const cutters: LineCutter[] = [];
+    const actions: FileAction[] = [];
+    const time = !!this.#plan.supervision.logTime;
+    for (const [fd, path] of [[1, program.stdout], [2, program.stderr]] as const) {
+      if (path === undefined) continue;
+      const [read, write] = libc.pipe();
+      pipes.push([read, write]);
+      cutters.push(new LineCutter(this.#logs.get(path)!, time));
+      actions.push({ dup2: { from: write, to: fd } });
+    }
+    // Sockets passed by socket activation stay on 3, 4, …, and the program,
+    // not this supervisor, is named by LISTEN_PID: a shell sets it, then
+    // executes the program.
+    const listen = passedDescriptors();
+    actions.push({ closeFrom: 3 + listen });
+    const command = listen
+      ? {
+        path: "/bin/sh",
+        argv: [
+          "sh",
+          "-c",
+          'LISTEN_PID=$$; export LISTEN_PID; exec "$@"',
+          "sh",
+          program.path,
+          ...program.argv.slice(1),
+        ],
+      }
+      : program;
+    let pid: number;
     try {
-      run = startRun(program);
+      pid = libc.spawn({
+        path: command.path,
+        argv: command.argv,
+        env,
+        newSession: false,
+        defaultSignals: RESET_SIGNALS.map((name) => libc.constants.signals[name]!),
+        fileActions: actions,
+      });
     } catch (error) {
+      for (const [read, write] of pipes) [read, write].forEach((fd) => libc.close(fd));
       // Not started at all (ENOENT, EACCES): as a shell reports it.
       this.#say(`cannot execute ${program.path}: ${(error as Error).message}`);
       const code = (error as { code?: string }).code === "EACCES" ? 126 : 127;
@@ -318,31 +287,20 @@ class Supervisor {
       if (!this.#started()) this.#finish({ code }, "stopped", true);
       this.#finish({ code }, "failed");
     }
-    this.#adopt(run);
-  }
-
-  /** Takes charge of a run: signals it through its pidfd, logs its output. */
-  #adopt(run: StartedRun): void {
-    const { program } = this.#plan;
-    const libc = getLibc();
-    this.#startedAt = run.startedAt;
     // Ours alone to reap, so the pid can't pass to another process before we
     // see it end: the pidfd is certainly the program's (and without pidfds,
     // kill(2) on the pid is as safe, for the same reason).
     try {
-      this.#pidfd = libc.pidfdOpen(run.pid);
+      this.#pidfd = libc.pidfdOpen(pid);
     } catch {
       this.#pidfd = undefined;
     }
-    // Its output is cut into lines for this run alone (a process the last
-    // run left may still write).
-    const time = !!this.#plan.supervision.logTime;
-    const cutters = run.pipes.map(({ fd }) =>
-      new LineCutter(this.#logs.get((fd === 1 ? program.stdout : program.stderr)!)!, time)
-    );
-    const streams = run.pipes.map(({ read }, i) => this.#drain(read, cutters[i]!));
-    this.#child = { pid: run.pid, streams, cutters };
-    this.#childPid = run.pid;
+    const streams = pipes.map(([read, write], i) => {
+      libc.close(write);
+      return this.#drain(read, cutters[i]!);
+    });
+    this.#child = { pid, streams, cutters };
+    this.#childPid = pid;
     this.#record("running");
   }
 

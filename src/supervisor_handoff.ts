@@ -8,12 +8,6 @@
  * alone, and hands over its program, the supervision settings, the pid
  * file it holds and the starter's channel.
  *
- * The program is started first, so that the new image loads while the
- * starter judges it (its grace period, its readiness check); the new image
- * adopts it (its pid and output pipes) and says `SUPERVISING`, without which
- * the start does not succeed. A program that ends meanwhile stays unreaped,
- * so its pid can't be reused, and the new image reaps it first thing.
- *
  * It does so only where the runtime can be told to run that file: the
  * library is a local file and the runtime's command line names the main
  * module (not a compiled program, not a module from the network). Anywhere
@@ -27,13 +21,7 @@ import { resolvePath } from "./paths.ts";
 import { handOverPidFile, type HeldPidFile, keepPidFile } from "./pid_file.ts";
 import { type Command, sameCommand } from "./relaunch.ts";
 import { passedDescriptors } from "./socket_activation.ts";
-import {
-  type StartedRun,
-  startRun,
-  type SupervisedProgram,
-  type Supervision,
-  type SupervisorPlan,
-} from "./supervisor.ts";
+import type { SupervisedProgram, Supervision, SupervisorPlan } from "./supervisor.ts";
 import { PLAN_VARIABLE } from "./supervisor_record.ts";
 
 /** What crosses the exec, as JSON in `PLAN_VARIABLE`. */
@@ -46,8 +34,6 @@ export interface HandedPlan {
   readonly ownSession?: boolean | undefined;
   /** The supervisor's working directory. */
   readonly cwd: string;
-  /** The program's first run, started already. */
-  readonly run: StartedRun;
 }
 
 /**
@@ -60,41 +46,30 @@ const MAX_PLAN = 120 * 1024;
 const ENTRY = new URL("./supervisor_main.ts", import.meta.url);
 
 /**
- * Starts the program and executes the supervisor's own image with `plan`.
- * Returns only when it can't (see the module's notes): the program's run
- * when it was started (the caller supervises it here), undefined when not.
+ * Executes the supervisor's own image with `plan`. Returns only when it
+ * can't (see the module's notes); nothing was changed then.
  * @param startedIn the directory the runtime was started in, where the
  * relative paths of its command line (the main module, `--config`) resolve
  */
-export function handOff(plan: SupervisorPlan, startedIn: string): StartedRun | undefined {
+export function handOff(plan: SupervisorPlan, startedIn: string): void {
   const command = leanCommand(startedIn);
-  if (!command || passedDescriptors() > 0) return undefined;
-  if (plan.pidFile && !plan.pidFile.held) return undefined;
-  let run: StartedRun;
-  try {
-    run = startRun(plan.program);
-  } catch {
-    // Not started: the supervisor here tries and says why.
-    return undefined;
-  }
-  plan.channel?.programStarted(run.pid);
-  const libc = getLibc();
-  const here = cwd();
+  if (!command || passedDescriptors() > 0) return;
+  const pidFile = plan.pidFile && handOverPidFile(plan.pidFile);
+  if (plan.pidFile && !pidFile) return;
   const handed: HandedPlan = {
     program: plan.program,
     supervision: plan.supervision,
-    pidFile: plan.pidFile && handOverPidFile(plan.pidFile),
+    pidFile,
     channel: plan.channel?.handOver(),
     ownSession: plan.ownSession,
-    cwd: here,
-    run,
+    cwd: cwd(),
   };
-  for (const { read } of run.pipes) libc.setCloseOnExec(read, false);
   const json = JSON.stringify(handed);
+  const here = handed.cwd;
   try {
     if (json.length <= MAX_PLAN) {
       changeDirectory(startedIn);
-      libc.execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
+      getLibc().execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
     }
   } catch {
     // Not executed: supervised from here.
@@ -104,10 +79,8 @@ export function handOff(plan: SupervisorPlan, startedIn: string): StartedRun | u
   } catch {
     // Where the set-up left it, as without the exec.
   }
-  for (const { read } of run.pipes) libc.setCloseOnExec(read);
   if (plan.pidFile) keepPidFile(plan.pidFile);
   plan.channel?.keepHeld();
-  return run;
 }
 
 /** The runtime's command line with the supervisor's image in place of the main module. */

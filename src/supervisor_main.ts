@@ -38,7 +38,6 @@ if (!plan) {
   exit(2);
 }
 const channel = plan.channel !== undefined ? new ReadyChannel(plan.channel) : undefined;
-for (const { read } of plan.run.pipes) getLibc().setCloseOnExec(read);
 const pidFile = plan.pidFile ? adoptPidFile(plan.pidFile) : undefined;
 // An exit the supervisor did not plan (it plans its own) still cleans up.
 onExit((code) => {
@@ -53,7 +52,7 @@ try {
     pidFile,
     channel,
     ownSession: plan.ownSession === true,
-  }, plan.run);
+  });
 } catch (error) {
   const failure = asDaemonError("startup", "cannot supervise", error);
   console.error(`daemonize: ${failure.step}: ${failure.message}`);
