@@ -5,7 +5,7 @@
  * across a rotation, `reload` judged by the program, and `run` as PID 1.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -19,9 +19,12 @@ import {
   procStat,
   procStatus,
   readText,
+  removeDir,
+  root,
   run,
   runtimeCommand,
   tagged,
+  tempDir,
   waitFor,
 } from "./harness.ts";
 
@@ -173,6 +176,49 @@ t(
     assert.deepEqual(tagged(tag), []);
   },
 );
+
+// A compiled program supervises in place: it has no image of its own to fail.
+if (form !== "binary") {
+  t(
+    "a supervisor whose own image fails to start fails the start with its error, and leaves nothing running",
+    ({ dir, tag }) => {
+      // A copy of the module whose supervisor image throws as it loads.
+      const copy = tempDir();
+      try {
+        for (const part of ["mod.ts", "deno.json", "src", "ffi"]) {
+          cpSync(join(root, part), join(copy, part), { recursive: true });
+        }
+        writeFileSync(
+          join(copy, "src", "supervisor_main.ts"),
+          'throw new Error("this image is broken");\n',
+        );
+        const ran = run(
+          runtimeCommand(join(copy, "mod.ts"), [
+            "start",
+            "--name",
+            "broken",
+            "--restart",
+            "always",
+            "--",
+            "sleep",
+            "300",
+          ]),
+          { env: { DAEMONIZE_HOME: dir, TEST_TAG: tag } },
+        );
+        assert.equal(ran.code, 1, ran.stderr);
+        assert.match(
+          ran.stderr,
+          /^daemonize: startup: daemon ended before it was ready: it closed the readiness pipe without a word\n/,
+        );
+        assert.match(ran.stderr, /broken\.log: .*this image is broken/);
+        assert.deepEqual(tagged(tag), [], "nothing of it runs");
+        assert.ok(!existsSync(join(dir, "broken.pid")), "no pid file is left");
+      } finally {
+        removeDir(copy);
+      }
+    },
+  );
+}
 
 t(
   "a supervisor killed with SIGKILL leaves its program found by status and ended by stop",
