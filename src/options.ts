@@ -9,6 +9,7 @@ import { getLibc } from "../ffi/libc.ts";
 import { optionError } from "./errors.ts";
 import { cwd as currentDirectory, isDeno } from "./host.ts";
 import { isAbsolute, resolvePath as resolve } from "./paths.ts";
+import { signalNumber } from "./signals.ts";
 
 /** What a signal does in the daemon. */
 export type SignalAction =
@@ -253,22 +254,6 @@ export function show(value: unknown): string {
     }
   }
   return String(value);
-}
-
-/** The number of a signal name (`"SIGHUP"` or `"HUP"`), or undefined. */
-export function signalNumber(name: string): number | undefined {
-  const full = name.toUpperCase().startsWith("SIG")
-    ? name.toUpperCase()
-    : `SIG${name.toUpperCase()}`;
-  return getLibc().constants.signals[full];
-}
-
-/** The name of signal `number`, such as `"SIGKILL"`. */
-export function signalName(number: number): string {
-  for (const [name, value] of Object.entries(getLibc().constants.signals)) {
-    if (value === number) return name;
-  }
-  return `signal ${number}`;
 }
 
 function signalTable(map: unknown): Map<number, SignalAction> {

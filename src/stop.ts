@@ -10,7 +10,7 @@
 import { getLibc } from "../ffi/libc.ts";
 import { DaemonError, optionError } from "./errors.ts";
 import type { Member, ProcessTree, Sighting } from "./identity.ts";
-import { signalNumber } from "./options.ts";
+import { signalNumber } from "./signals.ts";
 import { type PidFile, pidFileOf } from "./pid_file.ts";
 
 /** Options of {@link stop}. */

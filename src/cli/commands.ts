@@ -15,7 +15,7 @@ import {
   writeOut,
 } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
-import { signalNumber } from "../options.ts";
+import { signalNumber } from "../signals.ts";
 import { inRecordedSession } from "../identity.ts";
 import { PidFile } from "../pid_file.ts";
 import { isRelaunched } from "../relaunch.ts";

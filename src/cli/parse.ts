@@ -7,7 +7,7 @@ import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import type { RestartPolicy, Supervision } from "../supervisor.ts";
 import type { ReadyCheck } from "../ready_probe.ts";
-import { signalNumber } from "../options.ts";
+import { signalNumber } from "../signals.ts";
 import { SUPERVISION_VALUES, SWITCH_FLAGS, VALUE_FLAGS } from "./start_options.ts";
 
 /** A value as a message shows it: quoted, escaped, and cut to 60 characters. */
