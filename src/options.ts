@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
 import { optionError } from "./errors.ts";
 import { cwd as currentDirectory, isDeno } from "./host.ts";
 import { isAbsolute, resolvePath as resolve } from "./paths.ts";
