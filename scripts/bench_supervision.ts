@@ -277,7 +277,7 @@ for (const [name, r] of results) {
 }
 const direct = median(directLog);
 console.log(
-  `| (no supervisor: the program writes the file itself) | — | — | ${f(direct, 0)} | ${
+  `| (no supervisor: the program writes the file itself) | — | — | — | ${f(direct, 0)} | ${
     mbps(direct)
   } |`,
 );
