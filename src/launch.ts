@@ -547,10 +547,13 @@ function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): Dae
       `daemon ${describeEnd(end)} before it was ready` + logTail(w.logs),
     );
   }
+  // Its supervisor, which said its pid, ended before it started the program.
+  const who = program?.supervised && p.daemonPid !== undefined
+    ? `supervisor ended before it started ${program.name}`
+    : "daemon ended before it was ready";
   return new DaemonError(
     "startup",
-    "daemon ended before it was ready: it closed the readiness pipe without a word" +
-      logTail(w.logs),
+    `${who}: it closed the readiness pipe without a word` + logTail(w.logs),
   );
 }
 

@@ -208,7 +208,7 @@ if (form !== "binary") {
         assert.equal(ran.code, 1, ran.stderr);
         assert.match(
           ran.stderr,
-          /^daemonize: startup: daemon ended before it was ready: it closed the readiness pipe without a word\n/,
+          /^daemonize: startup: supervisor ended before it started sleep: it closed the readiness pipe without a word\n/,
         );
         assert.match(ran.stderr, /broken\.log: .*this image is broken/);
         assert.deepEqual(tagged(tag), [], "nothing of it runs");
