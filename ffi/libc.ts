@@ -88,6 +88,7 @@ const spawn = {
   },
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+  pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   posix_spawn_file_actions_adddup2: {
     parameters: ["buffer", "i32", "i32"],
@@ -845,6 +846,22 @@ export class Libc {
     this.#check(
       "setrlimit",
       this.#i.setrlimit!(resource, new Uint8Array(pair.buffer)),
+    );
+  }
+  /**
+   * Blocks (`true`) or unblocks `signals` in this thread (`pthread_sigmask`).
+   * A blocked signal waits, pending, until unblocked; the mask outlives an
+   * `execve`, and threads started later inherit it.
+   */
+  blockSignals(signals: readonly number[], block: boolean): void {
+    const s = this.#s;
+    const c = this.constants;
+    const set = new Uint8Array(c.sigsetSize);
+    s.sigemptyset!(set);
+    for (const signal of signals) s.sigaddset!(set, signal);
+    this.#checkZero(
+      "pthread_sigmask",
+      s.pthread_sigmask!(block ? c.SIG_BLOCK : c.SIG_UNBLOCK, set, null),
     );
   }
   /** Sets a signal's disposition to ignore (`true`) or default (`false`). */

@@ -35,6 +35,9 @@ export interface PlatformConstants {
   readonly POSIX_SPAWN_SETSIGMASK: number;
   readonly POSIX_SPAWN_SETSID: number;
   readonly RLIMIT_CORE: number;
+  /** `pthread_sigmask`'s "add to the mask" and "take out of it". */
+  readonly SIG_BLOCK: number;
+  readonly SIG_UNBLOCK: number;
   readonly WNOHANG: number;
   /** Bytes of `sigset_t`. */
   readonly sigsetSize: number;
@@ -139,6 +142,8 @@ const linux: PlatformConstants = {
   POSIX_SPAWN_SETSIGMASK: 0x08,
   POSIX_SPAWN_SETSID: 0x80,
   RLIMIT_CORE: 4,
+  SIG_BLOCK: 0,
+  SIG_UNBLOCK: 1,
   WNOHANG: 1,
   sigsetSize: 128,
   spawnStructSize: 512,
@@ -200,6 +205,8 @@ const darwin: PlatformConstants = {
   POSIX_SPAWN_SETSIGMASK: 0x08,
   POSIX_SPAWN_SETSID: 0x400,
   RLIMIT_CORE: 4,
+  SIG_BLOCK: 1,
+  SIG_UNBLOCK: 2,
   WNOHANG: 1,
   sigsetSize: 4,
   spawnStructSize: 512,

@@ -26,6 +26,27 @@ export const RESET_SIGNALS = [
   "SIGXFSZ",
 ];
 
+/** Signals a supervisor passes on to its program. */
+export const FORWARDED_SIGNALS = [
+  "SIGTERM",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGHUP",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+];
+
+/**
+ * Holds (`true`) or lets through the signals a supervisor passes on, in this
+ * thread: held across the exec into the supervisor's own image, whose
+ * handlers are not there yet, they wait instead of ending it.
+ */
+export function holdForwardedSignals(hold: boolean): void {
+  const libc = getLibc();
+  libc.blockSignals(FORWARDED_SIGNALS.map((name) => libc.constants.signals[name]!), hold);
+}
+
 /**
  * Installs `table`: functions and `"terminate"` (which calls `terminate`)
  * as listeners, `"ignore"` as `SIG_IGN`.

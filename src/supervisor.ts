@@ -21,7 +21,7 @@ import {
   writeTextFile,
 } from "./host.ts";
 import { passedDescriptors } from "./socket_activation.ts";
-import { RESET_SIGNALS } from "./signals.ts";
+import { FORWARDED_SIGNALS, holdForwardedSignals, RESET_SIGNALS } from "./signals.ts";
 import { describeEnd } from "./text.ts";
 import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
@@ -93,8 +93,6 @@ export interface SupervisorPlan {
   readonly ownSession?: boolean;
 }
 
-/** Signals passed on to the program. */
-const FORWARDED = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 /** Signals after which the program is not started again. */
 const STOPPING = new Set(["SIGTERM", "SIGINT", "SIGQUIT"]);
 /** Signals a terminal sends to its whole foreground process group. */
@@ -153,7 +151,10 @@ class Supervisor {
         new LogFile(path, { maxSize: supervision.logMaxSize, keep: supervision.logKeep }),
       );
     }
-    for (const name of FORWARDED) onSignal(name, () => this.#onSignal(name));
+    for (const name of FORWARDED_SIGNALS) onSignal(name, () => this.#onSignal(name));
+    // Held across the exec into this image (see supervisor_handoff.ts): let
+    // through now that they are handled, those that came meanwhile too.
+    holdForwardedSignals(false);
     if (supervision.maxMemory !== undefined) {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_EVERY);
     }
@@ -166,6 +167,9 @@ class Supervisor {
     // Started: what the runtime needed to get here can leave memory. (After
     // the word to the starter: Deno's first timer costs it 6 ms or more.)
     setTimeout(releaseExecutablePages, TRIM_AFTER);
+    // Signal handlers and a child don't keep a runtime running; this does,
+    // until #finish exits.
+    setInterval(() => {}, 2 ** 30);
   }
 
   /** Tells the starter, if it still waits, how the program ended; once. */

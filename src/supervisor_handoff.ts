@@ -21,6 +21,7 @@ import { resolvePath } from "./paths.ts";
 import { handOverPidFile, type HeldPidFile, keepPidFile } from "./pid_file.ts";
 import { type Command, sameCommand } from "./relaunch.ts";
 import { passedDescriptors } from "./socket_activation.ts";
+import { holdForwardedSignals } from "./signals.ts";
 import type { SupervisedProgram, Supervision, SupervisorPlan } from "./supervisor.ts";
 import { PLAN_VARIABLE } from "./supervisor_record.ts";
 
@@ -37,8 +38,9 @@ export interface HandedPlan {
 }
 
 /**
- * The largest plan handed over: one environment string may not pass 128 KiB
- * (`MAX_ARG_STRLEN`); a plan that big (a huge environment) stays here.
+ * The largest plan handed over, in bytes: one environment string may not
+ * pass 128 KiB (`MAX_ARG_STRLEN`); a plan that big (a huge environment)
+ * stays here.
  */
 const MAX_PLAN = 120 * 1024;
 
@@ -64,15 +66,23 @@ export function handOff(plan: SupervisorPlan, startedIn: string): void {
     ownSession: plan.ownSession,
     cwd: cwd(),
   };
-  const json = JSON.stringify(handed);
+  // JSON has no Infinity (an unlimited count or window): the largest number does the same.
+  const json = JSON.stringify(handed, (_, value) => value === Infinity ? Number.MAX_VALUE : value);
   const here = handed.cwd;
   try {
-    if (json.length <= MAX_PLAN) {
+    if (new TextEncoder().encode(json).length <= MAX_PLAN) {
       changeDirectory(startedIn);
+      // Until the new image handles them, the signals it passes on wait.
+      holdForwardedSignals(true);
       getLibc().execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
     }
   } catch {
     // Not executed: supervised from here.
+  }
+  try {
+    holdForwardedSignals(false);
+  } catch {
+    // Not held.
   }
   try {
     changeDirectory(here);
@@ -115,6 +125,8 @@ function leanCommand(startedIn: string): Command | undefined {
   const mainId = identify(mainPath);
   const at = command.argv.findIndex((word, i) => {
     if (i === 0 || word.startsWith("-")) return false;
+    // A file: URL as Deno names it (an installed script's command line).
+    if (word === main) return true;
     const path = resolvePath(startedIn, word);
     return path === mainPath || (mainId !== undefined && identify(path) === mainId);
   });

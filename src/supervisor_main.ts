@@ -9,7 +9,7 @@
 import { getLibc } from "../ffi/libc.ts";
 import { asDaemonError } from "./errors.ts";
 import { changeDirectory, exit, isDeno, onExit, writeErr } from "./host.ts";
-import { adoptPidFile } from "./pid_file.ts";
+import { adoptPidFile, type PidFile } from "./pid_file.ts";
 import { ReadyChannel } from "./ready_channel.ts";
 import { supervise } from "./supervisor.ts";
 import type { HandedPlan } from "./supervisor_handoff.ts";
@@ -37,14 +37,16 @@ if (!plan) {
   writeErr("daemonize: this file is a daemon's supervisor, started by the daemon's set-up\n");
   exit(2);
 }
-const channel = plan.channel !== undefined ? new ReadyChannel(plan.channel) : undefined;
-const pidFile = plan.pidFile ? adoptPidFile(plan.pidFile) : undefined;
+let channel: ReadyChannel | undefined;
+let pidFile: PidFile | undefined;
 // An exit the supervisor did not plan (it plans its own) still cleans up.
 onExit((code) => {
   if (channel?.open) channel.exited(code);
   pidFile?.release();
 });
 try {
+  channel = plan.channel !== undefined ? new ReadyChannel(plan.channel) : undefined;
+  pidFile = plan.pidFile ? adoptPidFile(plan.pidFile) : undefined;
   changeDirectory(plan.cwd);
   supervise({
     program: plan.program,

@@ -165,6 +165,9 @@ t(
     );
     const program = record(dir, "lean")!.program!;
     assert.equal(Number(procStat(program)[1]), supervisor, "the supervisor is its parent");
+    // Signals held across the exec are let through, and never held in the program.
+    assert.equal(BigInt(`0x${procStatus(supervisor).get("SigBlk")}`) & 0x8004a07n, 0n);
+    assert.equal(BigInt(`0x${procStatus(program).get("SigBlk")}`), 0n);
     const environ = readFileSync(`/proc/${program}/environ`, "utf8").split("\0");
     assert.deepEqual(environ.filter((e) => /^DAEMONIZE_(PLAN|STAGE)=/.test(e)), []);
     assert.equal(cli(["status", "lean"]).code, 0);
@@ -173,6 +176,39 @@ t(
     assert.match(stopped.stdout, new RegExp(`^lean stopped \\(pid ${supervisor}, and 1 process`));
     assert.ok(await waitFor(() => !alive(supervisor) && !alive(program), 5000));
     assert.ok(!existsSync(join(dir, "lean.pid")), "its pid file is removed");
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "a supervisor with nothing to read lives on: a program that fails after 3 s is restarted",
+  async ({ dir, cli, tag }) => {
+    // No captured output (no pipes), no memory limit: nothing but the
+    // supervisor's own wish keeps its runtime running.
+    const started = cli([
+      "start",
+      "--name",
+      "late",
+      "--restart",
+      "always",
+      "--log",
+      "/dev/null",
+      "--",
+      "sh",
+      "-c",
+      "sleep 3; exit 1",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const supervisor = pidOf(dir, "late");
+    assert.ok(
+      await waitFor(() => (record(dir, "late")?.restarts ?? 0) >= 1, 8000),
+      "restarted after its failure",
+    );
+    assert.ok(alive(supervisor), "the supervisor runs on");
+    assert.equal(record(dir, "late")!.lastExit, "exited with status 1");
+    const stopped = cli(["stop", "late"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(await waitFor(() => !alive(supervisor), 5000));
     assert.deepEqual(tagged(tag), []);
   },
 );
