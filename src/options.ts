@@ -245,14 +245,18 @@ function principal(name: string, value: unknown): string | number | undefined {
 
 /** A value as a message shows it: strings quoted. */
 export function show(value: unknown): string {
-  if (typeof value === "string" || Array.isArray(value)) {
+  let text = String(value);
+  const plain = typeof value === "object" && value !== null &&
+    [Object.prototype, Array.prototype, null].includes(Object.getPrototypeOf(value));
+  if (typeof value === "string" || plain) {
     try {
-      return JSON.stringify(value);
+      text = JSON.stringify(value);
     } catch {
       // A cycle: shown as JS would.
     }
   }
-  return String(value);
+  // A long value is cut: the message stays one line a reader takes in.
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 function signalTable(map: unknown): Map<number, SignalAction> {

@@ -76,25 +76,29 @@ export function checkProgram(program: Program): void {
     throw optionError(`Invalid program: expected an object, got ${show(program)}`);
   }
   const { command, env, grace, supervise, ready } = program;
-  if (
-    !Array.isArray(command) || command.length === 0 ||
-    command.some((word) => typeof word !== "string" || word.includes("\0")) || command[0] === ""
-  ) {
+  const text = (value: unknown) => typeof value === "string" && !value.includes("\0");
+  if (!Array.isArray(command) || command.length === 0 || command[0] === "") {
     bad("command", "the program and its arguments (strings)", command);
   }
-  if (
-    env !== undefined &&
-    (typeof env !== "object" || env === null ||
-      Object.values(env).some((value) => typeof value !== "string"))
-  ) {
-    bad("env", "an object of strings", env);
+  for (let i = 0; i < command.length; i++) {
+    if (!text(command[i])) bad(`command[${i}]`, "a string without NUL", command[i]);
+  }
+  if (env !== undefined) {
+    const proto = typeof env === "object" && env !== null ? Object.getPrototypeOf(env) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      bad("env", "an object of variables and their values", env);
+    }
+    for (const [name, value] of Object.entries(env)) {
+      if (!text(name) || name === "" || name.includes("=")) {
+        bad("env", "variable names without = or NUL", name);
+      }
+      if (!text(value)) bad(`env.${name}`, "a string without NUL", value);
+    }
   }
   if (typeof grace !== "number" || !(grace >= 0) || grace === Infinity) {
-    bad("grace", "milliseconds (a number, 0 or more)", grace, typeof grace === "number");
+    bad("grace", "milliseconds (a finite number, 0 or more)", grace, typeof grace === "number");
   }
-  if (ready !== undefined && (typeof ready !== "object" || ready === null)) {
-    bad("ready", "an object (port, log or command)", ready);
-  }
+  if (ready !== undefined) checkReady(ready, bad);
   if (supervise === undefined) return;
   if (typeof supervise !== "object" || supervise === null) {
     bad("supervise", "an object", supervise);
@@ -106,21 +110,56 @@ export function checkProgram(program: Program): void {
       supervise.restart,
     );
   }
-  const numbers: [keyof Supervision, boolean][] = [
-    ["restartDelay", true],
-    ["maxRestarts", true],
-    ["restartWindow", true],
-    ["logMaxSize", false],
-    ["logKeep", false],
-    ["maxMemory", false],
-    ["killAfter", false],
+  // [field, required, Infinity allowed (no limit)]
+  const numbers: [keyof Supervision, boolean, boolean][] = [
+    ["restartDelay", true, false],
+    ["maxRestarts", true, true],
+    ["restartWindow", true, true],
+    ["logMaxSize", false, true],
+    ["logKeep", false, false],
+    ["maxMemory", false, true],
+    ["killAfter", false, false],
   ];
-  for (const [field, required] of numbers) {
+  for (const [field, required, unlimited] of numbers) {
     const value = supervise[field];
     if (value === undefined && !required) continue;
-    if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
-      bad(`supervise.${field}`, "a number, 0 or more", value, typeof value === "number");
+    if (typeof value !== "number" || !(value >= 0) || (!unlimited && value === Infinity)) {
+      bad(
+        `supervise.${field}`,
+        unlimited ? "a number, 0 or more (Infinity: no limit)" : "a finite number, 0 or more",
+        value,
+        typeof value === "number",
+      );
     }
+  }
+}
+
+/** A readiness check names exactly one of a port, a log pattern or a command. */
+function checkReady(
+  ready: ReadyCheck,
+  bad: (field: string, expected: string, value: unknown, range?: boolean) => never,
+): void {
+  if (typeof ready !== "object" || ready === null) {
+    bad("ready", "an object with one of port, log or command", ready);
+  }
+  const given = (["port", "log", "command"] as const).filter((key) => ready[key] !== undefined);
+  if (given.length !== 1) {
+    bad("ready", "one of port, log or command", ready);
+  }
+  const { port, log, command } = ready;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    bad("ready.port", "a TCP port (1 to 65535)", port, typeof port === "number");
+  }
+  if (log !== undefined) {
+    if (typeof log !== "string" || log === "") bad("ready.log", "a regular expression", log);
+    try {
+      new RegExp(log);
+    } catch {
+      bad("ready.log", "a valid regular expression", log);
+    }
+  }
+  if (command !== undefined && (typeof command !== "string" || command.trim() === "")) {
+    bad("ready.command", "a shell command", command);
   }
 }
 

@@ -551,9 +551,9 @@ test("a bad program description is an error naming the field, and nothing starts
     const cases: [unknown, RegExp][] = [
       [{ command: ["sleep", "9"] }, /^Invalid program\.grace: .*, got undefined$/],
       [{ command: [], grace: 100 }, /^Invalid program\.command: .*, got \[\]$/],
-      [{ command: ["sleep", 9], grace: 100 }, /^Invalid program\.command: .*, got \["sleep",9\]$/],
+      [{ command: ["sleep", 9], grace: 100 }, /^Invalid program\.command\[1\]: .*, got 9$/],
       [{ command: ["sleep"], grace: -1 }, /^Invalid program\.grace: .*, got -1$/],
-      [{ command: ["sleep"], grace: 1, env: { A: 1 } }, /^Invalid program\.env: /],
+      [{ command: ["sleep"], grace: 1, env: { A: 1 } }, /^Invalid program\.env\.A: .*, got 1$/],
       [
         { command: ["sleep"], grace: 1, supervise: { restart: "always" } },
         /^Invalid program\.supervise\.restartDelay: .*, got undefined$/,
@@ -566,6 +566,28 @@ test("a bad program description is an error naming the field, and nothing starts
         { command: ["sleep"], grace: 1, supervise: { ...every, restart: "no", maxMemory: NaN } },
         /^Invalid program\.supervise\.maxMemory: .*, got NaN$/,
       ],
+      [
+        { command: ["sleep"], grace: 1, supervise: { ...every, restart: "no", killAfter: 1 / 0 } },
+        /^Invalid program\.supervise\.killAfter: expected a finite number, 0 or more, got Infinity$/,
+      ],
+      // deno-lint-ignore no-sparse-arrays
+      [{ command: [, "x"], grace: 1 }, /^Invalid program\.command\[0\]: .*, got undefined$/],
+      [{ command: ["sleep"], grace: 1, env: ["A=b"] }, /^Invalid program\.env: .*, got \["A=b"\]$/],
+      [{ command: ["sleep"], grace: 1, env: { "A=": "b" } }, /^Invalid program\.env: /],
+      [{ command: ["sleep"], grace: 1, ready: {} }, /^Invalid program\.ready: .*, got \{\}$/],
+      [
+        { command: ["sleep"], grace: 1, ready: { port: 80, log: "up" } },
+        /^Invalid program\.ready: expected one of port, log or command/,
+      ],
+      [{ command: ["sleep"], grace: 1, ready: { log: "(" } }, /^Invalid program\.ready\.log: /],
+      [
+        { command: ["sleep", "x".repeat(100)], grace: -5 },
+        /^Invalid program\.grace: .*, got -5$/,
+      ],
+      [
+        { command: ["sleep"], grace: 1, env: { A: "x".repeat(100) + "\0" } },
+        /^Invalid program\.env\.A: expected a string without NUL, got "x{58}…$/,
+      ],
     ];
     for (const [program, message] of cases) {
       await assert.rejects(
@@ -575,6 +597,16 @@ test("a bad program description is an error naming the field, and nothing starts
       );
     }
     assert.deepEqual(readdirSync(dir), [], "nothing written");
+    // No limit is a limit a caller may give.
+    const unlimited = {
+      command: ["no-such-program-xyz"],
+      grace: 1,
+      supervise: { ...every, restart: "always", maxRestarts: Infinity, restartWindow: Infinity },
+    };
+    await assert.rejects(
+      daemonizeProgram(unlimited as never, { pidFile }),
+      (error: Error) => !isOptionError(error) && /no-such-program-xyz/.test(error.message),
+    );
   });
 });
 
