@@ -14,6 +14,7 @@ import { show } from "./options.ts";
 import { TOKEN_VARIABLE } from "./identity.ts";
 import { readEnviron } from "./proc.ts";
 import { isMarker } from "./relaunch.ts";
+import { RESTART_POLICIES } from "./supervisor_record.ts";
 import { passedDescriptors } from "./socket_activation.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */
@@ -62,8 +63,6 @@ function executable(path: string): boolean {
   }
 }
 
-const POLICIES = ["no", "on-failure", "always"];
-
 /**
  * Checks a program's description as a caller without types may give it.
  * @throws {OptionError} naming the first field that is wrong.
@@ -103,10 +102,10 @@ export function checkProgram(program: Program): void {
   if (typeof supervise !== "object" || supervise === null) {
     bad("supervise", "an object", supervise);
   }
-  if (!POLICIES.includes(supervise.restart)) {
+  if (!RESTART_POLICIES.includes(supervise.restart)) {
     bad(
       "supervise.restart",
-      `one of ${POLICIES.map((p) => `"${p}"`).join(", ")}`,
+      `one of ${RESTART_POLICIES.map((p) => `"${p}"`).join(", ")}`,
       supervise.restart,
     );
   }

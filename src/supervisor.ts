@@ -21,7 +21,7 @@ import {
   writeTextFile,
 } from "./host.ts";
 import { passedDescriptors } from "./socket_activation.ts";
-import { FORWARDED_SIGNALS, holdForwardedSignals, RESET_SIGNALS } from "./signals.ts";
+import { FORWARDED_SIGNALS, RESET_SIGNALS } from "./signals.ts";
 import { describeEnd } from "./text.ts";
 import { releaseExecutablePages } from "./memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
@@ -152,9 +152,6 @@ class Supervisor {
       );
     }
     for (const name of FORWARDED_SIGNALS) onSignal(name, () => this.#onSignal(name));
-    // Held across the exec into this image (see supervisor_handoff.ts): let
-    // through now that they are handled, those that came meanwhile too.
-    holdForwardedSignals(false);
     if (supervision.maxMemory !== undefined) {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_EVERY);
     }

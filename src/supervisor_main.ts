@@ -11,6 +11,7 @@ import { asDaemonError } from "./errors.ts";
 import { changeDirectory, exit, isDeno, onExit, writeErr } from "./host.ts";
 import { adoptPidFile, type PidFile } from "./pid_file.ts";
 import { ReadyChannel } from "./ready_channel.ts";
+import { holdForwardedSignals } from "./signals.ts";
 import { supervise } from "./supervisor.ts";
 import type { HandedPlan } from "./supervisor_handoff.ts";
 import { PLAN_VARIABLE } from "./supervisor_record.ts";
@@ -55,6 +56,9 @@ try {
     channel,
     ownSession: plan.ownSession === true,
   });
+  // Held across the exec (see supervisor_handoff.ts): let through now that
+  // they are handled, those that came meanwhile too.
+  holdForwardedSignals(false);
 } catch (error) {
   const failure = asDaemonError("startup", "cannot supervise", error);
   console.error(`daemonize: ${failure.step}: ${failure.message}`);

@@ -9,6 +9,9 @@
 /** When a program that ended is started again. */
 export type RestartPolicy = "no" | "on-failure" | "always";
 
+/** Every restart policy, for checking a value given without types. */
+export const RESTART_POLICIES: readonly RestartPolicy[] = ["no", "on-failure", "always"];
+
 /**
  * The variable a supervised program finds its supervisor's pid in: a
  * `daemonize()` under it stays in the foreground, as under systemd.

@@ -756,16 +756,19 @@ test("detachProcess: false keeps the program in the foreground on request", asyn
   });
 });
 
+/** Starts the report fixture as a daemon chrooted to `DIR/jail`; its pid and the jail. */
+function startInJail(dir: string, tag: string): { jail: string; pid: number } {
+  const jail = join(dir, "jail");
+  mkdirSync(jail);
+  const pidFile = join(dir, "d.pid");
+  const ran = startFixture(tag, "/report", { options: { pidFile, chrootDirectory: jail } });
+  assert.equal(ran.code, 0, ran.stderr);
+  return { jail, pid: pidIn(pidFile) };
+}
+
 test("chrootDirectory confines the daemon", async () => {
   await withTemp((dir, tag) => {
-    const jail = join(dir, "jail");
-    mkdirSync(jail);
-    const pidFile = join(dir, "d.pid");
-    const ran = startFixture(tag, "/report", {
-      options: { pidFile, chrootDirectory: jail },
-    });
-    assert.equal(ran.code, 0, ran.stderr);
-    const pid = pidIn(pidFile);
+    const { jail, pid } = startInJail(dir, tag);
     assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
     assert.equal(pidIn(join(jail, "report")), pid, "it wrote inside the jail");
   });
@@ -773,12 +776,7 @@ test("chrootDirectory confines the daemon", async () => {
 
 test("a chrooted daemon lives on past handing back its start-up pages (2 s after ready)", async () => {
   await withTemp(async (dir, tag) => {
-    const jail = join(dir, "jail");
-    mkdirSync(jail);
-    const pidFile = join(dir, "d.pid");
-    const ran = startFixture(tag, "/report", { options: { pidFile, chrootDirectory: jail } });
-    assert.equal(ran.code, 0, ran.stderr);
-    const pid = pidIn(pidFile);
+    const { pid } = startInJail(dir, tag);
     await new Promise((r) => setTimeout(r, 2_600));
     assert.ok(alive(pid), "the daemon died after it was ready");
   });
@@ -812,12 +810,7 @@ if (runtime === "deno") {
 
   test("a chrooted Deno daemon, blind to /proc, still keeps SIGUSR1 ignored", async () => {
     await withTemp(async (dir, tag) => {
-      const jail = join(dir, "jail");
-      mkdirSync(jail);
-      const pidFile = join(dir, "d.pid");
-      const ran = startFixture(tag, "/report", { options: { pidFile, chrootDirectory: jail } });
-      assert.equal(ran.code, 0, ran.stderr);
-      const pid = pidIn(pidFile);
+      const { pid } = startInJail(dir, tag);
       // Deno installs its handler once idle (about 0.5 s); ours follows within a tick.
       await new Promise((r) => setTimeout(r, 1500));
       const status = procStatus(pid);

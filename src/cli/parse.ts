@@ -8,6 +8,7 @@ import type { DaemonOptions } from "../options.ts";
 import type { RestartPolicy, Supervision } from "../supervisor.ts";
 import type { ReadyCheck } from "../ready_probe.ts";
 import { signalNumber } from "../signals.ts";
+import { RESTART_POLICIES } from "../supervisor_record.ts";
 import { SUPERVISION_VALUES, SWITCH_FLAGS, VALUE_FLAGS } from "./start_options.ts";
 
 /** A value as a message shows it: quoted, escaped, and cut to 60 characters. */
@@ -341,8 +342,6 @@ function readyCheck(
   return { command: cmd };
 }
 
-const POLICIES: readonly RestartPolicy[] = ["no", "on-failure", "always"];
-
 /** The supervision asked for, or undefined when the program takes our place. */
 function supervisionOptions(
   command: "start" | "run",
@@ -350,7 +349,7 @@ function supervisionOptions(
   get: (name: string) => string | undefined,
 ): Supervision | undefined {
   const restartText = get("--restart");
-  if (restartText !== undefined && !POLICIES.includes(restartText as RestartPolicy)) {
+  if (restartText !== undefined && !RESTART_POLICIES.includes(restartText as RestartPolicy)) {
     throw new UsageError(
       `invalid --restart ${quote(restartText)}: expected no, on-failure or always`,
       command,
