@@ -19,13 +19,13 @@
 export { type Daemon, daemonize, detach, type DetachResult } from "./src/daemonize.ts";
 export { DaemonError, isOptionError, type OptionError, type Step } from "./src/errors.ts";
 export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
-export { PidFile } from "./src/pid_file.ts";
-export type { Identity, Member, ProcessTree, Sighting } from "./src/identity.ts";
-export { type DaemonStatus, status } from "./src/status.ts";
-export { stop, type StopOptions, type StopResult } from "./src/stop.ts";
+export { PidFile } from "./src/process/pid_file.ts";
+export type { Identity, Member, ProcessTree, Sighting } from "./src/process/identity.ts";
+export { type DaemonStatus, status } from "./src/control/status.ts";
+export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";
-export { control, type ControlOptions } from "./src/control.ts";
-export { Logger, type LoggerOptions, type LogLevel } from "./src/logger.ts";
+export { control, type ControlOptions } from "./src/cli/control.ts";
+export { Logger, type LoggerOptions, type LogLevel } from "./src/toolkit/logger.ts";
 export {
   type Clock,
   every,
@@ -33,12 +33,12 @@ export {
   type RunContext,
   type Schedule,
   type ScheduleResult,
-} from "./src/every.ts";
-export type { Program } from "./src/program.ts";
-export type { RestartPolicy, Supervision } from "./src/supervisor.ts";
-export type { ReadyCheck } from "./src/ready_probe.ts";
-export { type Notify, notify } from "./src/notify.ts";
-export { type ListenFd, listenFds } from "./src/socket_activation.ts";
+} from "./src/toolkit/every.ts";
+export type { Program } from "./src/daemon/program.ts";
+export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
+export type { ReadyCheck } from "./src/start/ready_probe.ts";
+export { type Notify, notify } from "./src/toolkit/notify.ts";
+export { type ListenFd, listenFds } from "./src/daemon/socket_activation.ts";
 
 if (import.meta.main) {
   const { exit, requireFfi, scriptArgs } = await import("./src/host.ts");

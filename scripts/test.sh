@@ -44,6 +44,7 @@ gate check deno check mod.ts cli.ts src/ ffi/ tests/ scripts/ examples/
 gate doc-lint deno doc --lint mod.ts
 gate publish-dry-run deno publish --dry-run --allow-dirty
 gate readme-examples bash scripts/readme_check.sh
+gate structure deno run -A scripts/structure_check.ts
 
 deno test -A tests/ 2>&1 | tee "$log/deno-test"
 line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log/deno-test" | tail -1)

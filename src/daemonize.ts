@@ -37,22 +37,32 @@ import {
   ppid,
   removeFile,
 } from "./host.ts";
-import { launch } from "./launch.ts";
-import type { DirectStart } from "./start_plan.ts";
+import { launch } from "./start/launch.ts";
+import type { DirectStart } from "./start/plan.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
-import { PidFile } from "./pid_file.ts";
-import { checkProgram, findProgram, type Program, programEnv } from "./program.ts";
+import { newToken, selfIdentity, TOKEN_VARIABLE } from "./process/identity.ts";
+import { PidFile } from "./process/pid_file.ts";
+import { checkProgram, findProgram, type Program, programEnv } from "./daemon/program.ts";
 import { baseName } from "./paths.ts";
-import { changeOwner, type Owner, resolveOwner } from "./privileges.ts";
-import { ReadyChannel, readyDescriptor } from "./ready_channel.ts";
-import { isProgramStage, mainModule, PROGRAM_STAGE, sameCommand, takeMarkers } from "./relaunch.ts";
-import type { Supervision, SupervisorPlan } from "./supervisor.ts";
-import { SUPERVISOR_VARIABLE } from "./supervisor_record.ts";
-import { recordPath } from "./supervisor_record.ts";
-import { releaseExecutablePages } from "./memory.ts";
-import { adoptPassedDescriptors, passedDescriptors, passedRange } from "./socket_activation.ts";
-import { guardInspectorSignal, installSignals } from "./signals.ts";
+import { changeOwner, type Owner, resolveOwner } from "./daemon/privileges.ts";
+import { ReadyChannel, readyDescriptor } from "./start/ready_channel.ts";
+import {
+  isProgramStage,
+  mainModule,
+  PROGRAM_STAGE,
+  sameCommand,
+  takeMarkers,
+} from "./start/relaunch.ts";
+import type { Supervision, SupervisorPlan } from "./supervisor/supervisor.ts";
+import { SUPERVISOR_VARIABLE } from "./supervisor/record.ts";
+import { recordPath } from "./supervisor/record.ts";
+import { releaseExecutablePages } from "./daemon/memory.ts";
+import {
+  adoptPassedDescriptors,
+  passedDescriptors,
+  passedRange,
+} from "./daemon/socket_activation.ts";
+import { guardInspectorSignal, installSignals } from "./daemon/signals.ts";
 
 /** The running daemon, as the code after `daemonize()` sees it. */
 export interface Daemon {
@@ -293,11 +303,11 @@ class DaemonProcess implements Daemon {
       ownSession: this.detached,
     };
     // Loaded here: a starter, and a daemon that becomes its program, need none of it.
-    void import("./supervisor_handoff.ts").then(async ({ handOff }) => {
+    void import("./supervisor/handoff.ts").then(async ({ handOff }) => {
       // The supervisor goes on in an image of its own, with none of the
       // set-up's code; where it can't, here.
       handOff(plan, startedIn);
-      const { supervise } = await import("./supervisor.ts");
+      const { supervise } = await import("./supervisor/supervisor.ts");
       supervise(plan);
     }).catch((error) => this.#fail(asDaemonError("startup", "cannot supervise", error)));
   }
@@ -460,7 +470,7 @@ export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
 /** This process becomes the supervisor of this same program, run again; never resolves. */
 function superviseSelf(): Promise<never> {
   const command = sameCommand();
-  void import("./supervisor.ts").then(({ supervise }) =>
+  void import("./supervisor/supervisor.ts").then(({ supervise }) =>
     supervise({
       program: { name: baseName(mainModule()), ...command },
       supervision: { restart: "no", restartDelay: 100, maxRestarts: 0, restartWindow: 60_000 },

@@ -8,7 +8,7 @@
 import { optionError } from "./errors.ts";
 import { cwd as currentDirectory, isDeno } from "./host.ts";
 import { isAbsolute, resolvePath as resolve } from "./paths.ts";
-import { signalNumber } from "./signals.ts";
+import { signalNumber } from "./signal_names.ts";
 
 /** What a signal does in the daemon. */
 export type SignalAction =
@@ -145,6 +145,15 @@ export interface DaemonOptions {
    * @default {10000}
    */
   stopTimeout?: number;
+}
+
+/** Options of `control()`: the daemon's, plus its name. */
+export interface ControlOptions extends DaemonOptions {
+  /**
+   * The daemon's name, for messages and the default pid file and log.
+   * @default {the script's file name without extension}
+   */
+  name?: string;
 }
 
 /** Options after validation: paths absolute, defaults filled in. */

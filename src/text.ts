@@ -4,7 +4,7 @@
  * @module
  */
 import type { ExitStatus } from "../ffi/libc.ts";
-import { signalName } from "./signals.ts";
+import { signalName } from "./signal_names.ts";
 
 /** How a program or daemon ended, in words (`exited with status 1`, `was killed by SIGKILL`). */
 export function describeEnd(status: ExitStatus): string {

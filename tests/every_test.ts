@@ -1,6 +1,6 @@
 /** every(): timing checked on a fake clock where time matters, and once for real. */
 import assert from "node:assert/strict";
-import { type Clock, every } from "../src/every.ts";
+import { type Clock, every } from "../src/toolkit/every.ts";
 import { test } from "./harness.ts";
 
 /** A clock that moves only when told to. */

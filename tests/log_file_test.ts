@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LineCutter, LogFile } from "../src/log_file.ts";
+import { LineCutter, LogFile } from "../src/supervisor/log_file.ts";
 import { removeDir, tempDir, test } from "./harness.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);

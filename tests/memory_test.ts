@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync, readlinkSync } from "node:fs";
-import { releaseExecutablePages } from "../src/memory.ts";
+import { releaseExecutablePages } from "../src/daemon/memory.ts";
 import { test } from "./harness.ts";
 
 test("releaseExecutablePages hands back each read-only and code mapping of the executable", () => {

@@ -3,10 +3,10 @@
  * pure functions, no processes.
  */
 import assert from "node:assert/strict";
-import { parseIdentity } from "../src/identity.ts";
+import { parseIdentity } from "../src/process/identity.ts";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { inSignalMask, nulSeparated, parseStat, parseStatus, sessionStats } from "../src/proc.ts";
+import { inSignalMask, nulSeparated, parseStat, parseStatus, sessionStats } from "../src/process/proc.ts";
 import { killTagged, newTag, tagged, test, waitFor } from "./harness.ts";
 
 // Recorded from a python3 process renamed with prctl to "a) b (c": the name

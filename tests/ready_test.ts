@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { formTest, pidOf, readText, tagged, test } from "./harness.ts";
-import { listeningInodes, listensOn } from "../src/ready_probe.ts";
+import { listeningInodes, listensOn } from "../src/start/ready_probe.ts";
 
 const t = formTest;
 

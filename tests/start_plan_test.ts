@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { platformConstants } from "../ffi/platform.ts";
 import { type DaemonOptions, resolveOptions } from "../src/options.ts";
-import type { Command } from "../src/relaunch.ts";
-import { type DirectStart, planStart, type ProgramStart, startActions } from "../src/start_plan.ts";
+import type { Command } from "../src/start/relaunch.ts";
+import { type DirectStart, planStart, type ProgramStart, startActions } from "../src/start/plan.ts";
 import { test } from "./harness.ts";
 
 const token = "DAEMONIZE_TOKEN=t0k3n";

@@ -157,7 +157,7 @@ t(
     // module takes the main module's place (a compiled program has none
     // to run on its own: it supervises in place).
     assert.deepEqual(words.slice(-6), ["lean", "--restart", "always", "--", "sleep", "300"]);
-    const main = form === "binary" ? [] : ["supervisor_main.ts"];
+    const main = form === "binary" ? [] : ["supervisor/main.ts"];
     assert.deepEqual(
       words.filter((w) => /\.ts$/.test(w)).map((w) => w.split("/").at(-1)),
       main,
@@ -225,7 +225,7 @@ if (form !== "binary") {
           cpSync(join(root, part), join(copy, part), { recursive: true });
         }
         writeFileSync(
-          join(copy, "src", "supervisor_main.ts"),
+          join(copy, "src", "supervisor/main.ts"),
           'throw new Error("this image is broken");\n',
         );
         const ran = run(

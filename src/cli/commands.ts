@@ -15,14 +15,14 @@ import {
   writeOut,
 } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
-import { signalNumber } from "../signals.ts";
-import { inRecordedSession } from "../identity.ts";
-import { PidFile } from "../pid_file.ts";
-import { isRelaunched } from "../relaunch.ts";
-import { processFacts, readStat, treeUsage, whyFatal } from "../proc.ts";
-import { parseRecord, recordPath } from "../supervisor_record.ts";
-import { status } from "../status.ts";
-import { stop } from "../stop.ts";
+import { signalNumber } from "../signal_names.ts";
+import { inRecordedSession } from "../process/identity.ts";
+import { PidFile } from "../process/pid_file.ts";
+import { isRelaunched } from "../start/relaunch.ts";
+import { processFacts, readStat, treeUsage, whyFatal } from "../process/proc.ts";
+import { parseRecord, recordPath } from "../supervisor/record.ts";
+import { status } from "../control/status.ts";
+import { stop } from "../control/stop.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
 
 /** Where commands write. */
@@ -56,7 +56,7 @@ export async function goOnOutside(
   if (isRelaunched()) return false;
   const identity = new PidFile(pidFile).identity();
   if (!identity || !inRecordedSession(identity)) return false;
-  const { continueOutside } = await import("../launch.ts");
+  const { continueOutside } = await import("../start/launch.ts");
   const pid = continueOutside();
   io.err(
     `daemonize: this ${command} runs in ${name}'s own session, which it ends: it goes on as pid ${pid}, outside it\n`,

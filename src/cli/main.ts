@@ -21,13 +21,13 @@ import {
   scriptArgs,
   writeTextFile,
 } from "../host.ts";
-import { TOKEN_VARIABLE } from "../identity.ts";
+import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { printable } from "../text.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
-import { PidFile, runningMessage, whileLocked } from "../pid_file.ts";
-import { readEnviron } from "../proc.ts";
-import { isMarker, isRelaunched } from "../relaunch.ts";
-import { recordPath } from "../supervisor_record.ts";
+import { PidFile, runningMessage, whileLocked } from "../process/pid_file.ts";
+import { readEnviron } from "../process/proc.ts";
+import { isMarker, isRelaunched } from "../start/relaunch.ts";
+import { recordPath } from "../supervisor/record.ts";
 import {
   goOnOutside,
   type Output,
@@ -442,7 +442,7 @@ function pidFileOf(d: FileDaemon): string {
  */
 async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
   const daemons = chosen(path, names);
-  const { sameCommand } = await import("../relaunch.ts");
+  const { sameCommand } = await import("../start/relaunch.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const libc = getLibc();
   const self = sameCommand();
@@ -489,7 +489,7 @@ async function unitCommand(
   io: Output,
 ): Promise<number> {
   const start = parsed.start ?? chosen(parsed.file, [parsed.name!])[0]!.parsed;
-  const { findProgram } = await import("../program.ts");
+  const { findProgram } = await import("../daemon/program.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const { unitText } = await import("./unit.ts");
   const userUnit = getLibc().ids().euid !== 0;

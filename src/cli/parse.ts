@@ -5,10 +5,10 @@
  */
 import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
-import type { RestartPolicy, Supervision } from "../supervisor.ts";
-import type { ReadyCheck } from "../ready_probe.ts";
-import { signalNumber } from "../signals.ts";
-import { RESTART_POLICIES } from "../supervisor_record.ts";
+import type { RestartPolicy, Supervision } from "../supervisor/supervisor.ts";
+import type { ReadyCheck } from "../start/ready_probe.ts";
+import { signalNumber } from "../signal_names.ts";
+import { RESTART_POLICIES } from "../supervisor/record.ts";
 import { SUPERVISION_VALUES, SWITCH_FLAGS, VALUE_FLAGS } from "./start_options.ts";
 
 /** A value as a message shows it: quoted, escaped, and cut to 60 characters. */

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { readDirectory } from "./host.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { readDirectory } from "../host.ts";
 
 /** The fields of `/proc/PID/stat` this project uses. */
 export interface ProcStat {

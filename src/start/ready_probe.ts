@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { readEnviron } from "./proc.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { readEnviron } from "../process/proc.ts";
 import { isMarker } from "./relaunch.ts";
 
 /** What proves a program ready (one of them). */

@@ -20,7 +20,7 @@ export const SUPERVISOR_VARIABLE = "DAEMONIZE_SUPERVISOR";
 
 /**
  * The variable that carries a supervisor's plan across the exec into its
- * own process image (see `supervisor_handoff.ts`).
+ * own process image (see `supervisor/handoff.ts`).
  */
 export const PLAN_VARIABLE = "DAEMONIZE_PLAN";
 

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { DaemonError, type Step } from "./errors.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { DaemonError, type Step } from "../errors.ts";
 
 /** The descriptor the daemon reports on: above every preserved one. */
 export function readyDescriptor(options: { readonly filesPreserve: readonly number[] }): number {
@@ -149,7 +149,7 @@ export class ReadyChannel {
 
   /**
    * Leaves the channel open across an exec of this process (see
-   * `supervisor_handoff.ts`); returns its descriptor, or undefined when the
+   * `supervisor/handoff.ts`); returns its descriptor, or undefined when the
    * starter no longer listens.
    */
   handOver(): number | undefined {

@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { type FileId, getLibc, SysCallError } from "../ffi/libc.ts";
-import { asDaemonError, DaemonError, optionError } from "./errors.ts";
-import { pid as ownPid, writeTextFile } from "./host.ts";
+import { type FileId, getLibc, SysCallError } from "../../ffi/libc.ts";
+import { asDaemonError, DaemonError, optionError } from "../errors.ts";
+import { pid as ownPid, writeTextFile } from "../host.ts";
 import {
   type Identity,
   isToken,

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { pid as ownPid } from "./host.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { pid as ownPid } from "../host.ts";
 
 /** What a start sets for the daemon it starts again: the sockets are its own. */
 export const LISTEN_MARKER = "DAEMONIZE_LISTEN_FDS";

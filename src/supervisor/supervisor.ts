@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
+import { type ExitStatus, type FileAction, getLibc } from "../../ffi/libc.ts";
 import {
   exitProgram,
   onSignal,
@@ -19,21 +19,21 @@ import {
   pipeChunks,
   removeFile,
   writeTextFile,
-} from "./host.ts";
-import { passedDescriptors } from "./socket_activation.ts";
-import { FORWARDED_SIGNALS, RESET_SIGNALS } from "./signals.ts";
-import { describeEnd } from "./text.ts";
-import { releaseExecutablePages } from "./memory.ts";
+} from "../host.ts";
+import { passedDescriptors } from "../daemon/socket_activation.ts";
+import { FORWARDED_SIGNALS, RESET_SIGNALS } from "../daemon/signals.ts";
+import { describeEnd } from "../text.ts";
+import { releaseExecutablePages } from "../daemon/memory.ts";
 import { LineCutter, LogFile, logLine } from "./log_file.ts";
-import type { PidFile } from "./pid_file.ts";
-import { allStats, readStat, sessionStats, treeUsage, whyFatal } from "./proc.ts";
-import type { ReadyChannel } from "./ready_channel.ts";
+import type { PidFile } from "../process/pid_file.ts";
+import { allStats, readStat, sessionStats, treeUsage, whyFatal } from "../process/proc.ts";
+import type { ReadyChannel } from "../start/ready_channel.ts";
 import {
   recordPath,
   type RestartPolicy,
   SUPERVISOR_VARIABLE,
   type SupervisorRecord,
-} from "./supervisor_record.ts";
+} from "./record.ts";
 
 export type { RestartPolicy };
 

@@ -112,7 +112,7 @@ function defaultOnError(error: unknown, index: number): void {
  *
  * @example Log the load every five seconds in a daemon
  * ```ts ignore
- * import { daemonize, every } from "./mod.ts";
+ * import { daemonize, every } from "../mod.ts";
  *
  * const daemon = await daemonize({ pidFile: "/tmp/load.pid" });
  * const schedule = every(5000, () => console.log(Deno.loadavg()), { signal: daemon.signal });

@@ -4,7 +4,7 @@
  * set up, its supervisor needs a fraction of that code, and a JS runtime
  * never unloads a module. So the set-up executes the runtime again, in the
  * same process (same pid and start time: the identity recorded in the pid
- * file stays true), on `supervisor_main.ts`, which loads the supervisor
+ * file stays true), on `supervisor/main.ts`, which loads the supervisor
  * alone, and hands over its program, the supervision settings, the pid
  * file it holds and the starter's channel.
  *
@@ -15,15 +15,15 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { changeDirectory, cwd, mainModule } from "./host.ts";
-import { resolvePath } from "./paths.ts";
-import { handOverPidFile, type HeldPidFile, keepPidFile } from "./pid_file.ts";
-import { type Command, sameCommand } from "./relaunch.ts";
-import { passedDescriptors } from "./socket_activation.ts";
-import { holdForwardedSignals } from "./signals.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { changeDirectory, cwd, mainModule } from "../host.ts";
+import { resolvePath } from "../paths.ts";
+import { handOverPidFile, type HeldPidFile, keepPidFile } from "../process/pid_file.ts";
+import { type Command, sameCommand } from "../start/relaunch.ts";
+import { passedDescriptors } from "../daemon/socket_activation.ts";
+import { holdForwardedSignals } from "../daemon/signals.ts";
 import type { SupervisedProgram, Supervision, SupervisorPlan } from "./supervisor.ts";
-import { PLAN_VARIABLE } from "./supervisor_record.ts";
+import { PLAN_VARIABLE } from "./record.ts";
 
 /** What crosses the exec, as JSON in `PLAN_VARIABLE`. */
 export interface HandedPlan {
@@ -45,7 +45,7 @@ export interface HandedPlan {
 const MAX_PLAN = 120 * 1024;
 
 /** The supervisor's own image: the file beside this one. */
-const ENTRY = new URL("./supervisor_main.ts", import.meta.url);
+const ENTRY = new URL("./main.ts", import.meta.url);
 
 /**
  * Executes the supervisor's own image with `plan`. Returns only when it

@@ -1,20 +1,20 @@
 /**
- * The supervisor's own process image (see `supervisor_handoff.ts`): a
+ * The supervisor's own process image (see `supervisor/handoff.ts`): a
  * daemon's set-up executes the runtime on this file, in the same process,
  * once it is set up. It loads the supervisor alone and goes on with what the
  * set-up handed over.
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { asDaemonError } from "./errors.ts";
-import { changeDirectory, exit, isDeno, onExit, writeErr } from "./host.ts";
-import { adoptPidFile, type PidFile } from "./pid_file.ts";
-import { ReadyChannel } from "./ready_channel.ts";
-import { holdForwardedSignals } from "./signals.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { asDaemonError } from "../errors.ts";
+import { changeDirectory, exit, isDeno, onExit, writeErr } from "../host.ts";
+import { adoptPidFile, type PidFile } from "../process/pid_file.ts";
+import { ReadyChannel } from "../start/ready_channel.ts";
+import { holdForwardedSignals } from "../daemon/signals.ts";
 import { supervise } from "./supervisor.ts";
-import type { HandedPlan } from "./supervisor_handoff.ts";
-import { PLAN_VARIABLE } from "./supervisor_record.ts";
+import type { HandedPlan } from "./handoff.ts";
+import { PLAN_VARIABLE } from "./record.ts";
 
 /** The plan, taken out of the environment (the program gets its own). */
 function takePlan(): HandedPlan | undefined {
@@ -56,7 +56,7 @@ try {
     channel,
     ownSession: plan.ownSession === true,
   });
-  // Held across the exec (see supervisor_handoff.ts): let through now that
+  // Held across the exec (see supervisor/handoff.ts): let through now that
   // they are handled, those that came meanwhile too.
   holdForwardedSignals(false);
 } catch (error) {

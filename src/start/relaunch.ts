@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { DaemonError } from "./errors.ts";
-import { readCommandWords, readEnviron } from "./proc.ts";
-import { execPath, isDeno, mainModule as hostMainModule, platform } from "./host.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { DaemonError } from "../errors.ts";
+import { readCommandWords, readEnviron } from "../process/proc.ts";
+import { execPath, isDeno, mainModule as hostMainModule, platform } from "../host.ts";
 
 const STAGE = "DAEMONIZE_STAGE";
 const READY_FD = "DAEMONIZE_READY_FD";

@@ -4,17 +4,17 @@
  *
  * @module
  */
-import type { ReadyCheck } from "./ready_probe.ts";
-import type { Supervision } from "./supervisor.ts";
-import { getLibc } from "../ffi/libc.ts";
-import { cwd as currentDirectory, pid as ownPid, platform } from "./host.ts";
-import { isAbsolute, joinPath as join, resolvePath as resolve } from "./paths.ts";
-import { DaemonError, optionError } from "./errors.ts";
-import { show } from "./options.ts";
-import { TOKEN_VARIABLE } from "./identity.ts";
-import { readEnviron } from "./proc.ts";
-import { isMarker } from "./relaunch.ts";
-import { RESTART_POLICIES } from "./supervisor_record.ts";
+import type { ReadyCheck } from "../start/ready_probe.ts";
+import type { Supervision } from "../supervisor/supervisor.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { cwd as currentDirectory, pid as ownPid, platform } from "../host.ts";
+import { isAbsolute, joinPath as join, resolvePath as resolve } from "../paths.ts";
+import { DaemonError, optionError } from "../errors.ts";
+import { show } from "../options.ts";
+import { TOKEN_VARIABLE } from "../process/identity.ts";
+import { readEnviron } from "../process/proc.ts";
+import { isMarker } from "../start/relaunch.ts";
+import { RESTART_POLICIES } from "../supervisor/record.ts";
 import { passedDescriptors } from "./socket_activation.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type PidFile, pidFileOf } from "./pid_file.ts";
+import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 
 /** What a pid file says about its daemon. */
 export type DaemonStatus =

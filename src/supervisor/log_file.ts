@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
+import { getLibc } from "../../ffi/libc.ts";
 
 /** How a {@link LogFile} is kept. */
 export interface LogFileOptions {

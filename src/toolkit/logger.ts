@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { getLibc, SysCallError } from "../ffi/libc.ts";
-import { cwd, onSignal } from "./host.ts";
-import type { SignalName } from "./options.ts";
-import { resolvePath } from "./paths.ts";
+import { getLibc, SysCallError } from "../../ffi/libc.ts";
+import { cwd, onSignal } from "../host.ts";
+import type { SignalName } from "../options.ts";
+import { resolvePath } from "../paths.ts";
 
 /** Message levels, from least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { inSignalMask, readStatus } from "./proc.ts";
-import { backgroundTimer, isDeno, onSignal } from "./host.ts";
-import type { SignalAction } from "./options.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { inSignalMask, readStatus } from "../process/proc.ts";
+import { backgroundTimer, isDeno, onSignal } from "../host.ts";
+import type { SignalAction } from "../options.ts";
+import { signalName } from "../signal_names.ts";
 
 /** Signals reset to their default action in the daemon and in a supervised program. */
 export const RESET_SIGNALS = [
@@ -101,20 +102,4 @@ export function guardInspectorSignal(): void {
     backgroundTimer(tick, ticks < 50 ? 100 : 1000);
   };
   backgroundTimer(tick, 100);
-}
-
-/** The number of a signal name (`"SIGHUP"` or `"HUP"`), or undefined. */
-export function signalNumber(name: string): number | undefined {
-  const full = name.toUpperCase().startsWith("SIG")
-    ? name.toUpperCase()
-    : `SIG${name.toUpperCase()}`;
-  return getLibc().constants.signals[full];
-}
-
-/** The name of signal `number`, such as `"SIGKILL"`. */
-export function signalName(number: number): string {
-  for (const [name, value] of Object.entries(getLibc().constants.signals)) {
-    if (value === number) return name;
-  }
-  return `signal ${number}`;
 }

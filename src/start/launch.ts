@@ -11,17 +11,23 @@
  *
  * @module
  */
-import { type ExitStatus, type FileAction, getLibc } from "../ffi/libc.ts";
-import { asDaemonError, attempt, DaemonError } from "./errors.ts";
-import { changeDirectory, cwd, pid as ownPid, platform } from "./host.ts";
-import type { ResolvedOptions } from "./options.ts";
-import { leftBehind, type Member, newToken, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
-import { PidFile, runningMessage, sleepSync } from "./pid_file.ts";
-import { isRunning, readStat, sessionStats } from "./proc.ts";
+import { type ExitStatus, type FileAction, getLibc } from "../../ffi/libc.ts";
+import { asDaemonError, attempt, DaemonError } from "../errors.ts";
+import { changeDirectory, cwd, pid as ownPid, platform } from "../host.ts";
+import type { ResolvedOptions } from "../options.ts";
+import {
+  leftBehind,
+  type Member,
+  newToken,
+  selfIdentity,
+  TOKEN_VARIABLE,
+} from "../process/identity.ts";
+import { PidFile, runningMessage, sleepSync } from "../process/pid_file.ts";
+import { isRunning, readStat, sessionStats } from "../process/proc.ts";
 import { parseMessage } from "./ready_channel.ts";
-import { describeEnd, printable } from "./text.ts";
-import { RESET_SIGNALS } from "./signals.ts";
-import { passedDescriptors } from "./socket_activation.ts";
+import { describeEnd, printable } from "../text.ts";
+import { RESET_SIGNALS } from "../daemon/signals.ts";
+import { passedDescriptors } from "../daemon/socket_activation.ts";
 import { describeCheck, ReadyProbe } from "./ready_probe.ts";
 import { type Command, CONTINUED, relaunchCommand, sameCommand } from "./relaunch.ts";
 import {
@@ -30,7 +36,7 @@ import {
   type ProgramStart,
   startActions,
   type StartPlan,
-} from "./start_plan.ts";
+} from "./plan.ts";
 
 /**
  * Opens each stream file once, as the daemon will: a missing directory or a

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
+import { getLibc } from "../../ffi/libc.ts";
 
 /** `MADV_PAGEOUT` (Linux 5.4): reclaim these pages now. */
 const MADV_PAGEOUT = 21;

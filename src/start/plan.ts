@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { FileAction } from "../ffi/libc.ts";
-import type { PlatformConstants } from "../ffi/platform.ts";
-import type { ResolvedOptions } from "./options.ts";
+import type { FileAction } from "../../ffi/libc.ts";
+import type { PlatformConstants } from "../../ffi/platform.ts";
+import type { ResolvedOptions } from "../options.ts";
 import { readyDescriptor } from "./ready_channel.ts";
 import type { ReadyCheck } from "./ready_probe.ts";
 import type { Command } from "./relaunch.ts";
-import { LISTEN_MARKER } from "./socket_activation.ts";
+import { LISTEN_MARKER } from "../daemon/socket_activation.ts";
 
 /** What the starter knows of a program the daemon becomes. */
 export interface ProgramStart {

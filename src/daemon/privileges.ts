@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { attempt, DaemonError } from "./errors.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { attempt, DaemonError } from "../errors.ts";
 
 /** Who the daemon becomes. */
 export interface Owner {

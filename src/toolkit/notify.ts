@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { backgroundTimer, pid as ownPid } from "./host.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { backgroundTimer, pid as ownPid } from "../host.ts";
 
 /** Sends `message` (lines of `NAME=value`); false when no manager listens. */
 function send(message: string): boolean {

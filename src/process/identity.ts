@@ -23,8 +23,8 @@
  *
  * @module
  */
-import { getLibc, SysCallError } from "../ffi/libc.ts";
-import { platform } from "./host.ts";
+import { getLibc, SysCallError } from "../../ffi/libc.ts";
+import { platform } from "../host.ts";
 import {
   allStats,
   bootId,

@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { getLibc } from "../ffi/libc.ts";
-import { DaemonError, optionError } from "./errors.ts";
-import type { Member, ProcessTree, Sighting } from "./identity.ts";
-import { signalNumber } from "./signals.ts";
-import { type PidFile, pidFileOf } from "./pid_file.ts";
+import { getLibc } from "../../ffi/libc.ts";
+import { DaemonError, optionError } from "../errors.ts";
+import type { Member, ProcessTree, Sighting } from "../process/identity.ts";
+import { signalNumber } from "../signal_names.ts";
+import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 
 /** Options of {@link stop}. */
 export interface StopOptions {
