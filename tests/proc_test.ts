@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { parseIdentity } from "../src/process/identity.ts";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { inSignalMask, nulSeparated, parseStat, parseStatus, sessionStats } from "../src/process/proc.ts";
+import {
+  inSignalMask,
+  nulSeparated,
+  parseStat,
+  parseStatus,
+  sessionStats,
+} from "../src/process/proc.ts";
 import { killTagged, newTag, tagged, test, waitFor } from "./harness.ts";
 
 // Recorded from a python3 process renamed with prctl to "a) b (c": the name
