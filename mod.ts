@@ -21,7 +21,8 @@ export { DaemonError, isOptionError, type OptionError, type Step } from "./src/e
 export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
 export { PidFile } from "./src/process/pid_file.ts";
 export type { Identity, Member, ProcessTree, Sighting } from "./src/process/identity.ts";
-export { type DaemonStatus, status } from "./src/control/status.ts";
+export { type DaemonStatus, status, type Supervised } from "./src/control/status.ts";
+export { reload, type ReloadOptions, signal, type SignalResult } from "./src/control/signal.ts";
 export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";
 export { daemonizeProgram } from "./src/daemonize.ts";
 export { control, type ControlOptions } from "./src/cli/control.ts";

@@ -6,22 +6,14 @@
  * @module
  */
 import { DaemonError } from "../errors.ts";
-import {
-  getenv,
-  readDirectory,
-  readTextFileIfAny,
-  stdoutIsTerminal,
-  writeErr,
-  writeOut,
-} from "../host.ts";
+import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
-import { signalNumber } from "../signal_names.ts";
 import { inRecordedSession } from "../process/identity.ts";
 import { PidFile } from "../process/pid_file.ts";
 import { isRelaunched } from "../start/relaunch.ts";
-import { processFacts, readStat, treeUsage, whyFatal } from "../process/proc.ts";
-import { parseRecord, recordPath } from "../supervisor/record.ts";
+import { processFacts, treeUsage } from "../process/proc.ts";
 import { status } from "../control/status.ts";
+import { reload, type SignalResult } from "../control/signal.ts";
 import { stop } from "../control/stop.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
 
@@ -104,70 +96,31 @@ export function reloadCommand(
   signal: string,
   io: Output,
 ): number {
-  const number = signalNumber(signal)!;
-  const sig = `SIG${signal.replace(/^SIG/i, "").toUpperCase()}`;
-  const tree = new PidFile(pidFile).tree();
+  let result: SignalResult;
   try {
-    const main = tree?.look().main;
-    if (!main) {
-      io.err(`${name} is not running\n`);
-      return 7;
-    }
-    const harmless = ["SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH"].includes(sig);
-    const handles = tree!.identity.handles;
-    const refuse = (why: string) => {
-      io.err(
-        `${name}: pid ${main.pid} ${why}, so it would end; not sent. ` +
-          `Use restart, or start it with --reload-signal naming a signal it handles\n`,
-      );
-      return 1;
-    };
-    // A supervisor passes the signal on: its program is the one judged.
-    const program = supervisedProgram(pidFile, main.pid);
-    if (!harmless && program !== undefined) {
-      const why = whyFatal(program, number, sig);
-      if (why) {
-        io.err(
-          `${name}: its program (pid ${program}) ${why}, so it would end; not sent. ` +
-            `Use restart, or start it with --reload-signal naming a signal it handles\n`,
-        );
-        return 1;
-      }
-    } else if (!harmless) {
-      // A JS daemon of ours said what it handles; anything else is judged
-      // from /proc.
-      const why = handles
-        ? handles.includes(number) ? undefined : `has no handler for ${sig}`
-        : whyFatal(main.pid, number, sig);
-      if (why) return refuse(why);
-    }
-    try {
-      if (!main.signal(number)) {
-        io.err(`${name} is not running\n`);
-        return 7;
-      }
-    } catch (error) {
-      io.err(`${name}: cannot send ${sig} to pid ${main.pid}: ${(error as Error).message}\n`);
-      return 1;
-    }
-    io.out(`${name} reloaded (${sig} to pid ${main.pid})\n`);
-    return 0;
-  } finally {
-    tree?.close();
+    result = reload(pidFile, { signal });
+  } catch (error) {
+    if (!(error instanceof DaemonError) || error.step !== "status") throw error;
+    io.err(`${name}: ${error.message}\n`);
+    return 1;
   }
+  if (result.sent) {
+    io.out(`${name} reloaded (${result.signal} to pid ${result.pid})\n`);
+    return 0;
+  }
+  if (result.reason === "not-running") {
+    io.err(`${name} is not running\n`);
+    return 7;
+  }
+  const who = result.program ? `its program (pid ${result.pid})` : `pid ${result.pid}`;
+  io.err(
+    `${name}: ${who} ${result.why}, so it would end; not sent. ` +
+      `Use restart, or start it with --reload-signal naming a signal it handles\n`,
+  );
+  return 1;
 }
 
-/**
- * The pid of the program a supervisor (`supervisor`, proven the daemon's
- * main process) runs now, from its record, checked to be its child.
- */
-function supervisedProgram(pidFile: string, supervisor: number): number | undefined {
-  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
-  if (!record || record.supervisor !== supervisor || !record.program) return undefined;
-  return readStat(record.program)?.ppid === supervisor ? record.program : undefined;
-}
-
-/** The status report of one daemon. */
+/** The status report of one daemon: the library's status, with its processes' facts. */
 export function reportOf(name: string, pidFile: string): StatusReport {
   const s = status(pidFile);
   const base = {
@@ -178,18 +131,21 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     rssBytes: null,
     cpuPercent: null,
     command: null,
-    otherProcesses: s.state === "stopped" ? 0 : s.others,
+    otherProcesses: s.state === "running" || s.state === "dead" ? s.others : 0,
     unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
     restarts: null,
     lastExit: null,
     found: null,
   };
-  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
-  if (s.state === "running") {
-    const usage = treeUsage([s.pid, ...s.otherPids]);
-    if (record && record.supervisor === s.pid) {
+  switch (s.state) {
+    case "running": {
+      const usage = treeUsage([s.pid, ...s.otherPids]);
+      const supervised = s.supervised;
+      if (!supervised) {
+        return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...usage };
+      }
       // The program is the daemon's face; its supervisor is named beside it.
-      const program = supervisedProgram(pidFile, s.pid) ?? null;
+      const program = supervised.program;
       return {
         ...base,
         state: "running",
@@ -198,28 +154,21 @@ export function reportOf(name: string, pidFile: string): StatusReport {
         pid: program,
         supervisorPid: s.pid,
         otherProcesses: Math.max(0, s.others - (program === null ? 0 : 1)),
-        restarts: record.restarts,
-        lastExit: record.lastExit,
+        restarts: supervised.restarts,
+        lastExit: supervised.lastExit,
       };
     }
-    return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...usage };
+    case "dead": {
+      // What the file is, when nothing of a daemon of ours runs.
+      const file = new PidFile(pidFile);
+      const found = s.others || s.unverified ? undefined : file.unsafe() ?? file.inspect();
+      return { ...base, state: "dead", pid: s.pid ?? null, found: found ?? null };
+    }
+    case "failed":
+      return { ...base, state: "failed", pid: null, restarts: s.restarts, lastExit: s.lastExit };
+    case "stopped":
+      return { ...base, state: "stopped", pid: null };
   }
-  if (s.state === "dead") {
-    // What the file is, when nothing of a daemon of ours runs.
-    const file = new PidFile(pidFile);
-    const found = s.others || s.unverified ? undefined : file.unsafe() ?? file.inspect();
-    return { ...base, state: "dead", pid: s.pid ?? null, found: found ?? null };
-  }
-  if (record?.state === "failed") {
-    return {
-      ...base,
-      state: "failed",
-      pid: null,
-      restarts: record.restarts,
-      lastExit: record.lastExit,
-    };
-  }
-  return { ...base, state: "stopped", pid: null };
 }
 
 /** `status` of one daemon: LSB exit status 0, 1, 3 (or 4 if unknown). */

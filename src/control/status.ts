@@ -1,15 +1,40 @@
 /**
- * Whether a daemon runs, asked from any process with only its pid file.
+ * Whether a daemon runs, asked from any process with only its pid file:
+ * what the pid file, the processes it proves and a supervisor's record
+ * together mean.
  *
  * @module
  */
+import { readTextFileIfAny } from "../host.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
+import { readStat } from "../process/proc.ts";
+import {
+  parseRecord,
+  recordPath,
+  type RestartPolicy,
+  type SupervisorRecord,
+} from "../supervisor/record.ts";
+
+/** What a supervisor of ours says of the program it runs. */
+export interface Supervised {
+  /** The supervisor's pid: the daemon's main process. */
+  readonly supervisor: number;
+  /** The program's pid; null between two of its runs (a restart is waited for). */
+  readonly program: number | null;
+  /** How often the supervisor restarted the program. */
+  readonly restarts: number;
+  /** How the program's last run ended (`exited with status 1`), if one did. */
+  readonly lastExit: string | null;
+  /** When the program is started again once it ends. */
+  readonly restartPolicy: RestartPolicy;
+}
 
 /** What a pid file says about its daemon. */
 export type DaemonStatus =
   /**
    * Its main process runs; `others` more processes of its session (those it
-   * started) run beside it.
+   * started) run beside it. Under a supervisor of ours, `supervised` says
+   * what it runs (the program is one of the `others`).
    */
   | {
     readonly state: "running";
@@ -17,6 +42,8 @@ export type DaemonStatus =
     readonly others: number;
     /** The pids of those others. */
     readonly otherPids: readonly number[];
+    /** Set when the main process is a supervisor of ours. */
+    readonly supervised?: Supervised;
   }
   /**
    * The pid file is there but the main process has ended (or the file is not
@@ -31,7 +58,16 @@ export type DaemonStatus =
     /** Processes of its session this user could not check (see `Sighting`). */
     readonly unverified: number;
   }
-  /** No pid file. */
+  /**
+   * Nothing of it runs: its supervisor gave up restarting the program
+   * (as systemd says of a failed unit).
+   */
+  | {
+    readonly state: "failed";
+    readonly restarts: number;
+    readonly lastExit: string | null;
+  }
+  /** No pid file, and no supervisor that failed. */
   | { readonly state: "stopped" };
 
 /**
@@ -57,7 +93,16 @@ export function status(pidFile: string | PidFile): DaemonStatus {
       const seen = tree.look();
       const others = seen.others.length;
       const otherPids = seen.others.map((m) => m.pid);
-      if (seen.main) return { state: "running", pid: seen.main.pid, others, otherPids };
+      if (seen.main) {
+        const record = supervisorRecord(file.path, seen.main.pid);
+        return {
+          state: "running",
+          pid: seen.main.pid,
+          others,
+          otherPids,
+          ...(record ? { supervised: supervisedBy(record) } : {}),
+        };
+      }
       return {
         state: "dead",
         pid: tree.identity.pid,
@@ -73,5 +118,32 @@ export function status(pidFile: string | PidFile): DaemonStatus {
   if (written !== undefined || file.exists()) {
     return { state: "dead", pid: written, others: 0, otherPids: [], unverified: 0 };
   }
+  const record = parseRecord(readTextFileIfAny(recordPath(file.path)));
+  if (record?.state === "failed") {
+    return { state: "failed", restarts: record.restarts, lastExit: record.lastExit };
+  }
   return { state: "stopped" };
+}
+
+/**
+ * The record of the supervisor `supervisor` (proven the daemon's main
+ * process) beside `pidFile`; undefined when none or another's.
+ */
+function supervisorRecord(pidFile: string, supervisor: number): SupervisorRecord | undefined {
+  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
+  return record?.supervisor === supervisor ? record : undefined;
+}
+
+/** What a record says, its program checked to be the supervisor's child. */
+function supervisedBy(record: SupervisorRecord): Supervised {
+  const program = record.program && readStat(record.program)?.ppid === record.supervisor
+    ? record.program
+    : null;
+  return {
+    supervisor: record.supervisor,
+    program,
+    restarts: record.restarts,
+    lastExit: record.lastExit,
+    restartPolicy: record.restartPolicy,
+  };
 }
