@@ -26,7 +26,8 @@ import { printable } from "../text.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
 import { PidFile, runningMessage, whileLocked } from "../process/pid_file.ts";
 import { readEnviron } from "../process/proc.ts";
-import { isMarker, isRelaunched } from "../start/relaunch.ts";
+import { isMarker, isRelaunched, relaunchWith } from "../start/relaunch.ts";
+import { maskEnvValues, withoutEnvValues } from "./env_values.ts";
 import { recordPath } from "../supervisor/record.ts";
 import {
   goOnOutside,
@@ -251,7 +252,7 @@ async function startLocked(
     const environment = previous.env ? envChanges(previous.env, env) : "";
     const changed = [
       previous.args.join("\0") !== args.join("\0")
-        ? `command line (was: ${previous.args.join(" ")})`
+        ? `command line (was: ${maskEnvValues(previous.args).join(" ")})`
         : "",
       previous.cwd !== saved.cwd ? `directory (was: ${previous.cwd})` : "",
       environment ? `environment (${environment})` : "",
@@ -454,10 +455,13 @@ async function upCommand(path: string | undefined, names: readonly string[], io:
       io.out(`${d.name} ${runningMessage(running)}\n`);
       continue;
     }
+    // Its --env values go in the environment, out of the process list.
+    const hidden = withoutEnvValues(d.args);
+    const names = new Set(hidden.env.map((e) => e.slice(0, e.indexOf("=") + 1)));
     const pid = libc.spawn({
       path: self.path,
-      argv: [...prefix, ...d.args],
-      env: self.env,
+      argv: [...prefix, ...hidden.args],
+      env: [...self.env.filter((e) => !names.has(e.slice(0, e.indexOf("=") + 1))), ...hidden.env],
       newSession: false,
       defaultSignals: [],
       fileActions: [],
@@ -543,6 +547,9 @@ export async function main(
           const { saved, parsed: again } = loadSaved(t, "start");
           return await replay(saved, again, io);
         }
+        // The daemon's processes run these arguments again: without --env values.
+        const hidden = withoutEnvValues(args);
+        if (hidden.env.length) relaunchWith(hidden.args, hidden.env);
         return await start(parsed, args, io);
       }
       case "stop": {

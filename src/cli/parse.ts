@@ -1,8 +1,10 @@
 /**
- * The command line of `daemonize`, parsed into what to do. Pure: no I/O.
+ * The command line of `daemonize`, parsed into what to do. Pure but for
+ * `--env NAME`, whose value is read from the environment.
  *
  * @module
  */
+import { getenv } from "../host.ts";
 import { baseName as basename } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import type { RestartPolicy, Supervision } from "../supervisor/supervisor.ts";
@@ -183,6 +185,27 @@ function scan(
   return out;
 }
 
+/**
+ * An `--env` entry: `NAME=VALUE`, or `NAME` alone for the value NAME has in
+ * this environment. A message never shows a value.
+ */
+function envEntry(entry: string, command: string): [string, string] {
+  const eq = entry.indexOf("=");
+  const name = eq < 0 ? entry : entry.slice(0, eq);
+  if (!/^[^\0=]+$/.test(name)) {
+    throw new UsageError(
+      `invalid --env ${eq < 0 ? quote(entry) : `${quote(name)}=…`}: expected NAME=VALUE or NAME`,
+      command,
+    );
+  }
+  if (eq >= 0) return [name, entry.slice(eq + 1)];
+  const value = getenv(name);
+  if (value === undefined) {
+    throw new UsageError(`--env ${quote(name)}: ${name} is not set in the environment`, command);
+  }
+  return [name, value];
+}
+
 function single(
   scanned: Scanned,
   name: string,
@@ -241,14 +264,8 @@ function parseStart(
   }
   const env: Record<string, string> = {};
   for (const entry of s.values.get("--env") ?? []) {
-    const eq = entry.indexOf("=");
-    if (eq <= 0) {
-      throw new UsageError(
-        `invalid --env ${quote(entry)}: expected NAME=VALUE`,
-        command,
-      );
-    }
-    env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    const [name, value] = envEntry(entry, command);
+    env[name] = value;
   }
   const log = get("--log");
   // Without --cwd, the directory start was run from (as pm2 does): relative

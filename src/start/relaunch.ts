@@ -11,7 +11,7 @@
 import { getLibc } from "../../ffi/libc.ts";
 import { DaemonError } from "../errors.ts";
 import { readCommandWords, readEnviron } from "../process/proc.ts";
-import { execPath, isDeno, mainModule as hostMainModule, platform } from "../host.ts";
+import { execPath, isDeno, mainModule as hostMainModule, platform, scriptArgs } from "../host.ts";
 
 const STAGE = "DAEMONIZE_STAGE";
 const READY_FD = "DAEMONIZE_READY_FD";
@@ -104,6 +104,18 @@ export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = [
   };
 }
 
+/** Arguments and variables this program is started again with, in place of its own. */
+let replaced: { readonly args: readonly string[]; readonly env: readonly string[] } | undefined;
+
+/**
+ * Starts this program again with `args` in place of its own arguments, and
+ * the `env` entries (`NAME=value`) added to its environment: for arguments
+ * that must not show in a process list, which every user can read.
+ */
+export function relaunchWith(args: readonly string[], env: readonly string[]): void {
+  replaced = { args, env };
+}
+
 /**
  * This program's own command line and environment (without our markers),
  * with `extraEnv` entries replacing or adding variables (`NAME=` removes one).
@@ -134,11 +146,18 @@ export function sameCommand(extraEnv: readonly string[] = []): Command {
     cmdline = [node.argv0, ...node.execArgv, ...node.argv.slice(1)];
     env = Object.entries(node.env).map(([k, v]) => `${k}=${v}`);
   }
-  const replaced = new Set(extraEnv.map((entry) => entry.slice(0, entry.indexOf("=") + 1)));
-  env = env.filter((entry) =>
-    !isMarker(entry) && !replaced.has(entry.slice(0, entry.indexOf("=") + 1))
+  // Values of replaced arguments, set as they are (an empty one too).
+  const values = replaced?.env ?? [];
+  if (replaced) {
+    cmdline = [...cmdline.slice(0, cmdline.length - scriptArgs().length), ...replaced.args];
+  }
+  const names = new Set(
+    [...values, ...extraEnv].map((entry) => entry.slice(0, entry.indexOf("=") + 1)),
   );
-  env.push(...extraEnv.filter((entry) => !entry.endsWith("=")));
+  env = env.filter((entry) =>
+    !isMarker(entry) && !names.has(entry.slice(0, entry.indexOf("=") + 1))
+  );
+  env.push(...values, ...extraEnv.filter((entry) => !entry.endsWith("=")));
   const path = execPath();
   return { path, argv: [cmdline[0] ?? path, ...cmdline.slice(1)], env };
 }
