@@ -586,7 +586,7 @@ if (form !== "binary") {
       assert.equal(foreign.code, 1);
       assert.match(
         foreign.stderr,
-        /^daemonize: saved-start: cannot restart hello: this command did not start it \(no .*hello\.json\); restart it the way it was started/,
+        /^daemonize: saved-start: cannot restart hello: this command did not start it \(no .*hello\.start\.json\); restart it the way it was started/,
       );
       const restarted = self("restart");
       assert.equal(restarted.code, 0, restarted.stderr);

@@ -326,7 +326,7 @@ t(
     );
     assert.equal(ran.stderr.trimEnd().split("\n").length, 1);
     assert.deepEqual(tagged(tag), []);
-    for (const file of ["bg.pid", "bg.pid.identity", "bg.json"]) {
+    for (const file of ["bg.pid", "bg.pid.identity", "bg.start.json"]) {
       assert.ok(!existsSync(join(dir, file)), `${file} left behind`);
     }
     // What the failed start did leave, its log and its lock, can be forgotten.
@@ -380,7 +380,7 @@ t(
     const program = ["sh", "-c", `echo "$SECRET" > ${out}; exec sleep 300`];
     assert.equal(cli(["start", "--name", "e", "--", ...program], { SECRET: "s3" }).code, 0);
     assert.ok(await waitFor(() => readText(out) === "s3\n", 3000));
-    assert.equal(statSync(join(dir, "e.json")).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, "e.start.json")).mode & 0o777, 0o600);
     writeFileSync(out, "");
     const restarted = cli(["restart", "e"]);
     assert.equal(restarted.code, 0, restarted.stderr);
@@ -399,7 +399,7 @@ t(
     assert.equal(cli(["stop", "e"]).code, 0);
     const forgotten = cli(["forget", "e"]);
     assert.equal(forgotten.stdout, "e forgotten (removed its saved start and log)\n");
-    assert.ok(!existsSync(join(dir, "e.json")) && !existsSync(join(dir, "e.log")));
+    assert.ok(!existsSync(join(dir, "e.start.json")) && !existsSync(join(dir, "e.log")));
     const unknown = cli(["forget", "e"]);
     assert.equal(unknown.code, 5);
     assert.equal(unknown.stderr, `daemonize: no daemon named "e" in ${dir}\n`);

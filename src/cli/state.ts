@@ -52,18 +52,25 @@ export function checkName(name: string): string {
   return name;
 }
 
-/** The files of daemon `name`. */
+/**
+ * The files of daemon `name`, each named so that no file of the user's is
+ * taken for one (see `saved_start.ts`).
+ */
 export function namedFiles(name: string, dirs: StateDirs = stateDirs()): {
   pidFile: string;
+  /** Its saved start (see `saved_start.ts`). */
   commandFile: string;
+  /** Where an earlier version saved its start. */
+  legacyCommandFile: string;
   /** Held by a start of this name from its check to its saved start. */
   lock: string;
   log: string;
 } {
   return {
     pidFile: join(dirs.run, `${name}.pid`),
-    commandFile: join(dirs.run, `${name}.json`),
-    lock: join(dirs.run, `${name}.lock`),
+    commandFile: join(dirs.run, `${name}.start.json`),
+    legacyCommandFile: join(dirs.run, `${name}.json`),
+    lock: join(dirs.run, `${name}.start.lock`),
     log: join(dirs.log, `${name}.log`),
   };
 }

@@ -1,0 +1,101 @@
+/**
+ * A file of daemons (`daemonize.json`) at work: `up` starts its daemons
+ * that are not running, `down` stops them; both, `status -f` and `unit -f`
+ * read it through here.
+ *
+ * @module
+ */
+import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
+import { resolvePath } from "../paths.ts";
+import { PidFile, runningMessage } from "../process/pid_file.ts";
+import { goOnOutside, type Output, stopCommand } from "./commands.ts";
+import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
+import { withoutEnvValues } from "./env_values.ts";
+import { didYouMean } from "./parse.ts";
+import { namedFiles } from "./state.ts";
+
+/** The file of daemons `up`, `down`, `status -f` and `unit -f` read unless told another. */
+const DEFAULT_FILE = "daemonize.json";
+
+/** The daemons of a file of daemons (`./daemonize.json` unless given). */
+export function daemonFile(path: string | undefined): FileDaemon[] {
+  const file = resolvePath(cwd(), path ?? DEFAULT_FILE);
+  const text = readTextFileIfAny(file);
+  if (text === undefined) {
+    throw new DaemonFileError(`${path ?? DEFAULT_FILE}: no such file`);
+  }
+  return parseDaemonFile(path ?? DEFAULT_FILE, text, file.slice(0, file.lastIndexOf("/")) || "/");
+}
+
+/** The daemons of the file named by `names` (all without names); a mistake for a name not in it. */
+export function chosen(path: string | undefined, names: readonly string[]): FileDaemon[] {
+  const all = daemonFile(path);
+  for (const name of names) {
+    if (!all.some((d) => d.name === name)) {
+      throw new DaemonFileError(
+        `${path ?? DEFAULT_FILE}: no daemon named ${JSON.stringify(name)}${
+          didYouMean(name, all.map((d) => d.name))
+        }`,
+      );
+    }
+  }
+  return names.length ? all.filter((d) => names.includes(d.name)) : all;
+}
+
+/** Where a daemon of the file keeps its pid. */
+export function pidFileOf(d: FileDaemon): string {
+  return d.parsed.pidFile !== undefined
+    ? resolvePath(cwd(), d.parsed.pidFile)
+    : namedFiles(d.name).pidFile;
+}
+
+/**
+ * `up`: starts the file's daemons that are not running, each by a `start`
+ * of its own (a daemon's set-up may run its start command again, which must
+ * be that daemon's, not `up`); says so of those running already.
+ */
+export async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
+  const daemons = chosen(path, names);
+  const { sameCommand } = await import("../start/relaunch.ts");
+  const { getLibc } = await import("../../ffi/libc.ts");
+  const libc = getLibc();
+  const self = sameCommand();
+  const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
+  let failed = 0;
+  for (const d of daemons) {
+    const running = new PidFile(pidFileOf(d)).running();
+    if (running) {
+      io.out(`${d.name} ${runningMessage(running)}\n`);
+      continue;
+    }
+    // Its --env values go in the environment, out of the process list.
+    const hidden = withoutEnvValues(d.args);
+    const names = new Set(hidden.env.map((e) => e.slice(0, e.indexOf("=") + 1)));
+    const pid = libc.spawn({
+      path: self.path,
+      argv: [...prefix, ...hidden.args],
+      env: [...self.env.filter((e) => !names.has(e.slice(0, e.indexOf("=") + 1))), ...hidden.env],
+      newSession: false,
+      defaultSignals: [],
+      fileActions: [],
+    });
+    const status = libc.waitpid(pid);
+    if (!status || !("code" in status) || status.code !== 0) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+/** `down`: stops the file's daemons. */
+export async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
+  const daemons = chosen(path, names);
+  // Run from inside one of them (a hook of its own), it goes on outside it first.
+  for (const d of daemons) {
+    if (await goOnOutside(d.name, pidFileOf(d), "down", io)) return 0;
+  }
+  let status = 0;
+  for (const d of daemons) {
+    const code = await stopCommand(d.name, pidFileOf(d), 10_000, "TERM", io);
+    status = Math.max(status, code);
+  }
+  return status;
+}
