@@ -25,8 +25,9 @@ import type { SupervisorPlan } from "./plan.ts";
 import { recordPath, type RestartPolicy, type SupervisorRecord } from "./record.ts";
 import { spawnProgram } from "./spawn.ts";
 
+// Where the library and the command line have always found them.
 export type { RestartPolicy };
-export type { SupervisedProgram, Supervision, SupervisorPlan } from "./plan.ts";
+export type { Supervision, SupervisorPlan } from "./plan.ts";
 
 /** Signals after which the program is not started again. */
 const STOPPING = new Set(["SIGTERM", "SIGINT", "SIGQUIT"]);
@@ -208,10 +209,10 @@ class Supervisor {
     }, Date.now());
     if (decision.action === "stop") {
       if (this.#plan.channel || supervision.restart !== "no") {
-        const policy = decision.reason === "by policy" && supervision.restart !== "no"
+        const note = decision.reason === "by policy" && supervision.restart !== "no"
           ? "; not restarted"
           : "";
-        this.#output.say(`${program.name} ${this.#lastExit}${policy}`);
+        this.#output.say(`${program.name} ${this.#lastExit}${note}`);
       }
       this.#finish(end, "stopped");
     }
