@@ -22,7 +22,7 @@ import { handOverPidFile, type HeldPidFile, keepPidFile } from "../process/pid_f
 import { type Command, sameCommand } from "../start/relaunch.ts";
 import { passedDescriptors } from "../daemon/socket_activation.ts";
 import { holdForwardedSignals } from "../daemon/signals.ts";
-import type { SupervisedProgram, Supervision, SupervisorPlan } from "./supervisor.ts";
+import type { SupervisedProgram, Supervision, SupervisorPlan } from "./plan.ts";
 import { PLAN_VARIABLE } from "./record.ts";
 
 /** What crosses the exec, as JSON in `PLAN_VARIABLE`. */

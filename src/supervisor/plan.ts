@@ -1,0 +1,61 @@
+/**
+ * What a supervisor is given: the program it starts (and starts again), how
+ * it restarts it and keeps its output, and what it holds for the daemon (the
+ * pid file, the starter's channel).
+ *
+ * @module
+ */
+import type { PidFile } from "../process/pid_file.ts";
+import type { ReadyChannel } from "../start/ready_channel.ts";
+import type { RestartPolicy } from "./record.ts";
+
+/** How a supervisor restarts its program and keeps its output. */
+export interface Supervision {
+  /** `"no"`: never; `"on-failure"`: after a non-zero exit or a death by signal; `"always"`. */
+  readonly restart: RestartPolicy;
+  /** The first restart's delay (ms); each failure in a row doubles it, up to 30 s. */
+  readonly restartDelay: number;
+  /** Restarts allowed within `restartWindow`; one more failure and the daemon has failed. */
+  readonly maxRestarts: number;
+  /** The window (ms) `maxRestarts` counts in. */
+  readonly restartWindow: number;
+  /** Rotate a captured log before it grows past this many bytes. */
+  readonly logMaxSize?: number | undefined;
+  /** Rotated logs kept. */
+  readonly logKeep?: number | undefined;
+  /** Prefix each captured line with the time. */
+  readonly logTime?: boolean | undefined;
+  /**
+   * Restart the program when its process tree's resident memory stays above
+   * this many bytes (two looks a second apart): SIGTERM, then SIGKILL after
+   * `killAfter` ms.
+   */
+  readonly maxMemory?: number | undefined;
+  /** How long a program told to end (a memory restart) has before SIGKILL (ms); default 10 s. */
+  readonly killAfter?: number | undefined;
+}
+
+/** The program a supervisor starts (and starts again). */
+export interface SupervisedProgram {
+  /** For messages. */
+  readonly name: string;
+  readonly path: string;
+  /** Its arguments, `argv[0]` included. */
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /** Capture standard output into this log (else it is inherited). */
+  readonly stdout?: string | undefined;
+  /** Capture standard error into this log (else it is inherited). */
+  readonly stderr?: string | undefined;
+}
+
+/** What a supervisor is given. */
+export interface SupervisorPlan {
+  readonly program: SupervisedProgram;
+  readonly supervision: Supervision;
+  readonly pidFile: PidFile | undefined;
+  /** The starter waiting for readiness (a detached start), if any. */
+  readonly channel: ReadyChannel | undefined;
+  /** The session is the daemon's own (a detached start), not its caller's. */
+  readonly ownSession?: boolean;
+}
