@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { Pointer } from "./backend.ts";
 import { checkZero, isNull, runtimeBackend, SysCallError } from "./binding.ts";
 import { type Account, cString, decodePasswd, encodeRlimit, type StructReader } from "./layout.ts";
 import { platformConstants } from "./platform.ts";
@@ -121,7 +122,7 @@ export class Libc extends ProcessCalls {
     return isNull(entry) ? undefined : this.#reader(entry).u32(this.constants.groupGid);
   }
   /** Reads the struct that libc returned at `entry`. */
-  #reader(entry: unknown): StructReader {
+  #reader(entry: Pointer): StructReader {
     const ffi = this.ffi;
     return {
       u32: (offset) => ffi.readU32(entry, offset),
