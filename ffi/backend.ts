@@ -1,5 +1,6 @@
 /**
- * What each runtime's FFI must provide. Symbol types use Deno's names; the
+ * What each runtime's FFI must provide, with the few facts about the host
+ * that only the runtime can tell. Symbol types use Deno's names; the
  * Bun backend translates them. Pointers are opaque values here (`null` is
  * NULL): only `ffi/` looks inside them.
  *
@@ -56,4 +57,10 @@ export interface FfiBackend {
   readPointer(pointer: Pointer, offset: number): Pointer;
   /** Reads the NUL-terminated UTF-8 string at `pointer`. */
   readCString(pointer: Pointer): string;
+  /** The operating system, as `process.platform` names it (`linux`, `darwin`). */
+  os(): string;
+  /** The CPU architecture, as Deno names it (`x86_64`, `aarch64`). */
+  arch(): string;
+  /** The names in directory `path`, through the runtime's own file system calls. */
+  directoryNames(path: string): string[];
 }

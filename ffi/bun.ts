@@ -40,6 +40,13 @@ function bunFfi(): BunFfi {
   return ffi;
 }
 
+function host(): { platform: string; arch: string } {
+  return (globalThis as unknown as { process: { platform: string; arch: string } }).process;
+}
+
+/** Node's names of CPU architectures that Deno names otherwise. */
+const denoArch: Readonly<Record<string, string>> = { x64: "x86_64", arm64: "aarch64" };
+
 function toBun(spec: SymbolSpec) {
   return {
     args: spec.parameters.map((t) => bunTypes[t]),
@@ -74,4 +81,9 @@ export const bunBackend: FfiBackend = {
   readU32: (pointer, offset) => bunFfi().read.u32(pointer as number, offset),
   readPointer: (pointer: Pointer, offset) => bunFfi().read.ptr(pointer as number, offset) || null,
   readCString: (pointer) => new (bunFfi().CString)(pointer as number).toString(),
+  os: () => host().platform,
+  arch: () => denoArch[host().arch] ?? host().arch,
+  directoryNames: (path) =>
+    (import.meta as unknown as { require(id: string): { readdirSync(p: string): string[] } })
+      .require("node:fs").readdirSync(path),
 };

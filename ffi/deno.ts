@@ -25,4 +25,7 @@ export const denoBackend: FfiBackend = {
   readU32: (pointer, offset) => view(pointer).getUint32(offset),
   readPointer: (pointer, offset) => view(pointer).getPointer(offset),
   readCString: (pointer) => view(pointer).getCString(),
+  os: () => Deno.build.os,
+  arch: () => Deno.build.arch,
+  directoryNames: (path) => [...Deno.readDirSync(path)].map((entry) => entry.name),
 };

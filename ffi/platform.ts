@@ -1,6 +1,7 @@
 /**
- * The few numbers that differ between operating systems, kept in one table so
- * that a new OS is one more entry (and a type error until it is complete).
+ * Every number the libc binding takes from the operating system (flags,
+ * struct offsets, system call numbers, the errno symbol's name), in one table
+ * per OS: a new OS is one more entry, and a type error until it is complete.
  *
  * Linux with glibc is built and tested here; the macOS entry is written from
  * the system headers and has not been run.
@@ -14,6 +15,8 @@ export interface PlatformConstants {
   readonly library: string;
   /** Other names of it, tried in turn when `library` can't be opened (musl's). */
   readonly otherLibraries: readonly string[];
+  /** The function that gives the address of the calling thread's errno: `int *NAME(void)`. */
+  readonly errnoSymbol: string;
   readonly O_WRONLY: number;
   readonly O_RDWR: number;
   readonly O_CREAT: number;
@@ -31,6 +34,19 @@ export interface PlatformConstants {
   readonly LOCK_NB: number;
   readonly LOCK_UN: number;
   readonly POLLIN: number;
+  readonly POLLOUT: number;
+  readonly POLLERR: number;
+  readonly POLLHUP: number;
+  readonly POLLNVAL: number;
+  readonly AF_UNIX: number;
+  readonly SOCK_DGRAM: number;
+  readonly MSG_DONTWAIT: number;
+  readonly CLOCK_MONOTONIC: number;
+  /** `access(2)`'s "may execute". */
+  readonly X_OK: number;
+  /** `signal(2)`'s default and ignoring dispositions. */
+  readonly SIG_DFL: number;
+  readonly SIG_IGN: number;
   readonly POSIX_SPAWN_SETSIGDEF: number;
   readonly POSIX_SPAWN_SETSIGMASK: number;
   readonly POSIX_SPAWN_SETSID: number;
@@ -43,8 +59,9 @@ export interface PlatformConstants {
   readonly sigsetSize: number;
   /** Bytes reserved for `posix_spawnattr_t` / `posix_spawn_file_actions_t`. */
   readonly spawnStructSize: number;
-  /** Byte offsets of `pw_uid`, `pw_gid` and `pw_dir` in `struct passwd`. */
+  /** Byte offsets of `pw_name`, `pw_uid`, `pw_gid` and `pw_dir` in `struct passwd`. */
   readonly passwd: {
+    readonly name: number;
     readonly uid: number;
     readonly gid: number;
     readonly dir: number;
@@ -63,6 +80,25 @@ export interface PlatformConstants {
     readonly modeSize: 2 | 4;
     readonly uid: number;
     readonly size: number;
+  };
+  /**
+   * Whether `struct sockaddr_un` starts with a length byte (the BSDs): its
+   * family is then one byte, not two.
+   */
+  readonly sunLen: boolean;
+  /** The directory that lists this process's open descriptors. */
+  readonly fdDirectory: string;
+  /** Numbers for `syscall(2)`; absent where the OS has no such call. */
+  readonly syscalls: {
+    /**
+     * `getdents64` by CPU architecture (as Deno names it), with the
+     * `O_DIRECTORY` flag it needs: both differ between architectures.
+     */
+    readonly getdents64: Readonly<
+      Partial<Record<string, { readonly number: bigint; readonly O_DIRECTORY: number }>>
+    >;
+    readonly pidfd_open?: bigint;
+    readonly pidfd_send_signal?: bigint;
   };
   /** Signal numbers by name. */
   readonly signals: Readonly<Record<string, number>>;
@@ -122,6 +158,7 @@ const commonSignals = {
 const linux: PlatformConstants = {
   library: "libc.so.6",
   otherLibraries: ["libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"],
+  errnoSymbol: "__errno_location",
   O_WRONLY: 0o1,
   O_RDWR: 0o2,
   O_CREAT: 0o100,
@@ -138,6 +175,17 @@ const linux: PlatformConstants = {
   LOCK_NB: 4,
   LOCK_UN: 8,
   POLLIN: 1,
+  POLLOUT: 4,
+  POLLERR: 0x8,
+  POLLHUP: 0x10,
+  POLLNVAL: 0x20,
+  AF_UNIX: 1,
+  SOCK_DGRAM: 2,
+  MSG_DONTWAIT: 0x40,
+  CLOCK_MONOTONIC: 1,
+  X_OK: 1,
+  SIG_DFL: 0,
+  SIG_IGN: 1,
   POSIX_SPAWN_SETSIGDEF: 0x04,
   POSIX_SPAWN_SETSIGMASK: 0x08,
   POSIX_SPAWN_SETSID: 0x80,
@@ -147,9 +195,17 @@ const linux: PlatformConstants = {
   WNOHANG: 1,
   sigsetSize: 128,
   spawnStructSize: 512,
-  passwd: { uid: 16, gid: 20, dir: 32 },
+  passwd: { name: 0, uid: 16, gid: 20, dir: 32 },
   groupGid: 16,
   stat: { dev: 0, devSize: 8, ino: 8, mode: 24, modeSize: 4, uid: 28, size: 48 },
+  sunLen: false,
+  fdDirectory: "/proc/self/fd",
+  syscalls: {
+    // Other architectures have other numbers, and another O_DIRECTORY.
+    getdents64: { x86_64: { number: 217n, O_DIRECTORY: 0o200000 } },
+    pidfd_open: 434n,
+    pidfd_send_signal: 424n,
+  },
   signals: {
     ...commonSignals,
     SIGBUS: 7,
@@ -185,6 +241,7 @@ const linux: PlatformConstants = {
 const darwin: PlatformConstants = {
   library: "libSystem.B.dylib",
   otherLibraries: [],
+  errnoSymbol: "__error",
   O_WRONLY: 0x1,
   O_RDWR: 0x2,
   O_CREAT: 0x200,
@@ -201,6 +258,17 @@ const darwin: PlatformConstants = {
   LOCK_NB: 4,
   LOCK_UN: 8,
   POLLIN: 1,
+  POLLOUT: 4,
+  POLLERR: 0x8,
+  POLLHUP: 0x10,
+  POLLNVAL: 0x20,
+  AF_UNIX: 1,
+  SOCK_DGRAM: 2,
+  MSG_DONTWAIT: 0x80,
+  CLOCK_MONOTONIC: 6,
+  X_OK: 1,
+  SIG_DFL: 0,
+  SIG_IGN: 1,
   POSIX_SPAWN_SETSIGDEF: 0x04,
   POSIX_SPAWN_SETSIGMASK: 0x08,
   POSIX_SPAWN_SETSID: 0x400,
@@ -210,9 +278,12 @@ const darwin: PlatformConstants = {
   WNOHANG: 1,
   sigsetSize: 4,
   spawnStructSize: 512,
-  passwd: { uid: 16, gid: 20, dir: 48 },
+  passwd: { name: 0, uid: 16, gid: 20, dir: 48 },
   groupGid: 16,
   stat: { dev: 0, devSize: 4, ino: 8, mode: 4, modeSize: 2, uid: 16, size: 96 },
+  sunLen: true,
+  fdDirectory: "/dev/fd",
+  syscalls: { getdents64: {} },
   signals: {
     ...commonSignals,
     SIGEMT: 7,

@@ -1,0 +1,182 @@
+/**
+ * The calls that start and watch processes, bound from the `spawn` and
+ * `waiting` tables: `posix_spawn`, `waitpid`, pipes and `poll`, datagram
+ * sockets (systemd's notify protocol), and the memory watch's reads.
+ *
+ * @module
+ */
+import { SysCallError } from "./binding.ts";
+import { CoreCalls } from "./core_calls.ts";
+import {
+  cString,
+  decodeText,
+  decodeWaitStatus,
+  encodePollFds,
+  encodeUnixAddress,
+  type ExitStatus,
+  pollRevents,
+} from "./layout.ts";
+import { posixSpawn, type SpawnRequest } from "./posix_spawn.ts";
+
+/** The second layer of `Libc`: the `spawn` and `waiting` calls, free of pointers. */
+export class ProcessCalls extends CoreCalls {
+  /** `pipe2(2)` with close-on-exec; returns `[readEnd, writeEnd]`. */
+  pipe(): [number, number] {
+    const fds = new Int32Array(2);
+    this.check(
+      "pipe2",
+      this.spawnFns.pipe2!(new Uint8Array(fds.buffer), this.constants.O_CLOEXEC),
+    );
+    return [fds[0]!, fds[1]!];
+  }
+  /**
+   * Waits up to `timeoutMs` for any of `fds` to become readable (or hung
+   * up); returns those that are. Empty on timeout. Blocks the thread.
+   */
+  poll(fds: readonly number[], timeoutMs: number): number[] {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const records = encodePollFds(fds, this.constants.POLLIN);
+      const left = Math.max(0, deadline - Date.now());
+      try {
+        this.check("poll", this.spawnFns.poll!(records, fds.length, left));
+        return fds.filter((_, i) => pollRevents(records, i) !== 0);
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /**
+   * Whether the reading end of the pipe whose writing end is `fd` was
+   * closed (`POLLERR`): nobody reads what is written there any more.
+   */
+  readerGone(fd: number): boolean {
+    const { POLLOUT, POLLERR, POLLHUP, POLLNVAL } = this.constants;
+    const record = encodePollFds([fd], POLLOUT);
+    try {
+      this.check("poll", this.spawnFns.poll!(record, 1, 0));
+    } catch {
+      return false;
+    }
+    return (pollRevents(record, 0) & (POLLERR | POLLHUP | POLLNVAL)) !== 0;
+  }
+  /** `madvise(2)` on the range `[start, end)`; false when the kernel refused. */
+  madvise(start: bigint, end: bigint, advice: number): boolean {
+    return Number(this.spawnFns.madvise!(start, end - start, advice)) === 0;
+  }
+  /** `pread(2)`: reads at `offset` without moving the file position; returns the byte count. */
+  pread(fd: number, buffer: Uint8Array, offset: number): number {
+    return this.check("pread", this.spawnFns.pread!(fd, buffer, buffer.length, BigInt(offset)));
+  }
+  /** `readlink(2)`: where the symbolic link `path` points; undefined if it can't be read. */
+  readlink(path: string): string | undefined {
+    const buffer = this.scratch;
+    const n = Number(this.spawnFns.readlink!(cString(path), buffer, buffer.length));
+    return n < 0 ? undefined : decodeText(buffer.subarray(0, n));
+  }
+  /** Waits up to `timeoutMs` for `fd` to become readable; false on timeout. */
+  waitReadable(fd: number, timeoutMs: number): boolean {
+    return this.poll([fd], timeoutMs).length > 0;
+  }
+  /** A Unix datagram socket (not yet close-on-exec). */
+  #datagramSocket(): number {
+    const { AF_UNIX, SOCK_DGRAM } = this.constants;
+    return this.check("socket", this.spawnFns.socket!(AF_UNIX, SOCK_DGRAM, 0));
+  }
+  /** Sends one datagram to the Unix socket `path` (systemd's `sd_notify`). */
+  notify(path: string, message: string): void {
+    const fd = this.#datagramSocket();
+    try {
+      const data = new TextEncoder().encode(message);
+      const address = encodeUnixAddress(path, this.constants);
+      this.check(
+        "sendto",
+        this.spawnFns.sendto!(fd, data, data.length, 0, address, address.length),
+      );
+    } finally {
+      this.close(fd);
+    }
+  }
+  /**
+   * A close-on-exec Unix datagram socket bound to the abstract address
+   * `name` (Linux), as systemd's `NOTIFY_SOCKET` is.
+   */
+  notifySocket(name: string): number {
+    const fd = this.#datagramSocket();
+    try {
+      this.setCloseOnExec(fd);
+      const address = encodeUnixAddress(`@${name}`, this.constants);
+      this.check("bind", this.spawnFns.bind!(fd, address, address.length));
+      return fd;
+    } catch (error) {
+      this.close(fd);
+      throw error;
+    }
+  }
+  /** One datagram from `fd` without waiting, or undefined if none. */
+  receive(fd: number): string | undefined {
+    const buffer = new Uint8Array(4096);
+    const n = Number(
+      this.spawnFns.recv!(fd, buffer, buffer.length, this.constants.MSG_DONTWAIT),
+    );
+    return n < 0 ? undefined : decodeText(buffer.subarray(0, n));
+  }
+  /** `waitpid(2)`; with `noHang`, returns undefined while the child runs. */
+  waitpid(pid: number, noHang = false): ExitStatus | undefined {
+    const status = new Int32Array(1);
+    for (;;) {
+      try {
+        const got = this.check(
+          "waitpid",
+          this.spawnFns.waitpid!(
+            pid,
+            new Uint8Array(status.buffer),
+            noHang ? this.constants.WNOHANG : 0,
+          ),
+        );
+        if (got === 0) return undefined;
+        return decodeWaitStatus(status[0]!);
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /**
+   * Reaps one ended child, any of them (`waitpid(-1, WNOHANG)`): its pid and
+   * how it ended, or undefined when none has ended (or there is none).
+   */
+  reapAny(): { pid: number; status: ExitStatus } | undefined {
+    const status = new Int32Array(1);
+    for (;;) {
+      try {
+        const pid = this.check(
+          "waitpid",
+          this.spawnFns.waitpid!(-1, new Uint8Array(status.buffer), this.constants.WNOHANG),
+        );
+        if (pid === 0) return undefined;
+        return { pid, status: decodeWaitStatus(status[0]!) };
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        if (error instanceof SysCallError && error.code === "ECHILD") return undefined;
+        throw error;
+      }
+    }
+  }
+  /**
+   * Deno only: `read(2)` on another thread, so that a pipe is waited on
+   * while the event loop goes on; resolves to the byte count (0 at its end).
+   */
+  async readWaiting(fd: number, buffer: Uint8Array): Promise<number> {
+    const n = Number(
+      await (this.waitingFns.read!(fd, buffer, buffer.length) as Promise<unknown>),
+    );
+    // errno belongs to the other thread: a failed read ends the stream.
+    return Math.max(0, n);
+  }
+  /** `posix_spawn(3)`; returns the child's pid. */
+  spawn(request: SpawnRequest): number {
+    return posixSpawn({ fns: this.spawnFns, ffi: this.ffi, constants: this.constants }, request);
+  }
+}
