@@ -15,7 +15,7 @@ import {
   writeOut,
 } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
-import { signalNumber } from "../signal_names.ts";
+import { signalFullName, signalNumber } from "../signal_names.ts";
 import { inRecordedSession } from "../process/identity.ts";
 import { PidFile } from "../process/pid_file.ts";
 import { isRelaunched } from "../start/relaunch.ts";
@@ -85,8 +85,8 @@ export async function stopCommand(
     ? `pid ${result.pid}, and ${processes} it started`
     : `pid ${result.pid}`;
   if (result.forced) {
-    const sig = signal.replace(/^SIG/i, "").toUpperCase();
-    io.out(`${name} killed (${what}): still running ${timeout / 1000} s after SIG${sig}\n`);
+    const sig = signalFullName(signal) ?? signal;
+    io.out(`${name} killed (${what}): still running ${timeout / 1000} s after ${sig}\n`);
   } else {
     io.out(`${name} stopped (${what})\n`);
   }

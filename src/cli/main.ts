@@ -5,13 +5,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import {
-  asDaemonError,
-  DaemonError,
-  isOptionError,
-  permissionProblem,
-  SysCallError,
-} from "../errors.ts";
+import { asDaemonError, DaemonError } from "../errors.ts";
 import {
   changeDirectory,
   cwd,
@@ -21,8 +15,8 @@ import {
   scriptArgs,
   writeTextFile,
 } from "../host.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
-import { printable } from "../text.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
 import { PidFile, runningMessage, whileLocked } from "../process/pid_file.ts";
 import { readEnviron } from "../process/proc.ts";
@@ -40,6 +34,7 @@ import {
 import { didYouMean, parseArgs, type StartCommand, type Target, UsageError } from "./parse.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs, validName } from "./state.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
+import { reportFailure } from "./failure.ts";
 
 /** The file of daemons `up`, `down`, `status -f` and `unit -f` read unless told another. */
 const DEFAULT_FILE = "daemonize.json";
@@ -504,11 +499,6 @@ async function unitCommand(
   return 0;
 }
 
-/** A message as a terminal should show it: each line's control characters made visible. */
-function visible(message: string): string {
-  return message.split("\n").map(printable).join("\n");
-}
-
 /** Runs the `daemonize` command with `args`; returns the exit status. */
 export async function main(
   args: readonly string[],
@@ -562,7 +552,7 @@ export async function main(
         const t = resolveTarget(parsed.target);
         const saved = t.commandFile ? readSaved(t.commandFile) : undefined;
         const again = saved ? parseArgs(saved.args) : undefined;
-        const signal = again?.command === "start" ? again.reloadSignal : "SIGHUP";
+        const signal = again?.command === "start" ? again.reloadSignal : DEFAULTS.reloadSignal;
         return reloadCommand(t.name, t.pidFile, signal, io);
       }
       case "forget":
@@ -598,34 +588,6 @@ export async function main(
         return await downCommand(parsed.file, parsed.names, io);
     }
   } catch (error) {
-    if (error instanceof DaemonFileError) {
-      io.err(`${program}: ${visible(error.message)}\n`);
-      return 2;
-    }
-    if (error instanceof UsageError) {
-      const hint = error.command ? `${program} ${error.command} --help` : `${program} --help`;
-      io.err(`${program}: ${error.message} (see '${hint}')\n`);
-      return 2;
-    }
-    if (isOptionError(error)) {
-      io.err(`${program}: options: ${visible(error.message)}\n`);
-      return 1;
-    }
-    if (error instanceof DaemonError) {
-      io.err(`${program}: ${error.step}: ${visible(error.message)}\n`);
-      if (error.step === "program") return error.code === "EACCES" ? 126 : 127;
-      return 1;
-    }
-    const permission = permissionProblem(error);
-    if (permission) {
-      io.err(`${program}: ${permission}\n`);
-      return 2;
-    }
-    // The system refused something not wrapped with its step: one line still.
-    if (error instanceof SysCallError) {
-      io.err(`${program}: ${error.call}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportFailure((text) => io.err(text), program, error);
   }
 }
