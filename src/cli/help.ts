@@ -5,7 +5,7 @@
  * @module
  */
 import { DEFAULTS } from "../defaults.ts";
-import { COMMANDS, SCRIPT_COMMANDS } from "./command_table.ts";
+import { type CommandName, COMMANDS, SCRIPT_COMMANDS } from "./command_table.ts";
 import { START_OPTIONS, type StartOption } from "./start_options.ts";
 
 /** The help of the whole command, or of one command. */
@@ -17,7 +17,7 @@ export function helpText(
   const target = self ? "" : " NAME | --pid-file P";
   const stopSeconds = DEFAULTS.stopTimeout / 1000;
   const stopSignal = DEFAULTS.stopSignal.replace(/^SIG/, "");
-  const lines: Record<string, string> = {
+  const lines: { readonly [C in Exclude<CommandName, "help" | "version">]: string } = {
     start: self
       ? `${program} start\n\nStart this program as a daemon; exit 0 once it is ready.`
       : `${program} start [options] -- PROGRAM [ARGS...]
@@ -90,7 +90,9 @@ Show pid, the processes it started, uptime, RSS and command${
     }. Exit status: 0 running, 1 dead but pid file left, 3 not
 running or failed, 4 unknown${self ? "" : "; the table: 1 when one is dead or failed"}.`,
   };
-  if (topic && lines[topic]) return lines[topic] + "\n";
+  if (topic !== undefined && Object.hasOwn(lines, topic)) {
+    return lines[topic as keyof typeof lines] + "\n";
+  }
   const usage = self
     ? `Usage: ${program} ${SCRIPT_COMMANDS.join("|")} [--help]`
     : `Usage: ${program} COMMAND [options]
