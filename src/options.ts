@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "./defaults.ts";
 import { optionError } from "./errors.ts";
 import { cwd as currentDirectory, isDeno } from "./host.ts";
 import { isAbsolute, resolvePath as resolve } from "./paths.ts";
@@ -320,7 +321,7 @@ export function resolveOptions(
     if (!known.has(key)) bad(`Unknown option ${show(key)}`);
   }
   const o = options;
-  let umask = 0o022;
+  let umask: number = DEFAULTS.umask;
   if (o.umask !== undefined) {
     if (!Number.isInteger(o.umask) || o.umask < 0 || o.umask > 0o777) {
       bad(
@@ -374,7 +375,7 @@ export function resolveOptions(
     detachProcess: o.detachProcess,
     singleDetach: flag("singleDetach", o.singleDetach, false),
     readiness: o.readiness ?? "auto",
-    readyTimeout: millis("readyTimeout", o.readyTimeout, 30_000),
-    stopTimeout: millis("stopTimeout", o.stopTimeout, 10_000),
+    readyTimeout: millis("readyTimeout", o.readyTimeout, DEFAULTS.readyTimeout),
+    stopTimeout: millis("stopTimeout", o.stopTimeout, DEFAULTS.stopTimeout),
   };
 }

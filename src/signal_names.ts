@@ -6,12 +6,21 @@
  */
 import { getLibc } from "../ffi/libc.ts";
 
+/**
+ * The full name of a signal given as `"HUP"`, `"hup"` or `"SIGHUP"`
+ * (`"SIGHUP"`), or undefined when no signal has that name: the one place a
+ * name given by a user is normalised.
+ */
+export function signalFullName(name: string): string | undefined {
+  const upper = name.toUpperCase();
+  const full = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+  return Object.hasOwn(getLibc().constants.signals, full) ? full : undefined;
+}
+
 /** The number of a signal name (`"SIGHUP"` or `"HUP"`), or undefined. */
 export function signalNumber(name: string): number | undefined {
-  const full = name.toUpperCase().startsWith("SIG")
-    ? name.toUpperCase()
-    : `SIG${name.toUpperCase()}`;
-  return getLibc().constants.signals[full];
+  const full = signalFullName(name);
+  return full === undefined ? undefined : getLibc().constants.signals[full];
 }
 
 /** The name of signal `number`, such as `"SIGKILL"`. */

@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMMANDS } from "../src/cli/command_table.ts";
+import { EXIT } from "../src/cli/exit_codes.ts";
+import { failureOf } from "../src/cli/failure.ts";
+import { helpText } from "../src/cli/help.ts";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
+import { DEFAULTS } from "../src/defaults.ts";
+import { DaemonError } from "../src/errors.ts";
 import { type OptionType, START_OPTIONS } from "../src/cli/start_options.ts";
 import {
   alive,
@@ -83,10 +89,52 @@ test("a bad value of every option of the table is refused, naming the option", (
   assert.throws(() => parseArgs(["start", "--no-such-option", "--", "sleep"]), UsageError);
 });
 
+test("every word of the command table chooses its command, and the overview lists each command", () => {
+  const overview = helpText("daemonize", undefined, false);
+  for (const c of COMMANDS) {
+    for (const word of [...c.words, ...c.hidden ?? []]) {
+      const parsed = parseArgs([word, "--help"]);
+      const expected = c.name === "help"
+        ? { command: "help", topic: "--help" }
+        : c.name === "version"
+        ? { command: "version" }
+        : { command: "help", topic: c.name };
+      assert.deepEqual(parsed, expected, word);
+    }
+    for (const [usage] of c.overview) assert.ok(overview.includes(usage), c.name);
+  }
+});
+
+test("help shows the defaults of the defaults table", () => {
+  const help = (topic: string) => helpText("daemonize", topic, false);
+  assert.match(help("stop"), new RegExp(`--timeout seconds \\[${DEFAULTS.stopTimeout / 1000}\\]`));
+  assert.match(help("logs"), new RegExp(`last N lines \\[${DEFAULTS.logLines}\\]`));
+  assert.match(
+    help("start"),
+    new RegExp(`--ready-timeout SEC .*\\[${DEFAULTS.readyTimeout / 1000}\\]`),
+  );
+});
+
+test("a failure is one line and the exit status of the exit-code table", () => {
+  const missing = new DaemonError("program", "no such program", { code: "ENOENT" });
+  const denied = new DaemonError("program", "not executable", { code: "EACCES" });
+  assert.deepEqual(failureOf(missing, "x"), {
+    message: "program: no such program",
+    code: EXIT.notFound,
+  });
+  assert.equal(failureOf(denied, "x")?.code, EXIT.notExecutable);
+  assert.deepEqual(failureOf(new UsageError("bad", "stop"), "x"), {
+    message: "bad (see 'x stop --help')",
+    code: EXIT.usage,
+  });
+  assert.equal(failureOf(new Error("a bug"), "x"), undefined);
+});
+
 t("start's help lists every option of the table", ({ cli }) => {
   const help = cli(["start", "--help"]).stdout + cli(["run", "--help"]).stdout;
   for (const o of START_OPTIONS) {
-    assert.match(help, new RegExp(`^  ${o.flag}${o.value ? ` ${o.value}` : ""} `, "m"), o.flag);
+    const value = o.value?.replace(/[[\]]/g, "\\$&");
+    assert.match(help, new RegExp(`^  ${o.flag}${value ? ` ${value}` : ""} `, "m"), o.flag);
   }
 });
 

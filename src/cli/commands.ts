@@ -15,6 +15,8 @@ import { processFacts, treeUsage } from "../process/proc.ts";
 import { status } from "../control/status.ts";
 import { reload, type SignalResult } from "../control/signal.ts";
 import { stop } from "../control/stop.ts";
+import { EXIT } from "./exit_codes.ts";
+import { signalFullName } from "../signal_names.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
 
 /** Where commands write. */
@@ -77,8 +79,8 @@ export async function stopCommand(
     ? `pid ${result.pid}, and ${processes} it started`
     : `pid ${result.pid}`;
   if (result.forced) {
-    const sig = signal.replace(/^SIG/i, "").toUpperCase();
-    io.out(`${name} killed (${what}): still running ${timeout / 1000} s after SIG${sig}\n`);
+    const sig = signalFullName(signal) ?? signal;
+    io.out(`${name} killed (${what}): still running ${timeout / 1000} s after ${sig}\n`);
   } else {
     io.out(`${name} stopped (${what})\n`);
   }
@@ -102,7 +104,7 @@ export function reloadCommand(
   } catch (error) {
     if (!(error instanceof DaemonError) || error.step !== "status") throw error;
     io.err(`${name}: ${error.message}\n`);
-    return 1;
+    return EXIT.failed;
   }
   if (result.sent) {
     io.out(`${name} reloaded (${result.signal} to pid ${result.pid})\n`);
@@ -110,7 +112,7 @@ export function reloadCommand(
   }
   if (result.reason === "not-running") {
     io.err(`${name} is not running\n`);
-    return 7;
+    return EXIT.notRunningAction;
   }
   const who = result.program ? `its program (pid ${result.pid})` : `pid ${result.pid}`;
   io.err(
@@ -189,7 +191,7 @@ export function statusCommand(
           "\n",
       );
     } else io.err(`${name}: unknown (${message})\n`);
-    return 4;
+    return EXIT.unknown;
   }
   io.out(
     json ? JSON.stringify(report) + "\n" : statusLine(report, io.colour) + "\n",

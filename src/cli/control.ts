@@ -9,14 +9,14 @@ import type { Daemon } from "../daemonize.ts";
 import type { ControlOptions } from "../options.ts";
 
 export type { ControlOptions };
-import { scriptArgs } from "../host.ts";
+import { exit, scriptArgs } from "../host.ts";
 
 /**
  * Runs the command given as the script's first argument:
  * - `start`: daemonizes; resolves with the daemon (in the daemon only);
  * - `run`: the same set-up in the foreground; resolves with the daemon;
- * - `stop`, `restart`, `reload`, `status`: does it and exits (`restart`
- *   resolves in the new daemon).
+ * - `stop`, `restart`, `reload`, `status`: does it and exits with its
+ *   status (`restart` resolves in the new daemon).
  *
  * The pid file and log default to the named ones of the `daemonize`
  * command, so `daemonize status NAME` sees the script's daemon too.
@@ -36,5 +36,8 @@ export async function control(
   args: readonly string[] = scriptArgs(),
 ): Promise<Daemon> {
   const { runControl } = await import("./run_control.ts");
-  return await runControl(options, args);
+  const result = await runControl(options, args);
+  // Only here, the script's own entry, does a command end the process.
+  if (typeof result === "number") exit(result);
+  return result;
 }

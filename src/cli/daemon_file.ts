@@ -10,7 +10,10 @@
  */
 import { resolvePath } from "../paths.ts";
 import { didYouMean, parseArgs, type StartCommand, UsageError } from "./parse.ts";
+import { DaemonFileError } from "./usage.ts";
 import { START_OPTIONS } from "./start_options.ts";
+
+export { DaemonFileError };
 
 /** One daemon of the file: its name and the `start` arguments it stands for. */
 export interface FileDaemon {
@@ -18,15 +21,6 @@ export interface FileDaemon {
   /** `start` and its arguments, as they would be typed. */
   readonly args: readonly string[];
   readonly parsed: StartCommand;
-}
-
-/** A mistake in a file of daemons: one line, exit status 2. */
-export class DaemonFileError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "DaemonFileError";
-  }
 }
 
 /** The text with its comments blanked out (strings are left alone). */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { VALUE_FLAGS } from "./start_options.ts";
+import { VALUE_FLAGS } from "./parse_start.ts";
 
 /**
  * Calls `each` with the index and text of every `--env` entry in a start's

@@ -14,7 +14,8 @@ import type { Output } from "./commands.ts";
 import { parseArgs, type Target } from "./parse.ts";
 import { readSaved, removeSaved } from "./saved_start.ts";
 import { namedFiles } from "./state.ts";
-import { resolveTarget, UNKNOWN_NAME } from "./targets.ts";
+import { resolveTarget } from "./targets.ts";
+import { EXIT } from "./exit_codes.ts";
 
 /** `path` and its rotated copies (`path.1`, `path.2`, …) that exist. */
 function withRotated(path: string): string[] {
@@ -80,7 +81,7 @@ export function forget(target: Target, io: Output): number {
   }
   if (!saved && !removed.length) {
     io.err(`daemonize: no daemon named ${JSON.stringify(t.name)} is known\n`);
-    return UNKNOWN_NAME;
+    return EXIT.unknownName;
   }
   io.out(`${t.name} forgotten${removed.length ? ` (removed its ${removed.join(" and ")})` : ""}\n`);
   return 0;

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { optionHelp } from "./start_options.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { type CommandName, COMMANDS, SCRIPT_COMMANDS } from "./command_table.ts";
+import { START_OPTIONS, type StartOption } from "./start_options.ts";
 
 /** The help of the whole command, or of one command. */
 export function helpText(
@@ -13,7 +15,9 @@ export function helpText(
   self: boolean,
 ): string {
   const target = self ? "" : " NAME | --pid-file P";
-  const lines: Record<string, string> = {
+  const stopSeconds = DEFAULTS.stopTimeout / 1000;
+  const stopSignal = DEFAULTS.stopSignal.replace(/^SIG/, "");
+  const lines: { readonly [C in Exclude<CommandName, "help" | "version">]: string } = {
     start: self
       ? `${program} start\n\nStart this program as a daemon; exit 0 once it is ready.`
       : `${program} start [options] -- PROGRAM [ARGS...]
@@ -42,21 +46,21 @@ passes signals on, reaps orphans as a container's PID 1, removes the pid
 file and exits with the program's status (128 + N for signal N). Takes the
 options of start (--restart too), and:
 ${optionHelp("run")}`,
-    stop: `${program} stop${target} [--timeout SEC] [--signal TERM]
+    stop: `${program} stop${target} [--timeout SEC] [--signal ${stopSignal}]
 
 Send the signal to the daemon's main process, then to every process of its
-session still left; wait up to --timeout seconds [10] until none is, then
+session still left; wait up to --timeout seconds [${stopSeconds}] until none is, then
 SIGKILL those that remain. Only processes proven to be the daemon's are
 signalled. Stopping a stopped daemon is not an error.`,
     restart:
       `${program} restart${target} [--timeout SEC]\n\nStop, then start again as it was last started (same environment).`,
     reload: `${program} reload${target}
 
-Send SIGHUP (or the start's --reload-signal) to the daemon's main process.
+Send ${DEFAULTS.reloadSignal} (or the start's --reload-signal) to the daemon's main process.
 Refused (exit 1) when the program would die of it: use restart then.`,
     logs: `${program} logs${target} [-n N] [-f]
 
-Print the last N lines [10] of the daemon's log; with -f, go on printing
+Print the last N lines [${DEFAULTS.logLines}] of the daemon's log; with -f, go on printing
 what is written, across rotations, until interrupted.`,
     unit: `${program} unit [start options] -- PROGRAM [ARGS...]
 ${program} unit -f FILE NAME
@@ -68,14 +72,14 @@ systemd way. An option systemd has no setting for is left out, with a note.
 Run as another user than root, it prints a user unit (systemctl --user).`,
     up: `${program} up [-f FILE] [NAME...]
 
-Start the daemons of a file of daemons [./daemonize.json] that are not
+Start the daemons of a file of daemons [./${DEFAULTS.daemonFile}] that are not
 running (those running are left alone, and said so). The file:
   { "daemons": [ { "name": "web", "command": ["python3", "-m", "http.server"],
                    "cwd": "/srv", "restart": "on-failure", "env": {"A": "b"} } ] }
 Keys are the long options of start in camelCase; comments are allowed.`,
     down: `${program} down [-f FILE] [NAME...]
 
-Stop the daemons of a file of daemons [./daemonize.json], as stop does.`,
+Stop the daemons of a file of daemons [./${DEFAULTS.daemonFile}], as stop does.`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,
@@ -86,25 +90,69 @@ Show pid, the processes it started, uptime, RSS and command${
     }. Exit status: 0 running, 1 dead but pid file left, 3 not
 running or failed, 4 unknown${self ? "" : "; the table: 1 when one is dead or failed"}.`,
   };
-  if (topic && lines[topic]) return lines[topic] + "\n";
+  if (topic !== undefined && Object.hasOwn(lines, topic)) {
+    return lines[topic as keyof typeof lines] + "\n";
+  }
   const usage = self
-    ? `Usage: ${program} start|stop|restart|reload|status|run [--help]`
+    ? `Usage: ${program} ${SCRIPT_COMMANDS.join("|")} [--help]`
     : `Usage: ${program} COMMAND [options]
 
 Commands:
-  start [options] -- PROGRAM [ARGS...]   run any program as a daemon
-  start NAME                             start a stopped daemon as last started
-  stop    NAME | --pid-file P            stop it (SIGTERM, then SIGKILL)
-  restart NAME | --pid-file P            stop, then start as before
-  reload  NAME | --pid-file P            send SIGHUP (or its --reload-signal)
-  status  [NAME | --pid-file P] [--json] show one daemon, or all (also: list)
-  logs    NAME [-n N] [-f]               show (and follow) its log
-  forget  NAME | --pid-file P            remove a stopped daemon's saved start
-  run [options] -- PROGRAM [ARGS...]     the same set-up, in the foreground
-  up   [-f FILE] [NAME...]               start the daemons of a file of daemons
-  down [-f FILE] [NAME...]               stop them (status -f FILE lists them)
-  unit [options] -- PROGRAM | -f F NAME  print a systemd unit for the daemon
+${overview()}
 
 '${program} COMMAND --help' tells more; '${program} --version' the version.`;
   return usage + "\n";
+}
+
+/** The overview's lines: each command's usage, aligned, and what it does. */
+function overview(): string {
+  return COMMANDS.flatMap((c) =>
+    c.overview.map(([usage, summary]) =>
+      `  ${`${c.words[0]!.padEnd(c.pad ?? c.words[0]!.length + 1)}${usage}`.padEnd(38)} ${summary}`
+    )
+  ).join("\n");
+}
+
+/** The help lines of one section, aligned: `  --flag VALUE   help [default]`. */
+export function optionHelp(section: StartOption["section"]): string {
+  const width = 24;
+  const lines: string[] = [];
+  for (const o of START_OPTIONS.filter((o) => o.section === section)) {
+    const head = `  ${o.flag}${o.value ? ` ${o.value}` : ""}`;
+    const shown = shownDefault(o);
+    const [first, ...more] = `${o.help}${shown ? ` [${shown}]` : ""}`.split("\n");
+    const text = [head.length < width ? `${head.padEnd(width)}${first}` : `${head} ${first}`];
+    for (const line of more) text.push(`${" ".repeat(width)}${line}`);
+    for (const line of text) lines.push(...wrap(line, width));
+  }
+  return lines.join("\n");
+}
+
+/** An option's default as help shows it (seconds, not milliseconds), if it has one. */
+function shownDefault(o: StartOption): string | undefined {
+  if (o.shown !== undefined || o.default === undefined) return o.shown;
+  switch (o.type) {
+    case "seconds":
+      return String(o.default / 1000);
+    case "octal":
+      return o.default.toString(8).padStart(3, "0");
+    case "signal":
+      return o.default.replace(/^SIG/, "");
+    default:
+      return String(o.default);
+  }
+}
+
+/** `line` cut at spaces to 78 columns, the rest indented by `indent`. */
+function wrap(line: string, indent: number): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > 78) {
+    const cut = rest.lastIndexOf(" ", 78);
+    if (cut <= indent) break;
+    out.push(rest.slice(0, cut));
+    rest = " ".repeat(indent) + rest.slice(cut + 1);
+  }
+  out.push(rest);
+  return out;
 }

@@ -5,8 +5,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { DaemonError, isOptionError, permissionProblem, SysCallError } from "../errors.ts";
-import { printable } from "../text.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { relaunchWith } from "../start/relaunch.ts";
 import {
   goOnOutside,
@@ -19,22 +18,18 @@ import {
 } from "./commands.ts";
 import { withoutEnvValues } from "./env_values.ts";
 import { forget } from "./forget.ts";
-import { parseArgs, UsageError } from "./parse.ts";
+import { parseArgs } from "./parse.ts";
+import { reportFailure } from "./failure.ts";
 import { readSaved, savedStarts } from "./saved_start.ts";
 import { daemonFile, downCommand, pidFileOf, upCommand } from "./stack.ts";
 import { loadSaved, replay, restart, start } from "./start_command.ts";
 import { namedFiles, stateDirs, validName } from "./state.ts";
-import { logOf, neverKnown, resolveTarget, UNKNOWN_NAME } from "./targets.ts";
+import { logOf, neverKnown, resolveTarget } from "./targets.ts";
+import { EXIT } from "./exit_codes.ts";
 import { unitCommand } from "./unit_command.ts";
-import { DaemonFileError } from "./daemon_file.ts";
 
 /** The version printed by `--version`. */
 export const VERSION: string = denoJson.version;
-
-/** A message as a terminal should show it: each line's control characters made visible. */
-function visible(message: string): string {
-  return message.split("\n").map(printable).join("\n");
-}
 
 /** Runs the `daemonize` command with `args`; returns the exit status. */
 export async function main(
@@ -51,7 +46,7 @@ export async function main(
       const unknown = neverKnown(parsed.target, parsed.command === "forget");
       if (unknown) {
         io.err(`${program}: ${unknown}\n`);
-        return UNKNOWN_NAME;
+        return EXIT.unknownName;
       }
     }
     switch (parsed.command) {
@@ -92,7 +87,7 @@ export async function main(
         const t = resolveTarget(parsed.target);
         const saved = t.savedName === undefined ? undefined : readSaved(t.savedName);
         const again = saved ? parseArgs(saved.args) : undefined;
-        const signal = again?.command === "start" ? again.reloadSignal : "SIGHUP";
+        const signal = again?.command === "start" ? again.reloadSignal : DEFAULTS.reloadSignal;
         return reloadCommand(t.name, t.pidFile, signal, io);
       }
       case "forget":
@@ -128,34 +123,6 @@ export async function main(
         return await downCommand(parsed.file, parsed.names, io);
     }
   } catch (error) {
-    if (error instanceof DaemonFileError) {
-      io.err(`${program}: ${visible(error.message)}\n`);
-      return 2;
-    }
-    if (error instanceof UsageError) {
-      const hint = error.command ? `${program} ${error.command} --help` : `${program} --help`;
-      io.err(`${program}: ${error.message} (see '${hint}')\n`);
-      return 2;
-    }
-    if (isOptionError(error)) {
-      io.err(`${program}: options: ${visible(error.message)}\n`);
-      return 1;
-    }
-    if (error instanceof DaemonError) {
-      io.err(`${program}: ${error.step}: ${visible(error.message)}\n`);
-      if (error.step === "program") return error.code === "EACCES" ? 126 : 127;
-      return 1;
-    }
-    const permission = permissionProblem(error);
-    if (permission) {
-      io.err(`${program}: ${permission}\n`);
-      return 2;
-    }
-    // The system refused something not wrapped with its step: one line still.
-    if (error instanceof SysCallError) {
-      io.err(`${program}: ${error.call}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportFailure((text) => io.err(text), program, error);
   }
 }

@@ -2,16 +2,17 @@
  * A script that controls itself, as the classic `python my_daemon.py
  * start|stop|restart|status`: one call reads the command from the script's
  * arguments and either returns the running daemon or does the command and
- * exits.
+ * returns its exit status.
  *
  * @module
  */
 import { type Daemon, daemonize, detach } from "../daemonize.ts";
-import { DaemonError, isOptionError, permissionProblem } from "../errors.ts";
-import { exit as processExit, mainModule, requireFfi, scriptArgs } from "../host.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { mainModule, requireFfi, scriptArgs } from "../host.ts";
 import { baseName } from "../paths.ts";
 import { isContinued, isRelaunched } from "../start/relaunch.ts";
 import type { ControlOptions, DaemonOptions } from "../options.ts";
+import { SCRIPT_COMMANDS } from "./command_table.ts";
 import {
   goOnOutside,
   type Output,
@@ -20,14 +21,20 @@ import {
   statusCommand,
   stopCommand,
 } from "./commands.ts";
+import { EXIT } from "./exit_codes.ts";
+import { reportFailure } from "./failure.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
+import { alternatives } from "./usage.ts";
+
+/** What `stop` waits beyond the daemon's `stopTimeout`, for it to exit once its callbacks are done. */
+const EXIT_MARGIN = 5_000;
 
 /**
  * How long `stop` waits before SIGKILL: the daemon's own `stopTimeout` for
  * its stop callbacks, and some more for it to exit.
  */
 function stopWait(options: DaemonOptions): number {
-  return (options.stopTimeout ?? 10_000) + 5_000;
+  return (options.stopTimeout ?? DEFAULTS.stopTimeout) + EXIT_MARGIN;
 }
 
 function scriptName(): string {
@@ -36,11 +43,14 @@ function scriptName(): string {
   return dot > 0 ? base.slice(0, dot) : base;
 }
 
-/** What `control()` does, loaded when it is called. */
+/**
+ * What `control()` does, loaded when it is called: the daemon, in the
+ * daemon (or with `run`); else the exit status of the command it did.
+ */
 export async function runControl(
   options: ControlOptions = {},
   args: readonly string[] = scriptArgs(),
-): Promise<Daemon> {
+): Promise<Daemon | number> {
   requireFfi(baseName(mainModule()) || "script");
   const io = processOutput();
   const { name: given, ...daemonOptions } = options;
@@ -49,7 +59,7 @@ export async function runControl(
   try {
     name = checkName(given ?? scriptName());
   } catch (error) {
-    return exit(io, program, error);
+    return reportFailure((text) => io.err(text), program, error);
   }
   const files = namedFiles(name);
   const dirs = stateDirs();
@@ -59,41 +69,27 @@ export async function runControl(
     rest.length > 0 || command === undefined || command === "--help" ||
     command === "-h"
   ) {
-    const usage = (await import("./help.ts")).helpText(program, undefined, true);
     if (command === "--help" || command === "-h") {
-      io.out(usage);
-      processExit(0);
+      io.out((await import("./help.ts")).helpText(program, undefined, true));
+      return EXIT.ok;
     }
-    io.err(
-      `${program}: expected one command: start, stop, restart, reload, status or run\n`,
-    );
-    processExit(2);
+    io.err(`${program}: expected one command: ${alternatives(SCRIPT_COMMANDS)}\n`);
+    return EXIT.usage;
   }
   try {
     switch (command) {
       case "stop":
-        if (await goOnOutside(name, pidFile, command, io)) processExit(0);
-        processExit(
-          await stopCommand(
-            name,
-            pidFile,
-            stopWait(options),
-            "TERM",
-            io,
-          ),
-        );
-        break;
+        if (await goOnOutside(name, pidFile, command, io)) return EXIT.ok;
+        return await stopCommand(name, pidFile, stopWait(options), DEFAULTS.stopSignal, io);
       case "reload":
-        processExit(reloadCommand(name, pidFile, "SIGHUP", io));
-        break;
+        return reloadCommand(name, pidFile, DEFAULTS.reloadSignal, io);
       case "status":
-        processExit(statusCommand(name, pidFile, false, io));
-        break;
+        return statusCommand(name, pidFile, false, io);
       case "restart":
       case "start":
         if (command === "restart" && !isRelaunched()) {
-          if (await goOnOutside(name, pidFile, command, io)) processExit(0);
-          await stopCommand(name, pidFile, stopWait(options), "TERM", io);
+          if (await goOnOutside(name, pidFile, command, io)) return EXIT.ok;
+          await stopCommand(name, pidFile, stopWait(options), DEFAULTS.stopSignal, io);
         }
         return await startDaemon(name, pidFile, daemonOptions, files.log, dirs, io);
       case "run":
@@ -107,14 +103,14 @@ export async function runControl(
         io.err(
           `${program}: unknown command ${JSON.stringify(command)} (see '${program} --help')\n`,
         );
-        processExit(2);
+        return EXIT.usage;
     }
   } catch (error) {
-    return exit(io, name, error);
+    return reportFailure((text) => io.err(text), name, error);
   }
-  throw new Error("unreachable");
 }
 
+/** Starts the daemon: the daemon in the daemon, the exit status in its starter. */
 async function startDaemon(
   name: string,
   pidFile: string,
@@ -122,7 +118,7 @@ async function startDaemon(
   log: string,
   dirs: { run: string; log: string },
   io: Output,
-): Promise<Daemon> {
+): Promise<Daemon | number> {
   const logged = options.stdout === undefined || options.stderr === undefined;
   ensureDirs([
     ...(options.pidFile ? [] : [dirs.run]),
@@ -139,22 +135,5 @@ async function startDaemon(
   });
   if (result.role === "daemon") return result.daemon;
   io.out(`${name} started (pid ${result.pid})\n`);
-  processExit(0);
-}
-
-function exit(io: Output, program: string, error: unknown): never {
-  if (isOptionError(error)) {
-    io.err(`${program}: options: ${error.message}\n`);
-    processExit(1);
-  }
-  if (error instanceof DaemonError) {
-    io.err(`${program}: ${error.step}: ${error.message}\n`);
-    processExit(1);
-  }
-  const permission = permissionProblem(error);
-  if (permission) {
-    io.err(`${program}: ${permission}\n`);
-    processExit(2);
-  }
-  throw error;
+  return EXIT.ok;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
 import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
@@ -14,17 +15,18 @@ import { withoutEnvValues } from "./env_values.ts";
 import { didYouMean } from "./parse.ts";
 import { namedFiles } from "./state.ts";
 
-/** The file of daemons `up`, `down`, `status -f` and `unit -f` read unless told another. */
-const DEFAULT_FILE = "daemonize.json";
-
 /** The daemons of a file of daemons (`./daemonize.json` unless given). */
 export function daemonFile(path: string | undefined): FileDaemon[] {
-  const file = resolvePath(cwd(), path ?? DEFAULT_FILE);
+  const file = resolvePath(cwd(), path ?? DEFAULTS.daemonFile);
   const text = readTextFileIfAny(file);
   if (text === undefined) {
-    throw new DaemonFileError(`${path ?? DEFAULT_FILE}: no such file`);
+    throw new DaemonFileError(`${path ?? DEFAULTS.daemonFile}: no such file`);
   }
-  return parseDaemonFile(path ?? DEFAULT_FILE, text, file.slice(0, file.lastIndexOf("/")) || "/");
+  return parseDaemonFile(
+    path ?? DEFAULTS.daemonFile,
+    text,
+    file.slice(0, file.lastIndexOf("/")) || "/",
+  );
 }
 
 /** The daemons of the file named by `names` (all without names); a mistake for a name not in it. */
@@ -33,7 +35,7 @@ export function chosen(path: string | undefined, names: readonly string[]): File
   for (const name of names) {
     if (!all.some((d) => d.name === name)) {
       throw new DaemonFileError(
-        `${path ?? DEFAULT_FILE}: no daemon named ${JSON.stringify(name)}${
+        `${path ?? DEFAULTS.daemonFile}: no daemon named ${JSON.stringify(name)}${
           didYouMean(name, all.map((d) => d.name))
         }`,
       );
@@ -94,7 +96,13 @@ export async function downCommand(path: string | undefined, names: readonly stri
   }
   let status = 0;
   for (const d of daemons) {
-    const code = await stopCommand(d.name, pidFileOf(d), 10_000, "TERM", io);
+    const code = await stopCommand(
+      d.name,
+      pidFileOf(d),
+      DEFAULTS.stopTimeout,
+      DEFAULTS.stopSignal,
+      io,
+    );
     status = Math.max(status, code);
   }
   return status;

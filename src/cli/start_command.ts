@@ -6,6 +6,7 @@
  * @module
  */
 import { asDaemonError, DaemonError } from "../errors.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { changeDirectory, cwd } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
@@ -18,6 +19,9 @@ import { parseArgs, type StartCommand, type Target } from "./parse.ts";
 import { checkOwnFiles, readSaved, type SavedStart, writeSaved } from "./saved_start.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 import { type Resolved, resolveTarget } from "./targets.ts";
+
+/** How much longer than its ready timeout a start of a name may hold the name (ms). */
+const LOCK_SLACK = 10_000;
 
 /** This process's environment, without what a start adds. */
 function ownEnvironment(): string[] {
@@ -72,7 +76,7 @@ export async function start(
   ]);
   // The daemon's stage runs this command again while its starter holds the lock.
   if (isRelaunched()) return startLocked(name, parsed, args, io, savedEnv);
-  const wait = (parsed.options.readyTimeout ?? 30_000) + 10_000;
+  const wait = (parsed.options.readyTimeout ?? DEFAULTS.readyTimeout) + LOCK_SLACK;
   return await whileLocked(
     namedFiles(name).lock,
     wait,
@@ -201,7 +205,7 @@ export async function restart(
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
-    await stopCommand(t.name, t.pidFile, timeout, "TERM", io);
+    await stopCommand(t.name, t.pidFile, timeout, DEFAULTS.stopSignal, io);
     const differs = saved.env ? envChanges(saved.env, ownEnvironment()) : "";
     if (differs && !parsed.clearEnv) {
       io.err(

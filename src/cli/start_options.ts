@@ -6,45 +6,56 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
+import type { RestartPolicy } from "../supervisor/record.ts";
 
 /**
- * The kinds of values: `seconds` (a decimal number, 0 or more), `count` (a
- * whole number), `size` (bytes, with K, M or G), `octal`, `port` (1-65535),
- * `regex`, `signal` (a name), `policy` (`no`, `on-failure`, `always`),
- * `variable` (`NAME=VALUE`), `name` (a daemon name), `path`, `user`,
- * `group`, `command` (a shell command), and `switch` (no value).
+ * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
+ * more, kept in milliseconds), `count` (a whole number), `size` (bytes, with
+ * K, M or G), `octal`, `port` (1-65535), `regex`, `signal` (a name, kept as
+ * `SIGNAME`), `policy` (`no`, `on-failure`, `always`), `variable`
+ * (`NAME=VALUE`), `name` (a daemon name), `path`, `user`, `group`, `command`
+ * (a shell command), and `switch` (no value).
  */
-export type OptionType =
-  | "seconds"
-  | "count"
-  | "size"
-  | "octal"
-  | "port"
-  | "regex"
-  | "signal"
-  | "policy"
-  | "variable"
-  | "name"
-  | "path"
-  | "user"
-  | "group"
-  | "command"
-  | "switch";
+export interface OptionValues {
+  seconds: number;
+  count: number;
+  size: number;
+  octal: number;
+  port: number;
+  regex: string;
+  signal: string;
+  policy: RestartPolicy;
+  variable: readonly [name: string, value: string];
+  name: string;
+  path: string;
+  user: string;
+  group: string;
+  command: string;
+  switch: boolean;
+}
 
-/** One option of `start` and `run`. */
-export interface StartOption {
+/** The kinds of values; each selects its parser. */
+export type OptionType = keyof OptionValues;
+
+/** One option of `start` and `run` whose value is of kind `T`. */
+interface OptionOf<T extends OptionType> {
   /** The long flag. */
   readonly flag: `--${string}`;
   /** What its value is, as the parser checks it. */
-  readonly type: OptionType;
+  readonly type: T;
   /** The value's placeholder in help (`SEC`, `PATH`); none for a switch. */
   readonly value?: string;
   /** Given more than once, each value counts. */
   readonly repeatable?: boolean;
-  /** Its key in a file of daemons (camelCase). */
+  /** A value of 0 is refused. */
+  readonly positive?: boolean;
+  /** Its key in a file of daemons (camelCase), and in the parsed values. */
   readonly key: string;
-  /** The default, as help shows it. */
-  readonly default?: string;
+  /** The value when it is not given. */
+  readonly default?: OptionValues[T];
+  /** The default as help shows it, when it is no value of the option's own. */
+  readonly shown?: string;
   /** One line (or two) of help. */
   readonly help: string;
   /** Which part of the help it is listed in. */
@@ -53,14 +64,17 @@ export interface StartOption {
   readonly unit: string;
 }
 
-/** Every option of `start` and `run`, in the order help lists them. */
-export const START_OPTIONS: readonly StartOption[] = [
+/** One option of `start` and `run`. */
+export type StartOption = { [T in OptionType]: OptionOf<T> }[OptionType];
+
+/** The table, each entry checked against its kind of value. */
+const OPTIONS = [
   {
     flag: "--name",
     type: "name",
     value: "NAME",
     key: "name",
-    default: "PROGRAM's base name",
+    shown: "PROGRAM's base name",
     help: "name of the daemon",
     section: "start",
     unit: "Description=",
@@ -70,7 +84,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "path",
     value: "PATH",
     key: "pidFile",
-    default: "STATE/NAME.pid",
+    shown: "STATE/NAME.pid",
     help: "pid file",
     section: "start",
     unit: "none: systemd tracks the process itself",
@@ -80,7 +94,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "path",
     value: "DIR",
     key: "cwd",
-    default: "the directory start is run from; / with --chroot",
+    shown: "the directory start is run from; / with --chroot",
     help: "working directory",
     section: "start",
     unit: "WorkingDirectory=",
@@ -90,7 +104,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "octal",
     value: "OCTAL",
     key: "umask",
-    default: "022",
+    default: DEFAULTS.umask,
     help: "file-creation mask",
     section: "start",
     unit: "UMask= (four octal digits)",
@@ -100,7 +114,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "user",
     value: "USER",
     key: "user",
-    default: "unchanged",
+    shown: "unchanged",
     help: "run as this user (name or uid)",
     section: "start",
     unit: "User=",
@@ -110,7 +124,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "group",
     value: "GROUP",
     key: "group",
-    default: "the user's primary group",
+    shown: "the user's primary group",
     help: "run as this group",
     section: "start",
     unit: "Group=",
@@ -120,7 +134,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "path",
     value: "DIR",
     key: "chroot",
-    default: "none",
+    shown: "none",
     help: "change the root directory first",
     section: "start",
     unit: "RootDirectory=",
@@ -130,7 +144,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "path",
     value: "FILE",
     key: "stdout",
-    default: "LOGS/NAME.log",
+    shown: "LOGS/NAME.log",
     help: "append standard output here",
     section: "start",
     unit: "StandardOutput=append:FILE",
@@ -140,7 +154,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "path",
     value: "FILE",
     key: "stderr",
-    default: "LOGS/NAME.log",
+    shown: "LOGS/NAME.log",
     help: "append standard error here",
     section: "start",
     unit: "StandardError=append:FILE",
@@ -157,10 +171,10 @@ export const START_OPTIONS: readonly StartOption[] = [
   {
     flag: "--env",
     type: "variable",
-    value: "NAME=VALUE",
+    value: "NAME[=VALUE]",
     repeatable: true,
     key: "env",
-    help: "set a variable (repeatable; in a file, an object)",
+    help: "set a variable; NAME alone passes on its value here (repeatable; in a file, an object)",
     section: "start",
     unit: "Environment=",
   },
@@ -177,7 +191,8 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "seconds",
     value: "SEC",
     key: "readyTimeout",
-    default: "30",
+    default: DEFAULTS.readyTimeout,
+    positive: true,
     help: "give up (and stop it) after this long",
     section: "start",
     unit: "TimeoutStartSec=",
@@ -187,7 +202,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "seconds",
     value: "SEC",
     key: "grace",
-    default: "0.1",
+    default: DEFAULTS.grace,
     help: "an exit within this long after start is a failed start",
     section: "start",
     unit: "none: systemd judges a start at the program's exec (Type=exec)",
@@ -240,7 +255,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "signal",
     value: "SIG",
     key: "reloadSignal",
-    default: "HUP",
+    default: DEFAULTS.reloadSignal,
     help: "the signal reload sends",
     section: "start",
     unit: "ExecReload=/bin/kill -SIG $MAINPID",
@@ -250,7 +265,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "policy",
     value: "POLICY",
     key: "restart",
-    default: "no",
+    default: DEFAULTS.restart,
     help: "no, on-failure or always",
     section: "supervision",
     unit: "Restart=",
@@ -260,8 +275,8 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "seconds",
     value: "SEC",
     key: "restartDelay",
-    default: "0.1",
-    help: "first restart's delay, doubled per failure up to 30 s",
+    default: DEFAULTS.restartDelay,
+    help: `first restart's delay, doubled per failure up to ${DEFAULTS.maxRestartDelay / 1000} s`,
     section: "supervision",
     unit: "RestartSec= (systemd does not double it)",
   },
@@ -270,7 +285,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "count",
     value: "N",
     key: "maxRestarts",
-    default: "5",
+    default: DEFAULTS.maxRestarts,
     help: "restarts allowed within --restart-window, then failed",
     section: "supervision",
     unit: "StartLimitBurst=",
@@ -280,7 +295,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "seconds",
     value: "SEC",
     key: "restartWindow",
-    default: "60",
+    default: DEFAULTS.restartWindow,
     help: "the window of --max-restarts",
     section: "supervision",
     unit: "StartLimitIntervalSec=",
@@ -299,7 +314,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "size",
     value: "SIZE",
     key: "logMaxSize",
-    default: "never",
+    shown: "never",
     help: "rotate its captured output at SIZE (like 10M)",
     section: "supervision",
     unit: "none: rotate the file with logrotate, or log to the journal",
@@ -309,7 +324,7 @@ export const START_OPTIONS: readonly StartOption[] = [
     type: "count",
     value: "N",
     key: "logKeep",
-    default: "5",
+    default: DEFAULTS.logKeep,
     help: "rotated logs kept",
     section: "supervision",
     unit: "none: rotate the file with logrotate, or log to the journal",
@@ -330,46 +345,21 @@ export const START_OPTIONS: readonly StartOption[] = [
     section: "run",
     unit: "none: systemd is the supervisor",
   },
-];
+] as const satisfies readonly StartOption[];
 
-/** The options that take a value. */
-export const VALUE_FLAGS: ReadonlySet<string> = new Set(
-  START_OPTIONS.filter((o) => o.value !== undefined).map((o) => o.flag),
-);
+/** Every option of `start` and `run`, in the order help lists them. */
+export const START_OPTIONS: readonly StartOption[] = OPTIONS;
 
-/** The switches. */
-export const SWITCH_FLAGS: ReadonlySet<string> = new Set(
-  START_OPTIONS.filter((o) => o.value === undefined).map((o) => o.flag),
-);
+type Option = (typeof OPTIONS)[number];
 
-/** The options that take a value and need a supervisor. */
-export const SUPERVISION_VALUES: readonly string[] = START_OPTIONS
-  .filter((o) => o.section === "supervision" && o.value !== undefined).map((o) => o.flag);
-
-/** The help lines of one section, aligned: `  --flag VALUE   help [default]`. */
-export function optionHelp(section: StartOption["section"]): string {
-  const width = 24;
-  const lines: string[] = [];
-  for (const o of START_OPTIONS.filter((o) => o.section === section)) {
-    const head = `  ${o.flag}${o.value ? ` ${o.value}` : ""}`;
-    const [first, ...more] = `${o.help}${o.default ? ` [${o.default}]` : ""}`.split("\n");
-    const text = [head.length < width ? `${head.padEnd(width)}${first}` : `${head} ${first}`];
-    for (const line of more) text.push(`${" ".repeat(width)}${line}`);
-    for (const line of text) lines.push(...wrap(line, width));
-  }
-  return lines.join("\n");
-}
-
-/** `line` cut at spaces to 78 columns, the rest indented by `indent`. */
-function wrap(line: string, indent: number): string[] {
-  const out: string[] = [];
-  let rest = line;
-  while (rest.length > 78) {
-    const cut = rest.lastIndexOf(" ", 78);
-    if (cut <= indent) break;
-    out.push(rest.slice(0, cut));
-    rest = " ".repeat(indent) + rest.slice(cut + 1);
-  }
-  out.push(rest);
-  return out;
-}
+/**
+ * The values of the options, by key: a list for a repeatable option, the
+ * default for one not given, undefined for one not given without a default.
+ */
+export type StartValues = {
+  -readonly [O in Option as O["key"]]: O extends { readonly repeatable: true }
+    ? OptionValues[O["type"]][]
+    : O extends { readonly default: unknown } | { readonly type: "switch" }
+      ? OptionValues[O["type"]]
+    : OptionValues[O["type"]] | undefined;
+};

@@ -11,7 +11,7 @@
 import { asDaemonError, DaemonError } from "../errors.ts";
 import { cwd, effectiveUid, getenv as hostGetenv, homeOf, makeDirectory } from "../host.ts";
 import { joinPath as join, resolvePath } from "../paths.ts";
-import { validName } from "./parse.ts";
+import { validName } from "./option_values.ts";
 
 /** The folders of named daemons. */
 export interface StateDirs {

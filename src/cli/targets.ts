@@ -12,9 +12,6 @@ import { didYouMean, parseArgs, type Target } from "./parse.ts";
 import { readSaved, savedNames, savedStarts } from "./saved_start.ts";
 import { checkName, namedFiles, stateDirs } from "./state.ts";
 
-/** Exit status for a name never known (LSB: "program is not installed"). */
-export const UNKNOWN_NAME = 5;
-
 /** The daemon a command is about. */
 export interface Resolved {
   readonly name: string;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
 import { resolvePath } from "../paths.ts";
 import { quote, type StartCommand, UsageError } from "./parse.ts";
 import { START_OPTIONS } from "./start_options.ts";
@@ -61,13 +62,13 @@ function unmapped(start: StartCommand): string[] {
   const given: string[] = [];
   if (start.pidFile !== undefined) given.push("--pid-file");
   if (start.clearEnv) given.push("--clear-env");
-  if (start.grace !== 100 && !start.notify) given.push("--grace");
+  if (start.grace !== DEFAULTS.grace && !start.notify) given.push("--grace");
   if (start.ready?.port !== undefined) given.push("--ready-port");
   if (start.ready?.log !== undefined) given.push("--ready-log");
   if (start.ready?.command !== undefined) given.push("--ready-cmd");
   if (start.options.singleDetach) given.push("--single-detach");
   if (start.supervision?.logMaxSize !== undefined) given.push("--log-max-size");
-  if (start.supervision && start.supervision.logKeep !== 5) given.push("--log-keep");
+  if (start.supervision && start.supervision.logKeep !== DEFAULTS.logKeep) given.push("--log-keep");
   if (start.supervision?.logTime) given.push("--log-time");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
@@ -119,7 +120,7 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
     `Type=${start.notify ? "notify" : "exec"}`,
     `ExecStart=${[facts.programPath, ...start.program.slice(1)].map(execWord).join(" ")}`,
     `WorkingDirectory=${plain("--cwd", cwd)}`,
-    `UMask=${(o.umask ?? 0o022).toString(8).padStart(4, "0")}`,
+    `UMask=${(o.umask ?? DEFAULTS.umask).toString(8).padStart(4, "0")}`,
   ];
   if (o.user !== undefined) service.push(`User=${plain("--user", String(o.user))}`);
   if (o.group !== undefined) service.push(`Group=${plain("--group", String(o.group))}`);
@@ -142,8 +143,8 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
   service.push(
     "LimitCORE=0",
     "KillMode=mixed",
-    `TimeoutStartSec=${sec(o.readyTimeout ?? 30_000)}`,
-    "TimeoutStopSec=10s",
+    `TimeoutStartSec=${sec(o.readyTimeout ?? DEFAULTS.readyTimeout)}`,
+    `TimeoutStopSec=${sec(DEFAULTS.stopTimeout)}`,
     `ExecReload=/bin/kill -s ${start.reloadSignal.replace(/^SIG/, "")} $MAINPID`,
   );
   const install = [

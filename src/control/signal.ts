@@ -8,7 +8,7 @@
 import { DaemonError } from "../errors.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 import { whyFatal } from "../process/proc.ts";
-import { signalNumber } from "../signal_names.ts";
+import { signalFullName, signalNumber } from "../signal_names.ts";
 import { status } from "./status.ts";
 
 /** What {@link signal} and {@link reload} did. */
@@ -68,7 +68,7 @@ export interface ReloadOptions {
 export function signal(pidFile: string | PidFile, name: string): SignalResult {
   const number = signalNumber(name);
   if (number === undefined) throw new RangeError(`Cannot send signal: unknown signal "${name}"`);
-  const sig = `SIG${name.replace(/^SIG/i, "").toUpperCase()}`;
+  const sig = signalFullName(name)!;
   const file = pidFileOf(pidFile);
   const now = status(file);
   const tree = now.state === "running" ? file.tree() : undefined;

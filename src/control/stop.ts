@@ -8,6 +8,7 @@
  * @module
  */
 import { getLibc } from "../../ffi/libc.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { DaemonError, optionError } from "../errors.ts";
 import type { Member, ProcessTree, Sighting } from "../process/identity.ts";
 import { signalNumber } from "../signal_names.ts";
@@ -85,12 +86,12 @@ export async function stop(
   if (typeof options !== "object" || options === null) {
     throw optionError(`Invalid options: expected an object, got ${String(options)}`);
   }
-  const timeout = options.timeout ?? 10_000;
+  const timeout = options.timeout ?? DEFAULTS.stopTimeout;
   if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
     throw optionError(`Invalid timeout: ${String(timeout)}`, typeof timeout === "number");
   }
   const signal = typeof options.signal === "string" || options.signal === undefined
-    ? signalNumber(options.signal ?? "SIGTERM")
+    ? signalNumber(options.signal ?? DEFAULTS.stopSignal)
     : undefined;
   if (signal === undefined) {
     throw optionError(

@@ -6,10 +6,11 @@
  * @module
  */
 import type { ExitStatus } from "../../ffi/libc.ts";
+import { DEFAULTS } from "../defaults.ts";
 import type { Supervision } from "./plan.ts";
 
 /** The longest wait between restarts (ms). */
-export const MAX_RESTART_DELAY = 30_000;
+export const MAX_RESTART_DELAY: number = DEFAULTS.maxRestartDelay;
 /** A program that stayed up this long (ms) starts its next restart delay afresh. */
 export const STEADY_AFTER = 10_000;
 

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
 import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "../host.ts";
 import { FORWARDED_SIGNALS } from "../daemon/signals.ts";
@@ -264,7 +265,7 @@ class Supervisor {
     this.#send("SIGTERM");
     setTimeout(() => {
       if (this.#run === run) this.#send("SIGKILL");
-    }, this.#plan.supervision.killAfter ?? 10_000);
+    }, this.#plan.supervision.killAfter ?? DEFAULTS.stopTimeout);
   }
 
   /** Sends `name` to the program, through its pidfd. */

@@ -1,0 +1,88 @@
+/**
+ * What a command line means once parsed: the command and its checked
+ * values, one type per command.
+ *
+ * @module
+ */
+import type { DaemonOptions } from "../options.ts";
+import type { Supervision } from "../supervisor/supervisor.ts";
+import type { ReadyCheck } from "../start/ready_probe.ts";
+
+/** Which daemon a command is about. */
+export type Target = { readonly name: string } | { readonly pidFile: string };
+
+/** What `start` and `run` do. */
+export interface StartCommand {
+  readonly command: "start" | "run";
+  readonly name: string;
+  /** Pid file given explicitly (else the named one). */
+  readonly pidFile: string | undefined;
+  /** Daemon options other than the pid file and logs. */
+  readonly options: DaemonOptions;
+  /** Explicit stream files; undefined ones default to the named log. */
+  readonly stdout: string | undefined;
+  readonly stderr: string | undefined;
+  readonly program: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly clearEnv: boolean;
+  /** Milliseconds the program must stay up for `start` to succeed. */
+  readonly grace: number;
+  /** Wait for the program's `READY=1` on `$NOTIFY_SOCKET`. */
+  readonly notify: boolean;
+  /** What proves the program ready, instead of `grace`. */
+  readonly ready: ReadyCheck | undefined;
+  /** The signal `reload` sends (`SIGHUP` unless given). */
+  readonly reloadSignal: string;
+  /**
+   * How the program is supervised, when a process of ours stays as its parent
+   * (`--restart`, a log limit, or `run` without `--exec`); undefined when the
+   * program takes the daemon's place.
+   */
+  readonly supervision: Supervision | undefined;
+  /**
+   * Only a bare word was given (`start NAME`): the name of a saved daemon,
+   * if there is one, else a program without arguments.
+   */
+  readonly bare: boolean;
+}
+
+/** A parsed command line. */
+export type Parsed =
+  | { readonly command: "help"; readonly topic: string | undefined }
+  | { readonly command: "version" }
+  | StartCommand
+  | {
+    readonly command: "stop" | "restart";
+    readonly target: Target;
+    readonly timeout: number;
+    readonly signal: string;
+  }
+  | { readonly command: "reload"; readonly target: Target }
+  | { readonly command: "forget"; readonly target: Target }
+  | {
+    readonly command: "logs";
+    readonly target: Target;
+    readonly lines: number;
+    readonly follow: boolean;
+  }
+  | {
+    readonly command: "status";
+    readonly target: Target | undefined;
+    readonly json: boolean;
+    /** A file of daemons whose daemons are listed. */
+    readonly file?: string | undefined;
+  }
+  | {
+    readonly command: "unit";
+    /** The daemon's options, from the command line. */
+    readonly start: StartCommand | undefined;
+    /** Or its entry in a file of daemons. */
+    readonly file: string | undefined;
+    readonly name: string | undefined;
+  }
+  | {
+    readonly command: "up" | "down";
+    readonly file: string | undefined;
+    /** The daemons of the file to act on; all when empty. */
+    readonly names: readonly string[];
+  };
