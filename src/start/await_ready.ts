@@ -8,8 +8,10 @@
 import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { asDaemonError, DaemonError } from "../errors.ts";
 import type { ResolvedOptions } from "../options.ts";
-import { leftBehind, type Member, selfIdentity } from "../process/identity.ts";
-import { type PidFile, sleepSync } from "../process/pid_file.ts";
+import { selfIdentity } from "../process/identity.ts";
+import { leftBehind, type Member } from "../process/process_tree.ts";
+import type { PidFile } from "../process/pid_file.ts";
+import { sleepSync } from "../process/pid_lock.ts";
 import { isRunning, readStat, sessionStats } from "../process/proc.ts";
 import { describeEnd, printable } from "../text.ts";
 import type { ProgramStart, StartPlan } from "./plan.ts";
