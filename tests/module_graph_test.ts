@@ -2,7 +2,7 @@
  * What each part of a start loads, read from the import graph (`deno info
  * --json`): every module is start-up time and memory of a daemon, so the
  * daemon loads nothing of the starter, the command line, the supervisor or
- * the toolkit, and the starter nothing of the daemon's side.
+ * the toolkit.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -51,10 +51,8 @@ function loadedBy(entry: string): Set<string> {
   return seen;
 }
 
-/** What a process playing a part loads: the narrow entry, then that part's module. */
-function part(module: string): Set<string> {
-  return new Set([...loadedBy("daemonize.ts"), ...loadedBy(module)]);
-}
+/** What a daemon started from the narrow entry loads: the entry's static graph. */
+const daemonLoads = () => loadedBy("daemonize.ts");
 
 /** The modules of `loaded` that `unwanted` matches, for the failure message. */
 function found(loaded: Set<string>, unwanted: (module: string) => boolean): string[] {
@@ -69,18 +67,21 @@ const STARTER_HALF = [
   "src/start/await_ready.ts",
 ];
 
-test("the narrow daemonize entry loads each part of a start only once the process knows its part", () => {
+test("the narrow daemonize entry loads the starter's half only once the process knows it is the starter", () => {
   const entry = codeImports("src/daemonize.ts").get("src/daemonize.ts")!;
-  for (const module of ["src/start/starter.ts", "src/daemon/daemon.ts"]) {
-    assert.ok(entry.dynamic.includes(module), `${module} imported dynamically`);
-    assert.ok(!entry.static.includes(module), `${module} not imported statically`);
-  }
+  assert.ok(
+    entry.dynamic.includes("src/start/starter.ts"),
+    "start/starter.ts imported dynamically",
+  );
+  assert.ok(
+    !entry.static.includes("src/start/starter.ts"),
+    "start/starter.ts not imported statically",
+  );
 });
 
 test("a daemonize() daemon loads no command line, supervisor, logger, every or notify module", () => {
-  const loaded = part("src/daemon/daemon.ts");
   assert.deepEqual(
-    found(loaded, (m) =>
+    found(daemonLoads(), (m) =>
       m.startsWith("src/cli/") ||
       // Its record's names (the variable, the record's path) are shared, and hold no code.
       (m.startsWith("src/supervisor/") && m !== "src/supervisor/record.ts") ||
@@ -90,22 +91,14 @@ test("a daemonize() daemon loads no command line, supervisor, logger, every or n
 });
 
 test("a daemonize() daemon loads nothing of the starter's half of a start", () => {
-  assert.deepEqual(found(part("src/daemon/daemon.ts"), (m) => STARTER_HALF.includes(m)), []);
+  assert.deepEqual(found(daemonLoads(), (m) => STARTER_HALF.includes(m)), []);
 });
 
 test("a daemonize() daemon does not load what only a program's daemon needs", () => {
-  const loaded = part("src/daemon/daemon.ts");
-  assert.deepEqual(
-    found(loaded, (m) => m === "src/daemon/program.ts" || m === "src/daemon/program_daemon.ts"),
-    [],
-  );
-});
-
-test("a starter loads nothing of the daemon's handle or its JS daemon's side", () => {
   assert.deepEqual(
     found(
-      part("src/start/starter.ts"),
-      (m) => m === "src/daemon/daemon.ts" || m === "src/daemon/handle.ts",
+      daemonLoads(),
+      (m) => m === "src/daemon/program.ts" || m === "src/daemon/program_daemon.ts",
     ),
     [],
   );
