@@ -44,11 +44,10 @@ export type DetachResult =
   | { readonly role: "starter"; readonly pid: number }
   | { readonly role: "daemon"; readonly daemon: Daemon };
 
-/** The part of a start this process plays. */
+/** The part of a start this process plays (a program's own stage aside). */
 type Role =
   | { readonly part: "starter" }
-  | { readonly part: "daemon"; readonly markers: Markers | undefined }
-  | { readonly part: "program-stage" };
+  | { readonly part: "daemon"; readonly markers: Markers | undefined };
 
 /** Whether this process is (or is becoming) a daemon already. */
 let isDaemon = false;
@@ -84,15 +83,12 @@ export function detach(options: DaemonOptions = {}): Promise<DetachResult> {
       return superviseSelf();
     }
     const resolved = prepare(options);
-    const role = roleOf(resolved, undefined);
+    const role = roleOf(resolved);
     if (role.part === "starter") {
       const { launchDaemon } = await import("./start/starter.ts");
       return { role: "starter", pid: launchDaemon(resolved) };
     }
-    return {
-      role: "daemon",
-      daemon: runDaemon(resolved, role.part === "daemon" ? role.markers : undefined),
-    };
+    return { role: "daemon", daemon: runDaemon(resolved, role.markers) };
   });
 }
 
@@ -111,14 +107,19 @@ export function daemonizeProgram(
     const { checkProgram } = await import("./daemon/program.ts");
     checkProgram(program);
     const resolved = prepare(options);
-    const role = roleOf(resolved, program);
+    // Started by a supervisor to drop privileges and become the program.
+    if (isProgramStage()) {
+      isDaemon = true;
+      const { runProgramStage } = await import("./daemon/program_daemon.ts");
+      return runProgramStage(resolved, program);
+    }
+    const role = roleOf(resolved);
     if (role.part === "starter") {
       const { launchDaemon } = await import("./start/starter.ts");
       return launchDaemon(resolved, program);
     }
-    const { runProgramDaemon, runProgramStage } = await import("./daemon/program_daemon.ts");
-    if (role.part === "program-stage") runProgramStage(resolved, program);
-    else runProgramDaemon(resolved, role.markers, program);
+    const { runProgramDaemon } = await import("./daemon/program_daemon.ts");
+    runProgramDaemon(resolved, role.markers, program);
     // A supervisor: this process lives on as the program's parent, until it exits.
     return new Promise<number>(() => {});
   });
@@ -175,12 +176,7 @@ function prepare(options: DaemonOptions): ResolvedOptions {
  * The part this process plays, from its markers (taken from the
  * environment here) and, without any, from whether it detaches.
  */
-function roleOf(options: ResolvedOptions, program: Program | undefined): Role {
-  // Started by a supervisor to drop privileges and become the program.
-  if (program && isProgramStage()) {
-    isDaemon = true;
-    return { part: "program-stage" };
-  }
+function roleOf(options: ResolvedOptions): Role {
   const markers = takeMarkers();
   if (!markers && (options.detachProcess ?? !startedBySupervisor())) return { part: "starter" };
   isDaemon = true;
