@@ -20,7 +20,8 @@ export { type Daemon, daemonize, detach, type DetachResult } from "./src/daemoni
 export { DaemonError, isOptionError, type OptionError, type Step } from "./src/errors.ts";
 export type { DaemonOptions, SignalAction, SignalMap, SignalName } from "./src/options.ts";
 export { PidFile } from "./src/process/pid_file.ts";
-export type { Identity, Member, ProcessTree, Sighting } from "./src/process/identity.ts";
+export type { Identity } from "./src/process/identity.ts";
+export type { Member, ProcessTree, Sighting } from "./src/process/process_tree.ts";
 export { type DaemonStatus, status, type Supervised } from "./src/control/status.ts";
 export { reload, type ReloadOptions, signal, type SignalResult } from "./src/control/signal.ts";
 export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";

@@ -243,16 +243,21 @@ const cli = (prefix: string[], grace = "0", extra: string[] = []) => ({
 });
 /**
  * The library daemon of checkout `dir`: this checkout's script
- * (`scripts/bench/lib_daemon.ts`) importing `dir`'s module, so that a
- * baseline runs the same program.
+ * (`scripts/bench/lib_daemon.ts`) importing `dir`'s `entry` (`mod.ts`, or
+ * the narrow `daemonize.ts`; a checkout without it is measured on `mod.ts`),
+ * so that a baseline runs the same program.
  */
-function libraryScript(dir: string): string {
-  const script = join(work, `lib_daemon_${dir === root ? "this" : "baseline"}.ts`);
+function libraryScript(dir: string, entry = "mod.ts"): string {
+  const module = existsSync(join(dir, entry)) ? entry : "mod.ts";
+  const script = join(
+    work,
+    `lib_daemon_${dir === root ? "this" : "baseline"}_${module.replace(".ts", "")}.ts`,
+  );
   const text = readFileSync(join(root, "scripts/bench/lib_daemon.ts"), "utf8");
   if (!text.includes(`"../../mod.ts"`)) {
     throw new Error("lib_daemon.ts no longer imports ../../mod.ts");
   }
-  writeFileSync(script, text.replace(`"../../mod.ts"`, JSON.stringify(join(dir, "mod.ts"))));
+  writeFileSync(script, text.replace(`"../../mod.ts"`, JSON.stringify(join(dir, module))));
   return script;
 }
 const rows: Row[] = [];
@@ -281,6 +286,15 @@ for (const [label, runtime] of [["Deno", denoRun], ["Bun", [bun]]] as const) {
       rss: mode === "double",
     })));
   }
+  // The same daemon importing the narrow entry, which loads only the part it plays.
+  rows.push(...ours((dir) => ({
+    name: `daemonize() library, ${label}, double detach, narrow import (daemonize.ts)`,
+    start: [...runtime, libraryScript(dir, "daemonize.ts"), pidFile, "double"],
+    stop: [...runtime, join(dir, "mod.ts"), "stop", "--pid-file", pidFile],
+    status: [...runtime, join(dir, "mod.ts"), "status", "--pid-file", pidFile],
+    pid: () => pidIn(pidFile),
+    rss: true,
+  })));
 }
 const forms: [string, (dir: string) => string[]][] = [
   ["command, Deno (deno run -A mod.ts)", (dir) => [...denoRun, join(dir, "mod.ts")]],

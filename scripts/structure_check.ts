@@ -13,10 +13,21 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 const root = join(dirname(fromFileUrl(import.meta.url)), "..");
 
 /** The entry points whose graphs together hold every module of the product. */
-const ENTRIES = ["mod.ts", "cli.ts", "src/supervisor/main.ts"];
+const ENTRIES = [
+  "mod.ts",
+  "cli.ts",
+  "daemonize.ts",
+  "control.ts",
+  "manage.ts",
+  "notify.ts",
+  "logger.ts",
+  "every.ts",
+  "socket_activation.ts",
+  "src/supervisor/main.ts",
+];
 
 /** Modules outside `src/cli/` that may import it: the entry points that offer the command. */
-const MAY_IMPORT_CLI = new Set(["mod.ts", "cli.ts"]);
+const MAY_IMPORT_CLI = new Set(["mod.ts", "cli.ts", "control.ts"]);
 
 interface InfoModule {
   specifier: string;

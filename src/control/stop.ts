@@ -10,7 +10,7 @@
 import { getLibc } from "../../ffi/libc.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { DaemonError, optionError } from "../errors.ts";
-import type { Member, ProcessTree, Sighting } from "../process/identity.ts";
+import type { Member, ProcessTree, Sighting } from "../process/process_tree.ts";
 import { signalNumber } from "../signal_names.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 

@@ -118,3 +118,41 @@ export function changeOwner(owner: Owner, initgroups: boolean): void {
     }
   }
 }
+
+/**
+ * A change of owner, made in two steps of the set-up: looked up while the
+ * user database is reachable (before a chroot), made once the rest is done.
+ */
+export class OwnerChange {
+  readonly user: string | number | undefined;
+  readonly group: string | number | undefined;
+  readonly initgroups: boolean;
+  #owner: Owner | undefined;
+
+  /** The change to `user` and `group` (names or ids; neither: none). */
+  constructor(
+    user: string | number | undefined,
+    group: string | number | undefined,
+    initgroups: boolean,
+  ) {
+    this.user = user;
+    this.group = group;
+    this.initgroups = initgroups;
+  }
+
+  /**
+   * Looks the owner up (see {@link resolveOwner}).
+   * @throws {DaemonError} of step `"user"` or `"group"` for unknown ones.
+   */
+  lookUp(): void {
+    this.#owner = resolveOwner(this.user, this.group);
+  }
+
+  /**
+   * Becomes the owner looked up, if any (see {@link changeOwner}).
+   * @throws {DaemonError} of step `"group"` or `"user"`.
+   */
+  make(): void {
+    if (this.#owner) changeOwner(this.#owner, this.initgroups);
+  }
+}

@@ -228,3 +228,9 @@ export function programEnv(program: Program, token: string): string[] {
   if (env.has("LISTEN_FDS") && passedDescriptors() > 0) env.set("LISTEN_PID", String(ownPid()));
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
+
+/** The value of variable `name` in `env` (`NAME=value` entries), if any. */
+export function envValue(env: readonly string[], name: string): string | undefined {
+  const entry = env.find((e) => e.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}

@@ -11,22 +11,18 @@
  *
  * @module
  */
-import { type FileId, getLibc, SysCallError } from "../../ffi/libc.ts";
+import { getLibc, SysCallError } from "../../ffi/libc.ts";
 import { asDaemonError, DaemonError, optionError } from "../errors.ts";
-import { pid as ownPid, writeTextFile } from "../host.ts";
-import {
-  type Identity,
-  isToken,
-  newToken,
-  parseIdentity,
-  ProcessTree,
-  publicRecord,
-  sameStart,
-  selfIdentity,
-  type Sighting,
-  TOKEN_VARIABLE,
-} from "./identity.ts";
+import { pid as ownPid } from "../host.ts";
+import { type Identity, newToken, sameStart, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
+import { describePidFile, unsafePidFile } from "./pid_file_check.ts";
+import { lockPidFile, pidFileId, waitForLock } from "./pid_lock.ts";
+import { readRecord, writeRecord } from "./pid_record.ts";
 import { isRunning } from "./proc.ts";
+import { ProcessTree, type Sighting } from "./process_tree.ts";
+
+// The command line holds a lock of the same kind over a named start.
+export { whileLocked } from "./pid_lock.ts";
 
 /** How long a start waits for another start's check-and-write to finish. */
 const LOCK_WAIT_MS = 3_000;
@@ -106,7 +102,7 @@ export class PidFile {
     const what = `cannot lock pid file ${this.path}`;
     const unsafe = this.unsafe();
     if (unsafe) throw new DaemonError("pid-file", `refusing pid file ${this.path}: ${unsafe}`);
-    const fd = this.#lock(LOCK_WAIT_MS, true);
+    const fd = lockPidFile(this.path, LOCK_WAIT_MS, true);
     if (fd === undefined) {
       const pid = this.read();
       throw new DaemonError(
@@ -136,8 +132,7 @@ export class PidFile {
         throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
       }
       attempt(what, () => {
-        writeTextFile(this.identityPath, publicRecord(me), 0o644);
-        if (me.token !== undefined) writeTextFile(this.tokenPath, `${me.token}\n`, 0o600);
+        writeRecord(this, me);
         libc.fchmod(fd, 0o644);
         libc.truncate(fd, 0);
         libc.writeAll(fd, `${me.pid}\n`);
@@ -193,7 +188,7 @@ export class PidFile {
 
   /** Whether the file exists. */
   exists(): boolean {
-    return this.#currentId() !== undefined;
+    return pidFileId(this.path) !== undefined;
   }
 
   /**
@@ -202,37 +197,7 @@ export class PidFile {
    * pid file`); undefined when there is no file.
    */
   inspect(): string | undefined {
-    const libc = getLibc();
-    let id: FileId;
-    try {
-      id = libc.fileIdAt(this.path);
-    } catch {
-      return undefined;
-    }
-    const type = id.mode & 0o170000;
-    if (type !== 0o100000) return `it is ${fileType(type)}, not a pid file`;
-    let text: string;
-    try {
-      const fd = libc.open(this.path, libc.constants.O_NONBLOCK | libc.constants.O_CLOEXEC);
-      try {
-        const buffer = new Uint8Array(64);
-        text = new TextDecoder().decode(buffer.subarray(0, libc.read(fd, buffer)));
-      } finally {
-        libc.close(fd);
-      }
-    } catch {
-      return "it can't be read by this user";
-    }
-    const pid = this.read();
-    if (pid === undefined) {
-      return text.trim() === ""
-        ? "it is empty"
-        : `it holds no pid: ${JSON.stringify(text.split("\n")[0]!.slice(0, 40))}`;
-    }
-    if (isRunning(pid)) {
-      return `it names pid ${pid}, a process this pid file does not prove its own`;
-    }
-    return `it names pid ${pid}, which has ended`;
+    return describePidFile(this.path, () => this.read());
   }
 
   /**
@@ -241,24 +206,7 @@ export class PidFile {
    * (another user could put a file of theirs in its place).
    */
   unsafe(): string | undefined {
-    const libc = getLibc();
-    const slash = this.path.lastIndexOf("/");
-    const directory = slash < 0 ? "." : this.path.slice(0, slash) || "/";
-    try {
-      const mode = libc.fileIdAt(directory).mode;
-      if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0) {
-        return `its directory ${directory} is writable by anyone and has no sticky bit, so another user could replace it`;
-      }
-    } catch {
-      // No directory: the start says so when it creates the file.
-    }
-    try {
-      const type = libc.fileIdAt(this.path).mode & 0o170000;
-      if (type !== 0o100000) return `it is ${fileType(type)}, not a pid file: remove it`;
-    } catch {
-      // No file yet.
-    }
-    return undefined;
+    return unsafePidFile(this.path);
   }
 
   /** The pid written in the file, or undefined (no file, empty, garbage). */
@@ -292,29 +240,7 @@ export class PidFile {
    * pid file, or one written by something else than a start).
    */
   identity(): Identity | undefined {
-    if (!this.exists()) return undefined;
-    const libc = getLibc();
-    const euid = libc.ids().euid;
-    // Writable by others, a record could name anybody's process: not
-    // believed. Written by another user than root or us, it is believed
-    // only about that user's own processes.
-    const record = readOwned(this.identityPath, 0o022);
-    if (!record) return undefined;
-    const identity = parseIdentity(record.text);
-    if (!identity) return undefined;
-    const secret = readOwned(this.tokenPath, 0o077);
-    const token = secret && secret.uid === record.uid && isToken(secret.text.trim())
-      ? secret.text.trim()
-      : undefined;
-    const onlyOf = record.uid === 0 || record.uid === euid ? undefined : record.uid;
-    // There but not ours to read: what the token would prove stays unknown.
-    const hidden = token === undefined && !secret && pathExists(this.tokenPath);
-    return {
-      ...identity,
-      ...(token === undefined ? {} : { token }),
-      ...(onlyOf === undefined ? {} : { onlyOf }),
-      ...(hidden ? { tokenHidden: true } : {}),
-    };
+    return this.exists() ? readRecord(this) : undefined;
   }
 
   /** The daemon's processes, followed over time; undefined without an identity. */
@@ -344,7 +270,7 @@ export class PidFile {
    */
   removeIfStale(): void {
     const libc = getLibc();
-    const fd = this.#lock(LOCK_WAIT_MS, false);
+    const fd = lockPidFile(this.path, LOCK_WAIT_MS, false);
     if (fd === undefined) return;
     try {
       if (this.identity()) {
@@ -368,7 +294,7 @@ export class PidFile {
    */
   removeRecordOf(identity: Identity): void {
     const libc = getLibc();
-    const fd = this.#lock(LOCK_WAIT_MS, false);
+    const fd = lockPidFile(this.path, LOCK_WAIT_MS, false);
     if (fd === undefined) return;
     try {
       const now = this.identity();
@@ -393,60 +319,6 @@ export class PidFile {
     }
   }
 
-  /**
-   * Opens the pid file and takes its lock, waiting up to `ms` for another
-   * holder; undefined when it stays taken (or, without `create`, when there
-   * is no file). A file replaced while we waited is opened again.
-   */
-  #lock(ms: number, create: boolean): number | undefined {
-    const libc = getLibc();
-    const c = libc.constants;
-    const what = `cannot lock pid file ${this.path}`;
-    const deadline = Date.now() + ms;
-    for (;;) {
-      let fd: number;
-      try {
-        fd = libc.open(
-          this.path,
-          c.O_RDWR | c.O_NOFOLLOW | c.O_CLOEXEC | (create ? c.O_CREAT : 0),
-          0o644,
-        );
-      } catch (error) {
-        if (!create) return undefined;
-        if (error instanceof SysCallError && error.code === "ELOOP") {
-          throw new DaemonError(
-            "pid-file",
-            `${what}: it is a symbolic link, which is not followed`,
-            { code: error.code, cause: error },
-          );
-        }
-        throw asDaemonError("pid-file", what, error);
-      }
-      let locked: boolean;
-      try {
-        locked = waitForLock(fd, Math.max(0, deadline - Date.now()));
-      } catch (error) {
-        libc.close(fd);
-        throw asDaemonError("pid-file", what, error);
-      }
-      if (!locked) {
-        libc.close(fd);
-        return undefined;
-      }
-      // Removed or replaced while we waited: the lock is on a file nobody sees.
-      let current: boolean;
-      try {
-        current = sameFile(libc.fileIdOf(fd), this.#currentId());
-      } catch (error) {
-        libc.close(fd);
-        throw error;
-      }
-      if (current) return fd;
-      libc.close(fd);
-      if (!create && !this.exists()) return undefined;
-    }
-  }
-
   /** Removes the pid file, then its identity and token. */
   #unlinkAll(): void {
     getLibc().unlink(this.path);
@@ -457,48 +329,6 @@ export class PidFile {
         // Not there.
       }
     }
-  }
-
-  #currentId(): FileId | undefined {
-    try {
-      return getLibc().fileIdAt(this.path);
-    } catch (error) {
-      if (error instanceof SysCallError && error.code === "ENOENT") {
-        return undefined;
-      }
-      throw asDaemonError(
-        "status",
-        `cannot inspect pid file ${this.path}`,
-        error,
-      );
-    }
-  }
-}
-
-/**
- * Runs `body` holding an exclusive lock on `path` (created mode 0644, never
- * through a symbolic link), after waiting up to `ms` for another holder.
- * @throws {DaemonError} of step `"pid-file"` when it stays taken.
- */
-export async function whileLocked<T>(
-  path: string,
-  ms: number,
-  busy: string,
-  body: () => Promise<T>,
-): Promise<T> {
-  const libc = getLibc();
-  const c = libc.constants;
-  let fd: number;
-  try {
-    fd = libc.open(path, c.O_RDWR | c.O_CREAT | c.O_NOFOLLOW | c.O_CLOEXEC, 0o644);
-  } catch (error) {
-    throw asDaemonError("pid-file", `cannot lock ${path}`, error);
-  }
-  try {
-    if (!waitForLock(fd, ms)) throw new DaemonError("pid-file", busy, { code: "EWOULDBLOCK" });
-    return await body();
-  } finally {
-    libc.close(fd);
   }
 }
 
@@ -520,23 +350,6 @@ function attempt(what: string, action: () => void): void {
   }
 }
 
-/** Takes `fd`'s exclusive lock, retrying for up to `ms`; false if it stays taken. */
-function waitForLock(fd: number, ms: number): boolean {
-  const libc = getLibc();
-  const c = libc.constants;
-  const deadline = Date.now() + ms;
-  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
-    if (libc.flock(fd, c.LOCK_EX | c.LOCK_NB)) return true;
-    if (Date.now() >= deadline) return false;
-    sleepSync(Math.min(pause, Math.max(1, deadline - Date.now())));
-  }
-}
-
-/** Blocks the thread for `ms` milliseconds. */
-export function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * The pid file a library call was given: a path or a {@link PidFile}.
  * @throws {TypeError} (an `OptionError`) for anything else.
@@ -553,59 +366,8 @@ export function pidFileOf(value: string | PidFile): PidFile {
   return new PidFile(value);
 }
 
-/** A file type (`st_mode & S_IFMT`) in words. */
-function fileType(type: number): string {
-  return ({
-    0o040000: "a directory",
-    0o010000: "a FIFO",
-    0o140000: "a socket",
-    0o020000: "a character device",
-    0o060000: "a block device",
-    0o120000: "a symbolic link",
-  } as Record<number, string>)[type] ?? "not a regular file";
-}
-
-/**
- * A file's text and owner, read through one descriptor (no symbolic link
- * followed, so what is checked is what is read); undefined when it is
- * missing, unreadable, or has any of the `forbidden` mode bits.
- */
-function readOwned(path: string, forbidden: number): { text: string; uid: number } | undefined {
-  const libc = getLibc();
-  let fd: number;
-  try {
-    const c = libc.constants;
-    fd = libc.open(path, c.O_NOFOLLOW | c.O_NONBLOCK | c.O_CLOEXEC);
-  } catch {
-    return undefined;
-  }
-  try {
-    const { uid, mode } = libc.fileIdOf(fd);
-    if ((mode & 0o170000) !== 0o100000 || (mode & forbidden) !== 0) return undefined;
-    return { text: new TextDecoder().decode(libc.readAll(fd)), uid };
-  } catch {
-    return undefined;
-  } finally {
-    libc.close(fd);
-  }
-}
-
-/** Whether something is at `path` (even what this user may not read). */
-function pathExists(path: string): boolean {
-  try {
-    getLibc().fileIdAt(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isSameProcess(a: Identity, b: Identity): boolean {
   return a.pid === b.pid && a.start === b.start && a.boot === b.boot;
-}
-
-function sameFile(a: FileId | undefined, b: FileId | undefined): boolean {
-  return !!a && !!b && a.dev === b.dev && a.ino === b.ino;
 }
 
 /**
