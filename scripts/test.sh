@@ -40,7 +40,7 @@ fi
 
 gate fmt deno fmt --check
 gate lint deno lint
-gate check deno check mod.ts cli.ts src/ ffi/ tests/ scripts/ examples/
+gate check deno check *.ts src/ ffi/ tests/ scripts/ examples/
 gate doc-lint deno doc --lint mod.ts daemonize.ts control.ts manage.ts notify.ts logger.ts every.ts socket_activation.ts
 gate publish-dry-run deno publish --dry-run --allow-dirty
 gate readme-examples bash scripts/readme_check.sh
