@@ -160,7 +160,7 @@ t(
     assert.deepEqual(words.slice(-6), ["lean", "--restart", "always", "--", "sleep", "300"]);
     const main = form === "binary" ? [] : ["supervisor/main.ts"];
     assert.deepEqual(
-      words.filter((w) => /\.ts$/.test(w)).map((w) => w.split("/").at(-1)),
+      words.filter((w) => /\.ts$/.test(w)).map((w) => w.split("/").slice(-2).join("/")),
       main,
       words.join(" "),
     );
