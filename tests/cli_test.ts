@@ -25,6 +25,7 @@ import {
   pidOf,
   procStat,
   procStatus,
+  python,
   readText,
   root,
   run,
@@ -38,10 +39,10 @@ const t = formTest;
 
 t(
   "start runs the program itself as a detached daemon holding the pid file",
-  ({ dir, cli }) => {
+  ({ home, cli }) => {
     const ran = cli(["start", "--name", "idle", "--", "sleep", "300"]);
     assert.equal(ran.code, 0, ran.stderr);
-    const pid = pidOf(dir, "idle");
+    const pid = pidOf(home, "idle");
     assert.equal(ran.stdout, `idle started (pid ${pid})\n`);
     assert.equal(ran.stderr, "");
     assert.equal(
@@ -52,13 +53,13 @@ t(
     assert.equal(Number(ppid), 1);
     assert.notEqual(Number(sid), pid, "not a session leader");
     assert.equal(Number(ttyNr), 0);
-    const identity = JSON.parse(readText(join(dir, "idle.pid.identity")));
+    const identity = JSON.parse(readText(join(home, "idle.pid.identity")));
     assert.equal(identity.pid, pid);
     assert.equal(identity.start, Number(procStat(pid)[19]), "its start time");
     assert.equal(identity.sid, Number(sid));
     assert.match(
       readFileSync(`/proc/${pid}/environ`, "utf8"),
-      new RegExp(`(^|\0)DAEMONIZE_ID=${readText(join(dir, "idle.pid.token")).trim()}\0`),
+      new RegExp(`(^|\0)DAEMONIZE_ID=${readText(join(home, "idle.pid.token")).trim()}\0`),
     );
     const status = procStatus(pid);
     for (const sig of [20, 21, 22]) {
@@ -72,9 +73,9 @@ t(
 
 t(
   "status reports pid, uptime, RSS and command with LSB exit codes",
-  async ({ dir, cli }) => {
+  async ({ home, cli }) => {
     assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
-    const pid = pidOf(dir, "sleep");
+    const pid = pidOf(home, "sleep");
     const one = cli(["status", "sleep"]);
     assert.equal(one.code, 0);
     assert.match(
@@ -111,7 +112,7 @@ t(
     assert.deepEqual(Object.keys(listed[0]).sort(), Object.keys(json).sort(), "the same objects");
     assert.equal(listed[0].pid, pid);
     process.kill(pid, "SIGKILL");
-    assert.ok(await waitFor(() => !alive(pid), 3000));
+    assert.ok(await waitFor(() => !alive(pid), 15_000));
     const dead = cli(["status", "sleep"]);
     assert.equal(dead.code, 1, "dead, pid file left");
     assert.match(dead.stdout, /^sleep: dead/);
@@ -120,7 +121,7 @@ t(
     assert.equal(gone.code, 3);
     assert.equal(gone.stdout, "sleep: stopped\n");
     assert.equal(
-      cli(["status", "--pid-file", join(dir, "nothing.pid")]).code,
+      cli(["status", "--pid-file", join(home, "nothing.pid")]).code,
       3,
     );
   },
@@ -128,14 +129,14 @@ t(
 
 t(
   "stop ends the daemon with SIGTERM and stopping it again is not an error",
-  ({ dir, cli }) => {
+  ({ home, cli }) => {
     assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
-    const pid = pidOf(dir, "sleep");
+    const pid = pidOf(home, "sleep");
     const stopped = cli(["stop", "sleep"]);
     assert.equal(stopped.code, 0);
     assert.equal(stopped.stdout, `sleep stopped (pid ${pid})\n`);
     assert.ok(!alive(pid));
-    assert.ok(!existsSync(join(dir, "sleep.pid")));
+    assert.ok(!existsSync(join(home, "sleep.pid")));
     const again = cli(["stop", "sleep"]);
     assert.equal(again.code, 0);
     assert.equal(again.stdout, "sleep is not running\n");
@@ -144,7 +145,7 @@ t(
     assert.equal(typo.code, 5);
     assert.equal(
       typo.stderr,
-      `daemonize: no daemon named "slep" in ${dir}; did you mean "sleep"?\n`,
+      `daemonize: no daemon named "slep" in ${home}; did you mean "sleep"?\n`,
     );
     assert.equal(cli(["reload", "nosuch"]).code, 5);
   },
@@ -152,19 +153,19 @@ t(
 
 t(
   "stop falls back to SIGKILL for the daemon and every process it started",
-  ({ dir, cli }) => {
-    const script = join(dir, "stubborn.sh");
+  ({ home, work, cli }) => {
+    const script = join(work, "stubborn.sh");
     writeFileSync(
       script,
       '#!/bin/sh\ntrap "" TERM\nsleep 300 &\necho $! > "$1"\nwait\n',
     );
     chmodSync(script, 0o755);
-    const childFile = join(dir, "child");
+    const childFile = join(work, "child");
     assert.equal(
       cli(["start", "--name", "stubborn", "--", script, childFile]).code,
       0,
     );
-    const pid = pidOf(dir, "stubborn");
+    const pid = pidOf(home, "stubborn");
     assert.ok(waitForSync(() => readText(childFile) !== ""));
     const child = Number(readText(childFile));
     const stopped = cli(["stop", "stubborn", "--timeout", "0.3"]);
@@ -181,7 +182,7 @@ t(
   },
 );
 
-function waitForSync(condition: () => boolean, ms = 3000): boolean {
+function waitForSync(condition: () => boolean, ms = 10_000): boolean {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (condition()) return true;
@@ -190,13 +191,14 @@ function waitForSync(condition: () => boolean, ms = 3000): boolean {
   return condition();
 }
 
-t("stop never signals a process named by a forged pid file", ({ dir, cli }) => {
+t("stop never signals a process named by a forged pid file", ({ home, cli }) => {
+  // Written into the state folder on purpose: the forged record under test.
   const bystander = run(["sh", "-c", "sleep 300 > /dev/null 2>&1 & echo $!"], {
     env: { TEST_TAG: "" },
   });
   const pid = Number(bystander.stdout);
   try {
-    writeFileSync(join(dir, "forged.pid"), `${pid}\n`);
+    writeFileSync(join(home, "forged.pid"), `${pid}\n`);
     const ran = cli(["stop", "forged", "--timeout", "0.2"]);
     assert.equal(ran.code, 0);
     assert.equal(ran.stdout, "forged is not running\n");
@@ -206,12 +208,12 @@ t("stop never signals a process named by a forged pid file", ({ dir, cli }) => {
   }
 });
 
-t("restart starts the same command again with a new pid", ({ dir, cli }) => {
+t("restart starts the same command again with a new pid", ({ home, cli }) => {
   assert.equal(cli(["start", "--name", "nap", "--", "sleep", "301"]).code, 0);
-  const first = pidOf(dir, "nap");
+  const first = pidOf(home, "nap");
   const ran = cli(["restart", "nap"]);
   assert.equal(ran.code, 0, ran.stderr);
-  const second = pidOf(dir, "nap");
+  const second = pidOf(home, "nap");
   assert.notEqual(second, first);
   assert.ok(!alive(first));
   assert.equal(
@@ -225,9 +227,9 @@ t("restart starts the same command again with a new pid", ({ dir, cli }) => {
   assert.deepEqual(cli(["restart", "never-started"]).code, 5, "a name never known");
 });
 
-t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
-  const script = join(dir, "hup.sh");
-  const seen = join(dir, "seen");
+t("reload sends SIGHUP to the daemon", async ({ work, cli }) => {
+  const script = join(work, "hup.sh");
+  const seen = join(work, "seen");
   writeFileSync(
     script,
     `#!/bin/sh\ntrap 'echo hup >> ${seen}' HUP\nwhile :; do sleep 0.05; done\n`,
@@ -237,7 +239,7 @@ t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
   const ran = cli(["reload", "hup"]);
   assert.equal(ran.code, 0);
   assert.match(ran.stdout, /^hup reloaded \(SIGHUP to pid \d+\)\n$/);
-  assert.ok(await waitFor(() => readText(seen) === "hup\n", 3000));
+  assert.ok(await waitFor(() => readText(seen) === "hup\n", 15_000));
   assert.equal(cli(["reload", "nothing"]).code, 5, "a name never known");
   assert.equal(cli(["stop", "hup"]).code, 0);
   assert.equal(cli(["reload", "hup"]).code, 7, "known, not running");
@@ -245,9 +247,9 @@ t("reload sends SIGHUP to the daemon", async ({ dir, cli }) => {
 
 t(
   "a second start of a running name is refused without touching it",
-  ({ dir, cli }) => {
+  ({ home, cli }) => {
     assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
-    const pid = pidOf(dir, "sleep");
+    const pid = pidOf(home, "sleep");
     const again = cli(["start", "--", "sleep", "300"]);
     assert.equal(again.code, 1);
     assert.equal(
@@ -260,7 +262,7 @@ t(
 
 t(
   "a program exiting in its first moments fails the start with its status and output",
-  ({ dir, cli, tag }) => {
+  ({ home, cli, tag }) => {
     const ran = cli([
       "start",
       "--name",
@@ -278,15 +280,15 @@ t(
     // The program's colours are not replayed on our terminal.
     assert.match(ran.stderr, /: error: config is\\x0dbroken\n/);
     assert.ok(!ran.stderr.includes("\x1b"), ran.stderr);
-    assert.ok(!existsSync(join(dir, "bad.pid")));
+    assert.ok(!existsSync(join(home, "bad.pid")));
     assert.deepEqual(tagged(tag), []);
   },
 );
 
 t(
   "start options: user, umask, cwd, env, clear-env and log files reach the program",
-  ({ dir, cli }) => {
-    const out = join(dir, "env.out");
+  ({ home, work, cli }) => {
+    const out = join(work, "env.out");
     writeFileSync(out, "");
     chmodSync(out, 0o666);
     const show = `env > ${out}; umask >> ${out}; pwd >> ${out}; echo to-log; exec sleep 300`;
@@ -302,14 +304,14 @@ t(
       "--env",
       "GREETING=hi there",
       "--log",
-      join(dir, "shown.log"),
+      join(home, "shown.log"),
       "--",
       "sh",
       "-c",
       show,
     ], { SECRET_FROM_PARENT: "x" });
     assert.equal(ran.code, 0, ran.stderr);
-    const pid = pidOf(dir, "shown");
+    const pid = pidOf(home, "shown");
     assert.ok(waitForSync(() => readText(out).includes("/tmp")));
     const text = readText(out);
     assert.match(text, /^GREETING=hi there$/m);
@@ -318,7 +320,7 @@ t(
     assert.match(text, /^0027$/m);
     assert.match(text, /^\/tmp$/m);
     assert.equal(procStatus(pid).get("Uid")!.split("\t")[0], "65534");
-    assert.equal(readText(join(dir, "shown.log")), "to-log\n");
+    assert.equal(readText(join(home, "shown.log")), "to-log\n");
     assert.equal(cli(["stop", "shown"]).code, 0);
     const cleared = cli([
       "start",
@@ -335,13 +337,13 @@ t(
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.ok(waitForSync(() => readText(out).includes("PATH=")));
     assert.doesNotMatch(readText(out), /SECRET|DAEMONIZE_HOME/);
-    process.kill(pidOf(dir, "clean"), "SIGKILL");
+    process.kill(pidOf(home, "clean"), "SIGKILL");
   },
 );
 
 t(
   "run stays the program's parent, passes its exit status on and removes its pid file",
-  ({ dir, cli }) => {
+  ({ home, cli }) => {
     const ran = cli([
       "run",
       "--name",
@@ -349,20 +351,20 @@ t(
       "--",
       "sh",
       "-c",
-      `echo $PPID; cat ${join(dir, "fg.pid")}; exit 3`,
+      `echo $PPID; cat ${join(home, "fg.pid")}; exit 3`,
     ]);
     assert.equal(ran.code, 3, ran.stderr);
     const [parent, written] = ran.stdout.trim().split("\n");
     assert.equal(parent, written, "the pid file names the program's supervisor");
-    assert.ok(!existsSync(join(dir, "fg.pid")), "the pid file is gone after the program ended");
-    assert.ok(!existsSync(join(dir, "fg.pid.identity")));
-    assert.ok(!existsSync(join(dir, "fg.pid.supervisor")));
+    assert.ok(!existsSync(join(home, "fg.pid")), "the pid file is gone after the program ended");
+    assert.ok(!existsSync(join(home, "fg.pid.identity")));
+    assert.ok(!existsSync(join(home, "fg.pid.supervisor")));
   },
 );
 
 t(
   "run --exec puts the program in its place, which keeps the pid file",
-  ({ dir, cli }) => {
+  ({ home, cli }) => {
     const ran = cli([
       "run",
       "--exec",
@@ -371,7 +373,7 @@ t(
       "--",
       "sh",
       "-c",
-      `echo $$; cat ${join(dir, "fg.pid")}; exit 3`,
+      `echo $$; cat ${join(home, "fg.pid")}; exit 3`,
     ]);
     assert.equal(ran.code, 3, ran.stderr);
     const [shell, written] = ran.stdout.trim().split("\n");
@@ -402,7 +404,7 @@ function expectRefusal(
   assert.equal(ran.stdout, "");
   assert.deepEqual(tagged(c.tag), [], "nothing left running");
   for (const name of ["sleep", "x"]) {
-    assert.ok(!existsSync(join(c.dir, `${name}.pid`)));
+    assert.ok(!existsSync(join(c.home, `${name}.pid`)));
   }
 }
 
@@ -433,7 +435,7 @@ t(
       127,
       /^daemonize: program: program not found in PATH: no-such-program-x$/,
     );
-    const plain = join(c.dir, "plain.txt");
+    const plain = join(c.work, "plain.txt");
     writeFileSync(plain, "not a program\n", { mode: 0o644 });
     expectRefusal(
       c,
@@ -528,7 +530,7 @@ t(
   },
 );
 
-t("colour only on a terminal and never with NO_COLOR", ({ dir, cli }) => {
+t("colour only on a terminal and never with NO_COLOR", ({ home, cli }) => {
   assert.equal(cli(["start", "--", "sleep", "300"]).code, 0);
   assert.ok(
     !cli(["status", "sleep"]).stdout.includes("\x1b["),
@@ -536,7 +538,7 @@ t("colour only on a terminal and never with NO_COLOR", ({ dir, cli }) => {
   );
   const command = shellQuote(cliCommand(["status", "sleep"]));
   const onTty = run(["script", "-qec", command, "/dev/null"], {
-    env: { DAEMONIZE_HOME: dir, NO_COLOR: "" },
+    env: { DAEMONIZE_HOME: home, NO_COLOR: "" },
   });
   // NO_COLOR="" still counts as set: colour off.
   assert.ok(!onTty.stdout.includes("\x1b[32m"));
@@ -546,7 +548,7 @@ t("colour only on a terminal and never with NO_COLOR", ({ dir, cli }) => {
     `unset NO_COLOR; ${command}`,
     "/dev/null",
   ], {
-    env: { DAEMONIZE_HOME: dir },
+    env: { DAEMONIZE_HOME: home },
   });
   assert.ok(
     coloured.stdout.includes("\x1b[32mrunning\x1b[0m"),
@@ -557,15 +559,15 @@ t("colour only on a terminal and never with NO_COLOR", ({ dir, cli }) => {
 if (form !== "binary") {
   t(
     "a script controls itself: start, status, restart, stop",
-    ({ dir, tag, cli }) => {
+    ({ home, tag, cli }) => {
       const hello = runtimeCommand(join(root, "examples", "hello.ts"));
       const self = (command: string) =>
         run([...hello, command], {
-          env: { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+          env: { DAEMONIZE_HOME: home, TEST_TAG: tag },
         });
       const started = self("start");
       assert.equal(started.code, 0, started.stderr);
-      const pid = pidOf(dir, "hello");
+      const pid = pidOf(home, "hello");
       assert.equal(started.stdout, `hello started (pid ${pid})\n`);
       const again = self("start");
       assert.equal(again.code, 1);
@@ -590,7 +592,7 @@ if (form !== "binary") {
       );
       const restarted = self("restart");
       assert.equal(restarted.code, 0, restarted.stderr);
-      assert.notEqual(pidOf(dir, "hello"), pid);
+      assert.notEqual(pidOf(home, "hello"), pid);
       const stopped = self("stop");
       assert.match(stopped.stdout, /^hello stopped/);
       assert.equal(self("status").code, 3);
@@ -599,13 +601,13 @@ if (form !== "binary") {
   );
 }
 
-t("--notify waits for the program's READY=1, and reports its absence", ({ dir, cli }) => {
+t("--notify waits for the program's READY=1, and reports its absence", ({ home, cli }) => {
   const notifier = join(root, "tests", "fixtures", "notifier.py");
   const started = Date.now();
-  const ran = cli(["start", "--notify", "--name", "ready", "--", "python3", notifier, "0.4"]);
+  const ran = cli(["start", "--notify", "--name", "ready", "--", python(), notifier, "0.4"]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.ok(Date.now() - started >= 400, "returned before READY=1");
-  const pid = pidOf(dir, "ready");
+  const pid = pidOf(home, "ready");
   assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /notifier\.py/);
   const single = cli([
     "start",
@@ -614,7 +616,7 @@ t("--notify waits for the program's READY=1, and reports its absence", ({ dir, c
     "--name",
     "single",
     "--",
-    "python3",
+    python(),
     notifier,
     "0",
   ]);
@@ -635,7 +637,7 @@ t("--notify waits for the program's READY=1, and reports its absence", ({ dir, c
     silent.stderr,
     "daemonize: ready: sleep did not send READY=1 within 500 ms; it was killed\n",
   );
-  assert.ok(!existsSync(join(dir, "silent.pid")));
+  assert.ok(!existsSync(join(home, "silent.pid")));
   const dying = cli(["start", "--notify", "--name", "dying", "--", "sh", "-c", "exit 4"]);
   assert.equal(dying.code, 1);
   assert.match(dying.stderr, /^daemonize: startup: sh exited with status 4 before it sent READY=1/);
@@ -643,25 +645,25 @@ t("--notify waits for the program's READY=1, and reports its absence", ({ dir, c
 
 t(
   "a start that times out before the daemon even said its pid leaves nothing running",
-  ({ dir, tag, cli }) => {
+  ({ home, tag, cli }) => {
     const ran = cli(["start", "--ready-timeout", "0.01", "--name", "slow", "--", "sleep", "300"]);
     assert.equal(ran.code, 1);
     assert.match(ran.stderr, /^daemonize: ready: daemon not ready within 10 ms; it was killed\n$/);
     assert.ok(waitForSync(() => tagged(tag).length === 0), "something was left running");
-    assert.ok(!existsSync(join(dir, "slow.pid")));
+    assert.ok(!existsSync(join(home, "slow.pid")));
   },
 );
 
 t(
   "a program given by a relative path is found from where start was run, whatever --cwd",
-  ({ dir, tag }) => {
-    writeFileSync(join(dir, "local.sh"), "#!/bin/sh\nexec sleep 300\n", { mode: 0o755 });
+  ({ home, work, tag }) => {
+    writeFileSync(join(work, "local.sh"), "#!/bin/sh\nexec sleep 300\n", { mode: 0o755 });
     const ran = run(cliCommand(["start", "--cwd", "/", "--name", "local", "--", "./local.sh"]), {
-      cwd: dir,
-      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+      cwd: work,
+      env: { DAEMONIZE_HOME: home, TEST_TAG: tag },
     });
     assert.equal(ran.code, 0, ran.stderr);
-    const pid = pidOf(dir, "local");
+    const pid = pidOf(home, "local");
     assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), "sleep\x00300\x00");
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), "/");
   },
@@ -670,8 +672,8 @@ t(
 if (form === "deno") {
   t(
     "without FFI access Deno gets one line naming the flag, exit 2, and --allow-ffi is enough",
-    ({ dir }) => {
-      const env = { DAEMONIZE_HOME: dir, NO_COLOR: "1" };
+    ({ home }) => {
+      const env = { DAEMONIZE_HOME: home, NO_COLOR: "1" };
       for (const script of [join(root, "mod.ts"), join(root, "examples", "hello.ts")]) {
         const args = script.endsWith("mod.ts") ? ["status", "x"] : ["status"];
         // Denied outright: a deno started from this test may be handed its grants.
@@ -699,7 +701,7 @@ if (form === "deno") {
 }
 
 if (form === "deno") {
-  t("deno install puts a daemonize on PATH that names itself", ({ dir }) => {
+  t("deno install puts a daemonize on PATH that names itself", ({ work }) => {
     const installed = run([
       Deno.execPath(),
       "install",
@@ -708,11 +710,11 @@ if (form === "deno") {
       "-n",
       "daemonize",
       "--root",
-      dir,
+      work,
       join(root, "mod.ts"),
     ]);
     assert.equal(installed.code, 0, installed.stderr);
-    const version = run([join(dir, "bin", "daemonize"), "--version"], {
+    const version = run([join(work, "bin", "daemonize"), "--version"], {
       env: { PATH: `${dirname(Deno.execPath())}:${process.env.PATH}` },
     });
     assert.match(version.stdout, /^daemonize \d+\.\d+\.\d+ \(@[\w-]+\/daemonize: /);
@@ -732,8 +734,8 @@ t("the help and the README speak to users about the product only", ({ cli }) => 
   }
 });
 
-t("with --chroot and no --cwd the program starts at the jail's root", ({ dir, cli }) => {
-  const jail = join(dir, "jail");
+t("with --chroot and no --cwd the program starts at the jail's root", ({ home, work, cli }) => {
+  const jail = join(work, "jail");
   for (const sub of ["bin", "lib/x86_64-linux-gnu", "lib64"]) {
     mkdirSync(join(jail, sub), { recursive: true });
   }
@@ -749,7 +751,7 @@ t("with --chroot and no --cwd the program starts at the jail's root", ({ dir, cl
   }
   const ran = cli(["start", "--name", "j", "--chroot", jail, "--", "/bin/sleep", "300"]);
   assert.equal(ran.code, 0, ran.stderr);
-  const pid = pidOf(dir, "j");
+  const pid = pidOf(home, "j");
   assert.equal(readlinkSync(`/proc/${pid}/root`), jail);
   assert.equal(readlinkSync(`/proc/${pid}/cwd`), jail, "the jail's root");
   assert.equal(cli(["stop", "j"]).code, 0);
@@ -769,14 +771,14 @@ t("status shows a command line with newlines in it on one line", ({ cli }) => {
 
 t(
   "a relative DAEMONIZE_HOME is taken from the current directory, for the folder and the pid file alike",
-  ({ dir, tag }) => {
+  ({ work, tag }) => {
     const inDir = (args: string[]) =>
-      run(cliCommand(args), { cwd: dir, env: { DAEMONIZE_HOME: "state", TEST_TAG: tag } });
+      run(cliCommand(args), { cwd: work, env: { DAEMONIZE_HOME: "state", TEST_TAG: tag } });
     const started = inDir(["start", "--name", "rel", "--", "sleep", "300"]);
     assert.equal(started.code, 0, started.stderr);
-    const pid = pidOf(join(dir, "state"), "rel");
+    const pid = pidOf(join(work, "state"), "rel");
     assert.ok(alive(pid));
-    assert.ok(existsSync(join(dir, "state", "rel.log")));
+    assert.ok(existsSync(join(work, "state", "rel.log")));
     assert.ok(!existsSync("/state"), "nothing made under /");
     assert.equal(inDir(["status", "rel"]).code, 0);
     assert.equal(inDir(["stop", "rel"]).code, 0);

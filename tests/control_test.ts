@@ -13,10 +13,12 @@ import {
   fixture,
   readText,
   run,
+  runsUnsignalled,
   runtimeCommand,
   startFixture,
   test,
   waitFor,
+  withHome,
   withTemp,
 } from "./harness.ts";
 
@@ -31,7 +33,7 @@ test("status() tells running, dead and stopped apart by the recorded identity", 
     const pid = Number(readText(pidFile));
     assert.deepEqual(status(pidFile), { state: "running", pid, others: 0, otherPids: [] });
     process.kill(pid, "SIGKILL");
-    assert.ok(await waitFor(() => status(pidFile).state === "dead", 3000));
+    assert.ok(await waitFor(() => status(pidFile).state === "dead", 15_000));
     assert.deepEqual(status(pidFile), {
       state: "dead",
       pid,
@@ -67,7 +69,7 @@ test("processes a JS daemon spawns belong to it: status counts them, stop() ends
     const report = join(dir, "report");
     const started = startFixture(tag, report, { options: { pidFile }, behaviour: "spawn-child" });
     assert.equal(started.code, 0, started.stderr);
-    assert.ok(await waitFor(() => /child \d+/.test(readText(report)), 3000));
+    assert.ok(await waitFor(() => /child \d+/.test(readText(report)), 15_000));
     const pid = Number(readText(pidFile));
     const child = Number(/child (\d+)/.exec(readText(report))![1]);
     assert.deepEqual(status(pidFile), { state: "running", pid, others: 1, otherPids: [child] });
@@ -91,7 +93,7 @@ test("stop() falls back to SIGKILL when the daemon outlasts the timeout", async 
     const pid = Number(readText(pidFile));
     const result = await stop(pidFile, { timeout: 300 });
     assert.deepEqual(result, { state: "stopped", pid, forced: true, others: 0, mainRan: true });
-    assert.ok(await waitFor(() => !alive(pid), 2000));
+    assert.ok(await waitFor(() => !alive(pid), 15_000));
   });
 });
 
@@ -111,8 +113,7 @@ test("stop() never signals a live process a forged pid file names", async () => 
       assert.deepEqual(await stop(pidFile, { timeout: 100 }), {
         state: "not-running",
       });
-      await new Promise((r) => setTimeout(r, 100));
-      assert.ok(alive(bystander.pid!), "the bystander was signalled");
+      assert.ok(runsUnsignalled(bystander.pid!), "the bystander was signalled");
     } finally {
       bystander.kill("SIGKILL");
     }
@@ -159,13 +160,14 @@ test("stop() rejects an unknown signal name with a RangeError naming it", async 
 });
 
 test("a self-controlled daemon restarting itself from a process it spawned goes on outside and completes", async () => {
-  await withTemp(async (dir, tag) => {
-    const out = join(dir, "hook.out");
+  await withHome(async ({ home, work, tag }) => {
+    const out = join(work, "hook.out");
     const script = fixture("self_restart.ts");
-    const env = { DAEMONIZE_HOME: dir, HOOK_OUT: out, TEST_TAG: tag };
+    const env = { DAEMONIZE_HOME: home, HOOK_OUT: out, TEST_TAG: tag };
     const started = run(runtimeCommand(script, ["start"]), { env });
     assert.equal(started.code, 0, started.stderr);
-    const first = Number(readText(join(dir, "selfr.pid")));
+    const first = Number(readText(join(home, "selfr.pid")));
+    writeFileSync(`${out}.go`, "");
     assert.ok(
       await waitFor(() => /selfr started \(pid \d+\)/.test(readText(out)), 15_000),
       readText(out),
@@ -174,7 +176,7 @@ test("a self-controlled daemon restarting itself from a process it spawned goes 
       readText(out),
       /runs in selfr's own session, which it ends: it goes on as pid \d+/,
     );
-    const second = Number(readText(join(dir, "selfr.pid")));
+    const second = Number(readText(join(home, "selfr.pid")));
     assert.notEqual(second, first);
     assert.ok(!alive(first) && alive(second));
     assert.equal(run(runtimeCommand(script, ["stop"]), { env }).code, 0);

@@ -23,27 +23,33 @@ import {
 const example = (name: string) => join(root, "examples", `${name}.ts`);
 
 interface Ctx {
-  dir: string;
+  /** The state folder: the daemons' files only (a saved start is one of them). */
+  home: string;
+  /** The test's own files: configs, logs, data. */
+  work: string;
   tag: string;
   /** Runs `examples/NAME.ts COMMAND` with the config file and a private state folder. */
   self(name: string, command: string, configVar: string, config: string): ReturnType<typeof run>;
 }
 
 async function withHome(body: (c: Ctx) => Promise<void> | void): Promise<void> {
-  const dir = tempDir();
+  const home = tempDir();
+  const work = tempDir();
   const tag = newTag();
   try {
     await body({
-      dir,
+      home,
+      work,
       tag,
       self: (name, command, configVar, config) =>
         run(runtimeCommand(example(name), [command]), {
-          env: { DAEMONIZE_HOME: dir, TEST_TAG: tag, [configVar]: config },
+          env: { DAEMONIZE_HOME: home, TEST_TAG: tag, [configVar]: config },
         }),
     });
   } finally {
     await killTagged(tag);
-    removeDir(dir);
+    removeDir(home);
+    removeDir(work);
   }
 }
 
@@ -54,14 +60,14 @@ function lines(path: string, pattern: RegExp): string[] {
 const CPU_LINE = / INFO {2}cpu \d+\.\d% load [\d.]+ [\d.]+ [\d.]+ mem \d+% used$/;
 
 test("the CPU monitor runs as a self-controlled daemon and logs every interval", async () => {
-  await withHome(async ({ dir, self }) => {
-    const log = join(dir, "cpu.log");
-    const config = join(dir, "cpu.json");
+  await withHome(async ({ work, self }) => {
+    const log = join(work, "cpu.log");
+    const config = join(work, "cpu.json");
     writeFileSync(config, JSON.stringify({ interval: 100, log }));
     const started = self("cpu_monitor", "start", "CPU_MONITOR_CONFIG", config);
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stdout, /^cpu-monitor started \(pid \d+\)\n$/);
-    assert.ok(await waitFor(() => lines(log, CPU_LINE).length >= 3, 10_000), readText(log));
+    assert.ok(await waitFor(() => lines(log, CPU_LINE).length >= 3, 20_000), readText(log));
     assert.equal(self("cpu_monitor", "status", "CPU_MONITOR_CONFIG", config).code, 0);
     const stopped = self("cpu_monitor", "stop", "CPU_MONITOR_CONFIG", config);
     assert.match(stopped.stdout, /^cpu-monitor stopped \(pid \d+\)\n$/);
@@ -71,16 +77,16 @@ test("the CPU monitor runs as a self-controlled daemon and logs every interval",
 });
 
 test("the CPU monitor runs under the daemonize command too, in its run form", async () => {
-  await withHome(async ({ dir, tag }) => {
-    const log = join(dir, "cpu.log");
-    const config = join(dir, "cpu.json");
+  await withHome(async ({ home, work, tag }) => {
+    const log = join(work, "cpu.log");
+    const config = join(work, "cpu.json");
     writeFileSync(config, JSON.stringify({ interval: 100, log }));
-    const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag, CPU_MONITOR_CONFIG: config };
+    const env = { DAEMONIZE_HOME: home, TEST_TAG: tag, CPU_MONITOR_CONFIG: config };
     // As the README has it: a path relative to where start is run.
     const program = runtimeCommand("examples/cpu_monitor.ts", ["run"]);
     const started = run(cliCommand(["start", "--name", "cpu", "--", ...program]), { env });
     assert.equal(started.code, 0, started.stderr);
-    assert.ok(await waitFor(() => lines(log, CPU_LINE).length >= 2, 10_000), readText(log));
+    assert.ok(await waitFor(() => lines(log, CPU_LINE).length >= 2, 20_000), readText(log));
     const stopped = run(cliCommand(["stop", "cpu"]), { env });
     assert.match(stopped.stdout, /^cpu stopped \(pid \d+\)\n$/);
     assert.match(readText(log), /cpu monitor stopping\n$/);
@@ -88,8 +94,8 @@ test("the CPU monitor runs under the daemonize command too, in its run form", as
 });
 
 test("a bad example config is one line on stderr, exit 2, and nothing starts", async () => {
-  await withHome(({ dir, tag, self }) => {
-    const config = join(dir, "cpu.json");
+  await withHome(({ work, tag, self }) => {
+    const config = join(work, "cpu.json");
     writeFileSync(config, JSON.stringify({ interval: -5 }));
     const ran = self("cpu_monitor", "start", "CPU_MONITOR_CONFIG", config);
     assert.equal(ran.code, 2);
@@ -97,7 +103,7 @@ test("a bad example config is one line on stderr, exit 2, and nothing starts", a
     const unset = self("backup", "start", "UNSET", "");
     assert.equal(unset.code, 2);
     assert.equal(unset.stderr, "$BACKUP_CONFIG is not set: it names the JSON config file\n");
-    const disk = join(dir, "disk.json");
+    const disk = join(work, "disk.json");
     writeFileSync(
       disk,
       JSON.stringify({
@@ -117,21 +123,21 @@ test("a bad example config is one line on stderr, exit 2, and nothing starts", a
 });
 
 test("the backup daemon snapshots incrementally, keeps the last N, never shows a partial one", async () => {
-  await withHome(async ({ dir, self }) => {
-    const source = join(dir, "data");
-    const destination = join(dir, "backups");
+  await withHome(async ({ work, self }) => {
+    const source = join(work, "data");
+    const destination = join(work, "backups");
     mkdirSync(join(source, "sub"), { recursive: true });
     writeFileSync(join(source, "a.txt"), "first\n");
     writeFileSync(join(source, "sub", "b.txt"), "unchanging\n");
-    const log = join(dir, "backup.log");
-    const config = join(dir, "backup.json");
+    const log = join(work, "backup.log");
+    const config = join(work, "backup.json");
     writeFileSync(config, JSON.stringify({ source, destination, interval: 150, keep: 2, log }));
     const started = self("backup", "start", "BACKUP_CONFIG", config);
     assert.equal(started.code, 0, started.stderr);
-    assert.ok(await waitFor(() => lines(log, /snapshot .* linked/).length >= 2, 10_000));
+    assert.ok(await waitFor(() => lines(log, /snapshot .* linked/).length >= 2, 20_000));
     writeFileSync(join(source, "a.txt"), "second version\n");
     const changedAt = lines(log, /snapshot/).length;
-    assert.ok(await waitFor(() => lines(log, /snapshot/).length >= changedAt + 2, 10_000));
+    assert.ok(await waitFor(() => lines(log, /snapshot/).length >= changedAt + 2, 20_000));
     // status and stop need no config (BACKUP_CONFIG left unset here).
     assert.equal(self("backup", "status", "UNSET", "").code, 0);
     assert.match(self("backup", "stop", "UNSET", "").stdout, /^backup stopped/);
@@ -159,20 +165,21 @@ async function smtpServer(
   });
   let port = "";
   child.stdout!.on("data", (d) => port += d);
-  assert.ok(await waitFor(() => /^\d+\n/.test(port), 10_000), "the SMTP server did not start");
+  assert.ok(await waitFor(() => /^\d+\n/.test(port), 20_000), "the SMTP server did not start");
   return {
     port: Number(port),
-    mails: () => readText(out).split("\n").filter(Boolean).map((l) => JSON.parse(l)),
+    // Whole lines only: a mail being written is not one yet.
+    mails: () => readText(out).split("\n").slice(0, -1).map((l) => JSON.parse(l)),
     child,
   };
 }
 
 test("the disk alert mails one alert per crossing, over STARTTLS with AUTH, and a recovery", async () => {
-  await withHome(async ({ dir, self }) => {
-    const server = await smtpServer(dir);
+  await withHome(async ({ work, self }) => {
+    const server = await smtpServer(work);
     try {
-      const log = join(dir, "disk.log");
-      const config = join(dir, "disk.json");
+      const log = join(work, "disk.log");
+      const config = join(work, "disk.json");
       const write = (threshold: string) =>
         writeFileSync(
           config,
@@ -196,8 +203,9 @@ test("the disk alert mails one alert per crossing, over STARTTLS with AUTH, and 
       write("100%");
       const started = self("disk_alert", "start", "DISK_ALERT_CONFIG", config);
       assert.equal(started.code, 0, started.stderr);
-      assert.ok(await waitFor(() => server.mails().length === 1, 10_000), readText(log));
-      // Several more checks (every 100 ms) of a disk still under the threshold.
+      assert.ok(await waitFor(() => server.mails().length === 1, 20_000), readText(log));
+      // The point: a while of more checks (every 100 ms) of a disk still under
+      // the threshold, in which a second alert would have gone out.
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(server.mails().length, 1, "more than one alert for one crossing");
       const alert = server.mails()[0]!;
@@ -210,7 +218,7 @@ test("the disk alert mails one alert per crossing, over STARTTLS with AUTH, and 
 
       write("0%");
       assert.equal(self("disk_alert", "reload", "DISK_ALERT_CONFIG", config).code, 0);
-      assert.ok(await waitFor(() => server.mails().length === 2, 10_000), readText(log));
+      assert.ok(await waitFor(() => server.mails().length === 2, 20_000), readText(log));
       assert.match(String(server.mails()[1]!.data), /^Subject: disk space recovered on \/ at /m);
       assert.match(readText(log), /INFO {2}config reloaded/);
       assert.equal(self("disk_alert", "stop", "DISK_ALERT_CONFIG", config).code, 0);
@@ -267,19 +275,19 @@ test("a line break in an address or the subject is refused before anything is se
 });
 
 test("the backup daemon runs under the daemonize command in its run form", async () => {
-  await withHome(async ({ dir, tag }) => {
-    const source = join(dir, "data");
+  await withHome(async ({ home, work, tag }) => {
+    const source = join(work, "data");
     mkdirSync(source);
     writeFileSync(join(source, "f"), "x\n");
-    const log = join(dir, "backup.log");
-    const config = join(dir, "backup.json");
-    const destination = join(dir, "backups");
+    const log = join(work, "backup.log");
+    const config = join(work, "backup.json");
+    const destination = join(work, "backups");
     writeFileSync(config, JSON.stringify({ source, destination, interval: 100, keep: 3, log }));
-    const env = { DAEMONIZE_HOME: dir, TEST_TAG: tag, BACKUP_CONFIG: config };
+    const env = { DAEMONIZE_HOME: home, TEST_TAG: tag, BACKUP_CONFIG: config };
     const program = runtimeCommand(example("backup"), ["run"]);
     const started = run(cliCommand(["start", "--name", "nightly", "--", ...program]), { env });
     assert.equal(started.code, 0, started.stderr);
-    assert.ok(await waitFor(() => lines(log, /snapshot/).length >= 2, 10_000), readText(log));
+    assert.ok(await waitFor(() => lines(log, /snapshot/).length >= 2, 20_000), readText(log));
     assert.match(run(cliCommand(["stop", "nightly"]), { env }).stdout, /^nightly stopped/);
     assert.match(readText(log), /backup stopping\n$/);
     assert.ok(readdirSync(destination).length <= 3);

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -182,6 +183,21 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` runs with no signal pending. Right after a command returns,
+ * a signal it sent has either ended the process (a zombie is dead) or still
+ * shows as pending: no wait is needed to know that none was sent.
+ */
+export function runsUnsignalled(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const status = procStatus(pid);
+    return /^0+$/.test(status.get("SigPnd") ?? "") && /^0+$/.test(status.get("ShdPnd") ?? "");
+  } catch {
+    return false;
+  }
+}
+
 /** Fields of /proc/PID/stat after the command name (index 0 = state). */
 export function procStat(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -217,7 +233,11 @@ export function inMask(mask: string, signal: number): boolean {
   return ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
 }
 
-/** Polls `condition` every 10 ms; false if it did not hold within `ms`. */
+/**
+ * Polls `condition` every 10 ms; false if it did not hold within `ms`. A test
+ * that needs the condition should rather use {@link until}, which says what
+ * it waited for when it times out.
+ */
 export async function waitFor(
   condition: () => boolean,
   ms: number,
@@ -228,6 +248,59 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 10));
   }
   return condition();
+}
+
+/**
+ * Waits until `condition` holds: the way a test waits for something a process
+ * does, never a fixed sleep. The deadline is generous (a loaded 2-core machine
+ * runs the Deno, Bun and binary suites); on timeout it throws, naming `what`
+ * (a function is called then, to show the state it found).
+ */
+export async function until(
+  condition: () => boolean,
+  what: string | (() => string),
+  ms = 20_000,
+): Promise<void> {
+  if (await waitFor(condition, ms)) return;
+  const said = typeof what === "function" ? what() : what;
+  throw new Error(`timed out after ${ms} ms waiting for ${said}`);
+}
+
+let interpreter: string | undefined;
+
+/**
+ * The real Python interpreter's path. `python3` on PATH may be a shim (pyenv's
+ * is a bash script that runs helper processes before it execs the
+ * interpreter), so a daemon started as `python3` is briefly several processes:
+ * a test that counts a daemon's processes runs this instead.
+ */
+export function python(): string {
+  if (interpreter === undefined) {
+    const ran = run(["python3", "-c", "import sys; print(sys.executable)"]);
+    interpreter = ran.stdout.trim();
+    if (ran.code !== 0 || !interpreter) {
+      throw new Error(`cannot find the Python interpreter: ${ran.stderr}`);
+    }
+  }
+  return interpreter;
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on now, for a program that
+ * must be told its port. It is drawn below the kernel's ephemeral range, so
+ * no connection or `listen(0)` elsewhere on the machine takes it meanwhile.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error("no free port found in 20000-31999");
 }
 
 /** Reads a file, or "" when it does not exist. */
@@ -299,30 +372,43 @@ export async function withTemp(
   }
 }
 
-/** What a command test gets: its state folder, its tag, and the command. */
+/**
+ * What a command test gets: its state folder, a folder for its own files, its
+ * tag, and the command.
+ */
 export interface Ctx {
-  dir: string;
+  /**
+   * The state folder ($DAEMONIZE_HOME): the command's files only. The test
+   * reads them, and writes there only to forge a record on purpose; its
+   * own files (configs, scripts, outputs) go to `work`, since the command
+   * may name a file of its own like any of them.
+   */
+  home: string;
+  /** A folder of the test's own, apart from the state folder. */
+  work: string;
   tag: string;
   cli(args: string[], env?: Record<string, string>): Ran;
 }
 
 /**
- * Runs `body` with a fresh state folder ($DAEMONIZE_HOME) and a tag every
- * started program inherits (TEST_TAG); afterwards kills every tagged
- * process by pid and removes the folder.
+ * Runs `body` with a fresh state folder ($DAEMONIZE_HOME), a fresh folder
+ * for its own files and a tag every started program inherits (TEST_TAG);
+ * afterwards kills every tagged process by pid and removes both folders.
  */
 export async function withHome(body: (c: Ctx) => void | Promise<void>): Promise<void> {
-  const dir = tempDir();
+  const home = tempDir();
+  const work = tempDir();
   const tag = newTag();
   const cli = (args: string[], env: Record<string, string> = {}) =>
     run(cliCommand(args), {
-      env: { DAEMONIZE_HOME: dir, TEST_TAG: tag, NO_COLOR: "", ...env },
+      env: { DAEMONIZE_HOME: home, TEST_TAG: tag, NO_COLOR: "", ...env },
     });
   try {
-    await body({ dir, tag, cli });
+    await body({ home, work, tag, cli });
   } finally {
     await killTagged(tag);
-    removeDir(dir);
+    removeDir(home);
+    removeDir(work);
   }
 }
 

@@ -20,7 +20,7 @@ function stranger(): number {
   return child.pid!;
 }
 
-t("status and stop say what a hostile pid file holds, and signal nothing", ({ dir, cli }) => {
+t("status and stop say what a hostile pid file holds, and signal nothing", ({ work, cli }) => {
   const victim = stranger();
   try {
     const cases: [string, string, RegExp][] = [
@@ -36,7 +36,7 @@ t("status and stop say what a hostile pid file holds, and signal nothing", ({ di
       ["ended", "4194303\n", /left: it names pid 4194303, which has ended\)$/],
     ];
     for (const [name, text, said] of cases) {
-      const pidFile = join(dir, `${name}.pid`);
+      const pidFile = join(work, `${name}.pid`);
       writeFileSync(pidFile, text);
       const status = cli(["status", "--pid-file", pidFile]);
       assert.equal(status.code, 1, `${name}: ${status.stderr}`);
@@ -46,7 +46,7 @@ t("status and stop say what a hostile pid file holds, and signal nothing", ({ di
       assert.equal(stop.stdout, `${pidFile} is not running\n`, name);
     }
     // Owned by another user, naming a live process: not believed either.
-    const other = join(dir, "other.pid");
+    const other = join(work, "other.pid");
     writeFileSync(other, `${victim}\n`);
     chownSync(other, 65534, 65534);
     assert.equal(cli(["stop", "--pid-file", other, "--timeout", "1"]).code, 0);
@@ -59,10 +59,10 @@ t("status and stop say what a hostile pid file holds, and signal nothing", ({ di
 
 t(
   "a directory or a FIFO in the pid file's place is refused by start and stop, said by status",
-  ({ dir, cli, tag }) => {
-    const folder = join(dir, "dir.pid");
+  ({ work, cli, tag }) => {
+    const folder = join(work, "dir.pid");
     mkdirSync(folder);
-    const fifo = join(dir, "fifo.pid");
+    const fifo = join(work, "fifo.pid");
     assert.equal(run(["mkfifo", fifo]).code, 0);
     for (const [path, what] of [[folder, "a directory"], [fifo, "a FIFO"]] as const) {
       const status = cli(["status", "--pid-file", path]);
@@ -91,8 +91,8 @@ t(
 
 t(
   "a pid file in a directory anyone may write to, without the sticky bit, is refused",
-  async ({ dir, cli, tag }) => {
-    const open = join(dir, "open");
+  async ({ work, cli, tag }) => {
+    const open = join(work, "open");
     mkdirSync(open);
     chmodSync(open, 0o777);
     const pidFile = join(open, "d.pid");
@@ -103,7 +103,7 @@ t(
       /^daemonize: pid-file: refusing pid file .*: its directory .* is writable by anyone and has no sticky bit, so another user could replace it\n$/,
     );
     assert.deepEqual(readdirSync(open), [], "nothing written there");
-    await waitFor(() => tagged(tag).length === 0, 1000);
+    await waitFor(() => tagged(tag).length === 0, 10_000);
     assert.deepEqual(tagged(tag), [], "nothing started");
     writeFileSync(pidFile, "1\n");
     assert.equal(cli(["stop", "--pid-file", pidFile]).code, 1);

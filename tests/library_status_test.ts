@@ -17,7 +17,7 @@ function programOf(dir: string, name: string): number | null | undefined {
 test(
   "status() says a supervised daemon whose supervisor gave up has failed",
   () =>
-    withHome(async ({ dir, cli }) => {
+    withHome(async ({ home: dir, cli }) => {
       const started = cli([
         "start",
         "--name",
@@ -46,7 +46,7 @@ test(
 test(
   "status() names a supervised daemon's program, which is its supervisor's child",
   () =>
-    withHome(async ({ dir, cli }) => {
+    withHome(async ({ home: dir, cli }) => {
       const started = cli(["start", "--name", "s", "--restart", "always", "--", "sleep", "300"]);
       assert.equal(started.code, 0, started.stderr);
       assert.ok(await waitFor(() => !!programOf(dir, "s"), 10_000), "the program is recorded");
@@ -73,7 +73,7 @@ test(
 test(
   "reload() refuses a signal the supervised program would die of, and sends one it handles",
   () =>
-    withHome(async ({ dir, cli }) => {
+    withHome(async ({ home: dir, cli }) => {
       const plain = cli(["start", "--name", "p", "--restart", "always", "--", "sleep", "300"]);
       assert.equal(plain.code, 0, plain.stderr);
       const trapping = cli([

@@ -25,20 +25,25 @@ interface Datagram {
 }
 
 /**
- * Starts a receiver at `address` for `seconds`; resolves once it listens,
- * with the promise of what it will have received.
+ * Starts a receiver at `address`; resolves once it listens, with `end()`,
+ * which gives what it received. Called once the senders have ended, it
+ * misses nothing however slowly they ran: a datagram sent is already queued.
  */
-function receiver(address: string, seconds: number): Promise<{ datagrams: Promise<Datagram[]> }> {
+function receiver(address: string): Promise<{ end(): Promise<Datagram[]> }> {
   return new Promise((listening, fail) => {
-    const child = spawn("python3", [fixture("notify_receiver.py"), address, String(seconds)], {
-      stdio: ["ignore", "pipe", "inherit"],
+    const child = spawn("python3", [fixture("notify_receiver.py"), address, "120"], {
+      stdio: ["pipe", "pipe", "inherit"],
     });
     let out = "";
     let resolveAll: (d: Datagram[]) => void;
     const all = new Promise<Datagram[]>((r) => resolveAll = r);
+    const end = () => {
+      child.stdin!.end();
+      return all;
+    };
     child.stdout!.on("data", (chunk) => {
       out += chunk;
-      if (out.startsWith("listening\n")) listening({ datagrams: all });
+      if (out.startsWith("listening\n")) listening({ end });
     });
     child.on("error", fail);
     child.on("close", () => {
@@ -60,12 +65,12 @@ for (const kind of ["abstract", "path"] as const) {
         const address = kind === "abstract"
           ? `@daemonize-test-${process.pid}-${Date.now()}`
           : join(dir, "notify");
-        const { datagrams } = await receiver(address, 1.5);
+        const { end } = await receiver(address);
         const ran = run(runtimeCommand(notifying, ["calls"]), { env: { NOTIFY_SOCKET: address } });
         assert.equal(ran.code, 0, ran.stderr);
         const { pid, results } = JSON.parse(ran.stdout);
         assert.deepEqual(results, [true, true, true, true, true]);
-        const got = await datagrams;
+        const got = await end();
         assert.deepEqual(
           got.map((d) => d.message.replace(/MONOTONIC_USEC=\d+/, "MONOTONIC_USEC=N")),
           [
@@ -92,7 +97,7 @@ test(`[${form === "binary" ? "bun" : form}] without NOTIFY_SOCKET each call says
 
 test(`[${form === "binary" ? "bun" : form}] the watchdog is fed at half of WATCHDOG_USEC, and not for another pid`, async () => {
   const address = `@daemonize-watchdog-${process.pid}-${Date.now()}`;
-  const { datagrams } = await receiver(address, 2.5);
+  const { end } = await receiver(address);
   const fed = run(runtimeCommand(notifying, ["watchdog", "1000"]), {
     env: { NOTIFY_SOCKET: address, WATCHDOG_USEC: "200000" },
   });
@@ -101,16 +106,20 @@ test(`[${form === "binary" ? "bun" : form}] the watchdog is fed at half of WATCH
     env: { NOTIFY_SOCKET: address, WATCHDOG_USEC: "200000", WATCHDOG_PID: "1" },
   });
   assert.equal(other.code, 0, other.stderr);
-  const got = (await datagrams).map((d) => d);
+  const got = await end();
   assert.ok(got.every((d) => d.message === "WATCHDOG=1\n"));
   // Every 100 ms for about a second: about 10, none from the other pid's run.
   assert.ok(got.length >= 6 && got.length <= 14, `${got.length} datagrams`);
   const gaps = got.slice(1).map((d, i) => (d.at - got[i]!.at) / 1000);
-  assert.ok(gaps.every((ms) => ms > 50 && ms < 400), `gaps ${gaps.map(Math.round).join(", ")} ms`);
+  // Never sooner than half the period; a loaded machine may delay one, not most.
+  const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+  const shown = `gaps ${gaps.map(Math.round).join(", ")} ms`;
+  assert.ok(gaps.every((ms) => ms > 50), shown);
+  assert.ok(median < 200, shown);
 });
 
 test(`[${form}] notify.ready() is the readiness sign of start --notify`, async () => {
-  await withHome(({ dir, cli }) => {
+  await withHome(({ home, cli }) => {
     const ran = cli([
       "start",
       "--name",
@@ -120,7 +129,7 @@ test(`[${form}] notify.ready() is the readiness sign of start --notify`, async (
       ...runtimeCommand(notifying, ["server"]),
     ]);
     assert.equal(ran.code, 0, ran.stderr);
-    assert.ok(alive(pidOf(dir, "ready")));
+    assert.ok(alive(pidOf(home, "ready")));
     assert.equal(cli(["stop", "ready"]).code, 0);
   });
 });

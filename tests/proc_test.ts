@@ -13,7 +13,7 @@ import {
   parseStatus,
   sessionStats,
 } from "../src/process/proc.ts";
-import { killTagged, newTag, tagged, test, waitFor } from "./harness.ts";
+import { killTagged, newTag, tagged, test, until } from "./harness.ts";
 
 // Recorded from a python3 process renamed with prctl to "a) b (c": the name
 // holds spaces and parentheses, so fields are counted from the last ")".
@@ -125,7 +125,7 @@ test("sessionStats finds a session's processes, and the one asked for, but no ot
     stdio: "ignore",
   });
   try {
-    await waitFor(() => tagged(tag).length === 3, 5000);
+    await until(() => tagged(tag).length === 3, () => `3 tagged processes: ${tagged(tag)}`);
     // setsid(1) forks when it leads a process group already: the session is
     // the one the tagged processes other than ours are in.
     const [sid] = tagged(tag).filter((pid) => pid !== ours.pid).map((pid) =>

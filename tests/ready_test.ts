@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { formTest, pidOf, readText, tagged, test } from "./harness.ts";
+import { formTest, freePort, pidOf, readText, tagged, test } from "./harness.ts";
 import { listeningInodes, listensOn } from "../src/start/ready_probe.ts";
 
 const t = formTest;
@@ -18,12 +18,6 @@ async function listen(): Promise<{ server: Server; port: number }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, port: (server.address() as { port: number }).port };
-}
-
-async function freePort(): Promise<number> {
-  const { server, port } = await listen();
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const http = (
@@ -48,7 +42,7 @@ for (const supervised of [false, true]) {
 
   t(
     `--ready-port fails the start of a program that can't listen (port taken)${how}`,
-    async ({ dir, cli, tag }) => {
+    async ({ home, cli, tag }) => {
       const { server, port } = await listen();
       try {
         const ran = cli([
@@ -70,14 +64,14 @@ for (const supervised of [false, true]) {
         );
         assert.match(ran.stderr, /web\.log: OSError: \[Errno 98\] Address already in use/);
         assert.deepEqual(tagged(tag), [], "nothing left running");
-        assert.ok(!existsSync(join(dir, "web.pid")));
+        assert.ok(!existsSync(join(home, "web.pid")));
       } finally {
         await new Promise((r) => server.close(r));
       }
     },
   );
 
-  t(`--ready-port succeeds once the program listens, not before${how}`, async ({ dir, cli }) => {
+  t(`--ready-port succeeds once the program listens, not before${how}`, async ({ home, cli }) => {
     const port = await freePort();
     const before = Date.now();
     const ran = cli([
@@ -95,8 +89,8 @@ for (const supervised of [false, true]) {
     assert.equal(ran.code, 0, ran.stderr);
     assert.ok(Date.now() - before >= 600, "it waited for the listener");
     const holder = supervised
-      ? JSON.parse(readText(join(dir, "slow.pid.supervisor"))).program
-      : pidOf(dir, "slow");
+      ? JSON.parse(readText(join(home, "slow.pid.supervisor"))).program
+      : pidOf(home, "slow");
     assert.ok(listensOn(port, [holder]), "the daemon's program listens");
     assert.equal(cli(["stop", "slow"]).code, 0);
   });
@@ -123,7 +117,7 @@ for (const supervised of [false, true]) {
 
 t(
   "--ready-port times out when nothing listens, and stops the program",
-  async ({ dir, cli, tag }) => {
+  async ({ home, cli, tag }) => {
     const port = await freePort();
     const ran = cli([
       "start",
@@ -143,12 +137,12 @@ t(
       `daemonize: ready: sleep was not listening on port ${port} within 500 ms; it was killed\n`,
     );
     assert.deepEqual(tagged(tag), []);
-    assert.ok(!existsSync(join(dir, "deaf.pid")));
+    assert.ok(!existsSync(join(home, "deaf.pid")));
   },
 );
 
-t("--ready-cmd waits until the command exits 0", ({ dir, cli }) => {
-  const flag = join(dir, "up");
+t("--ready-cmd waits until the command exits 0", ({ work, cli }) => {
+  const flag = join(work, "up");
   const before = Date.now();
   const ran = cli([
     "start",

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -16,52 +16,51 @@ import {
   fixture,
   form,
   formTest,
+  freePort,
   pidOf,
   procStat,
+  python,
   runtime,
   runtimeCommand,
   test,
+  until,
   waitFor,
   withHome,
 } from "./harness.ts";
 
-/** A TCP port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Starts `command` behind systemd-socket-activate on a free port (what it
- * says goes to `dir`/activate.log); resolves once it listens, with the port
- * and its pid (which the command will have).
+ * says goes to `work`/activate-PORT.log); resolves once it listens, with the
+ * port and its pid (which the command will have). It can't be given port 0:
+ * should another process take the port first, it tries another.
  */
 async function activate(
-  dir: string,
+  work: string,
   command: string[],
   env: Record<string, string>,
 ): Promise<{ port: number; pid: number }> {
-  const port = await freePort();
-  const log = join(dir, `activate-${port}.log`);
-  const out = openSync(log, "a");
-  // It passes on only the variables given with --setenv.
-  const variables = Object.entries({ PATH: process.env.PATH ?? "", ...env })
-    .map(([name, value]) => `--setenv=${name}=${value}`);
-  const child = spawn(
-    "systemd-socket-activate",
-    ["-l", `127.0.0.1:${port}`, "--fdname=web", ...variables, ...command],
-    { stdio: ["ignore", out, out], detached: true },
-  );
-  closeSync(out);
-  child.unref();
-  await waitFor(() => readFileSync(log, "utf8").includes("Listening on"), 5000);
-  return { port, pid: child.pid! };
+  for (let tries = 1;; tries++) {
+    const port = await freePort();
+    const log = join(work, `activate-${port}.log`);
+    const out = openSync(log, "a");
+    // It passes on only the variables given with --setenv.
+    const variables = Object.entries({ PATH: process.env.PATH ?? "", ...env })
+      .map(([name, value]) => `--setenv=${name}=${value}`);
+    const child = spawn(
+      "systemd-socket-activate",
+      ["-l", `127.0.0.1:${port}`, "--fdname=web", ...variables, ...command],
+      { stdio: ["ignore", out, out], detached: true },
+    );
+    closeSync(out);
+    child.unref();
+    const said = () => readFileSync(log, "utf8");
+    await until(
+      () => said().includes("Listening on") || !alive(child.pid!),
+      () => `systemd-socket-activate to listen on ${port}: ${said()}`,
+    );
+    if (said().includes("Listening on")) return { port, pid: child.pid! };
+    if (tries === 5) throw new Error(`systemd-socket-activate did not listen: ${said()}`);
+  }
 }
 
 /** Connects to `port` (retrying while it is not listening yet); resolves with the first line. */
@@ -74,7 +73,7 @@ async function ask(port: number): Promise<string> {
         socket.on("data", (chunk) => data += chunk);
         socket.on("end", () => resolve(data));
         socket.on("error", reject);
-        socket.setTimeout(10_000, () => {
+        socket.setTimeout(30_000, () => {
           socket.destroy();
           reject(new Error("no answer"));
         });
@@ -86,36 +85,40 @@ async function ask(port: number): Promise<string> {
   }
 }
 
-const server = ["python3", fixture("activated_server.py")];
+// The real interpreter: the process that answers is the one LISTEN_PID names.
+const server = [python(), fixture("activated_server.py")];
 const t = formTest;
 
-t("start passes activated sockets to the program, named by LISTEN_PID", async ({ dir, tag }) => {
-  const { port } = await activate(dir, cliCommand(["start", "--name", "web", "--", ...server]), {
-    DAEMONIZE_HOME: dir,
-    TEST_TAG: tag,
-  });
-  const answer = await ask(port);
-  await waitFor(() => existsSync(join(dir, "web.pid")) && pidOf(dir, "web") > 0, 5000);
-  const pid = pidOf(dir, "web");
-  assert.equal(answer, `pid=${pid} fds=1 names=web\n`);
-  await waitFor(() => procStat(pid)[1] === "1", 5000);
-});
+t(
+  "start passes activated sockets to the program, named by LISTEN_PID",
+  async ({ home, work, tag }) => {
+    const { port } = await activate(work, cliCommand(["start", "--name", "web", "--", ...server]), {
+      DAEMONIZE_HOME: home,
+      TEST_TAG: tag,
+    });
+    const answer = await ask(port);
+    await until(() => existsSync(join(home, "web.pid")) && pidOf(home, "web") > 0, "web.pid");
+    const pid = pidOf(home, "web");
+    assert.equal(answer, `pid=${pid} fds=1 names=web\n`);
+    await until(() => procStat(pid)[1] === "1", "the start to end, leaving the daemon to init");
+  },
+);
 
-t("a supervised start passes them to each run of the program", async ({ dir, tag, cli }) => {
+t("a supervised start passes them to each run of the program", async ({ home, work, tag, cli }) => {
   const { port } = await activate(
-    dir,
+    work,
     cliCommand(["start", "--name", "web", "--restart", "always", "--", ...server]),
-    { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+    { DAEMONIZE_HOME: home, TEST_TAG: tag },
   );
   const first = await ask(port);
   assert.match(first, /^pid=(\d+) fds=1 names=web\n$/);
   const pid = Number(/pid=(\d+)/.exec(first)![1]);
   // Once the start is over (a death within its grace period fails the start).
-  const log = join(dir, `activate-${port}.log`);
-  await waitFor(() => readFileSync(log, "utf8").includes("web started"), 5000);
+  const log = join(work, `activate-${port}.log`);
+  await until(() => readFileSync(log, "utf8").includes("web started"), "the start to end");
   process.kill(pid, "SIGKILL");
   // Gone first: a connection it accepted as it died would be closed unanswered.
-  assert.ok(await waitFor(() => !alive(pid), 5000));
+  assert.ok(await waitFor(() => !alive(pid), 15_000));
   const second = await ask(port);
   assert.match(second, /^pid=(\d+) fds=1 names=web\n$/);
   assert.notEqual(Number(/pid=(\d+)/.exec(second)![1]), pid, "restarted, same socket");
@@ -124,9 +127,9 @@ t("a supervised start passes them to each run of the program", async ({ dir, tag
 
 t(
   "run passes them to its program, and run --exec keeps them as it becomes it",
-  async ({ dir, tag, cli }) => {
-    const first = await activate(dir, cliCommand(["run", "--name", "web", "--", ...server]), {
-      DAEMONIZE_HOME: dir,
+  async ({ home, work, tag, cli }) => {
+    const first = await activate(work, cliCommand(["run", "--name", "web", "--", ...server]), {
+      DAEMONIZE_HOME: home,
       TEST_TAG: tag,
     });
     const answer = await ask(first.port);
@@ -134,41 +137,41 @@ t(
     assert.equal(Number(procStat(program)[1]), first.pid, "run's child");
     assert.equal(cli(["stop", "web"]).code, 0);
     const second = await activate(
-      dir,
+      work,
       cliCommand(["run", "--exec", "--name", "web2", "--", ...server]),
-      { DAEMONIZE_HOME: dir, TEST_TAG: tag },
+      { DAEMONIZE_HOME: home, TEST_TAG: tag },
     );
     const exec = second.pid;
     assert.equal(await ask(second.port), `pid=${exec} fds=1 names=web\n`);
     process.kill(exec, "SIGTERM");
-    await waitFor(() => !alive(exec), 5000);
+    await waitFor(() => !alive(exec), 15_000);
   },
 );
 
 if (form !== "binary") {
   test(`[${runtime}] a daemonize() daemon gets them from listenFds()`, async () => {
-    await withHome(async ({ dir, tag }) => {
-      const report = join(dir, "report");
+    await withHome(async ({ work, tag }) => {
+      const report = join(work, "report");
       const { port } = await activate(
-        dir,
-        runtimeCommand(fixture("activated_daemon.ts"), [join(dir, "d.pid"), report]),
+        work,
+        runtimeCommand(fixture("activated_daemon.ts"), [join(work, "d.pid"), report]),
         { TEST_TAG: tag },
       );
       // The first connection starts it; nobody answers it (the daemon only reports).
       const socket = createConnection({ host: "127.0.0.1", port });
       socket.on("error", () => {});
-      await waitFor(
+      await until(
         () => existsSync(report) && readFileSync(report, "utf8").includes("\n"),
-        10_000,
+        "the daemon's report",
       );
       socket.destroy();
       const seen = JSON.parse(readFileSync(report, "utf8"));
       assert.deepEqual(seen.fds, [{ fd: 3, name: "web" }]);
       assert.equal(seen.listenPid, String(seen.pid));
       assert.match(seen.fd3, /^socket:\[\d+\]$/);
-      assert.equal(Number(readFileSync(join(dir, "d.pid"), "utf8").trim()), seen.pid);
+      assert.equal(Number(readFileSync(join(work, "d.pid"), "utf8").trim()), seen.pid);
       process.kill(seen.pid, "SIGTERM");
-      await waitFor(() => !alive(seen.pid), 5000);
+      await waitFor(() => !alive(seen.pid), 15_000);
     });
   });
 }

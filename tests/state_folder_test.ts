@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { alive, formTest, pidOf, waitFor } from "./harness.ts";
 
-formTest("a user's NAME.json beside the daemon's files is never touched", ({ dir, cli }) => {
+formTest("a user's NAME.json beside the daemon's files is never touched", ({ home: dir, cli }) => {
   const config = join(dir, "cpu.json");
   writeFileSync(config, '{"interval": 250}\n');
   const started = cli(["start", "--name", "cpu", "--", "sleep", "300"]);
@@ -29,7 +29,7 @@ formTest("a user's NAME.json beside the daemon's files is never touched", ({ dir
 
 formTest(
   "a foreign file where a saved start or pid file goes is refused in one line",
-  ({ dir, cli }) => {
+  ({ home: dir, cli }) => {
     writeFileSync(join(dir, "a.start.json"), "my notes\n");
     const refused = cli(["start", "--name", "a", "--", "sleep", "300"]);
     assert.equal(refused.code, 1);
@@ -53,7 +53,7 @@ formTest(
 
 formTest(
   "forget removes the daemon's rotated logs and leaves a user's log alone",
-  async ({ dir, cli }) => {
+  async ({ home: dir, cli }) => {
     const started = cli([
       "start",
       "--name",
@@ -90,7 +90,7 @@ formTest(
 
 formTest(
   "a start saved by an earlier version still restarts, then is saved anew",
-  ({ dir, cli }) => {
+  ({ home: dir, cli }) => {
     const legacy = join(dir, "old.json");
     writeFileSync(
       legacy,

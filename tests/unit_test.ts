@@ -23,6 +23,7 @@ import {
   root,
   run,
   test,
+  until,
   waitFor,
 } from "./harness.ts";
 
@@ -140,13 +141,13 @@ t("start's help lists every option of the table", ({ cli }) => {
 
 t(
   "unit prints a service that systemd-analyze verifies, odd arguments quoted its way",
-  ({ dir, cli }) => {
+  ({ work, cli }) => {
     const ran = cli([
       "unit",
       "--name",
       "odd",
       "--cwd",
-      dir,
+      work,
       "--env",
       'GREETING=say "hi" for 100% of $USER',
       "--restart",
@@ -154,7 +155,7 @@ t(
       "--max-memory",
       "64M",
       "--log",
-      join(dir, "odd 100%.log"),
+      join(work, "odd 100%.log"),
       "--",
       "sh",
       "-c",
@@ -176,13 +177,13 @@ t(
     assert.match(unit, /^MemoryMax=67108864$/m);
     assert.match(unit, /^UMask=0022$/m);
     assert.match(unit, /^KillMode=mixed$/m);
-    assert.equal(verify(dir, "odd", unit), "");
+    assert.equal(verify(work, "odd", unit), "");
   },
 );
 
 t(
   "unit maps --notify, the user, the reload signal and the timeouts, and notes what systemd lacks",
-  ({ dir, cli }) => {
+  ({ work, cli }) => {
     const ran = cli([
       "unit",
       "--name",
@@ -218,10 +219,10 @@ t(
       ran.stderr,
       "daemonize: note: --log-time has no systemd setting (the journal stamps each line): left out\n",
     );
-    assert.equal(verify(dir, "svc", ran.stdout), "");
+    assert.equal(verify(work, "svc", ran.stdout), "");
     // A unit that systemd would refuse fails the same check: the check can fail.
     assert.notEqual(
-      verify(dir, "broken", ran.stdout.replace(/^ExecStart=.*$/m, 'ExecStart="x')),
+      verify(work, "broken", ran.stdout.replace(/^ExecStart=.*$/m, 'ExecStart="x')),
       "",
     );
   },
@@ -229,14 +230,14 @@ t(
 
 t(
   "unit takes relative paths from where it runs, and refuses a line break in a value",
-  ({ dir, cli }) => {
+  ({ work, cli }) => {
     const ran = run(
       cliCommand(["unit", "--name", "rel", "--cwd", "sub", "--log", "app.log", "--", "sleep", "1"]),
-      { cwd: dir },
+      { cwd: work },
     );
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, new RegExp(`^WorkingDirectory=${dir}/sub$`, "m"));
-    assert.match(ran.stdout, new RegExp(`^StandardOutput=append:${dir}/app\\.log$`, "m"));
+    assert.match(ran.stdout, new RegExp(`^WorkingDirectory=${work}/sub$`, "m"));
+    assert.match(ran.stdout, new RegExp(`^StandardOutput=append:${work}/app\\.log$`, "m"));
     for (
       const [flag, value] of [["--stdout", "/tmp/x\nExecStartPre=/bin/touch /tmp/pwned"], [
         "--user",
@@ -265,8 +266,8 @@ t("unit of a missing program names it and prints no unit", ({ cli }) => {
 
 t(
   "a file of daemons: up starts them, up again leaves them alone, status lists them, down stops them",
-  ({ dir, cli }) => {
-    const file = join(dir, "daemonize.json");
+  async ({ home, work, cli }) => {
+    const file = join(work, "daemonize.json");
     writeFileSync(
       file,
       `{
@@ -282,15 +283,15 @@ t(
     );
     const up = cli(["up", "-f", file]);
     assert.equal(up.code, 0, up.stderr);
-    const first = pidOf(dir, "first");
-    const second = pidOf(dir, "second");
+    const first = pidOf(home, "first");
+    const second = pidOf(home, "second");
     assert.equal(up.stdout, `first started (pid ${first})\nsecond started (pid ${second})\n`);
     assert.ok(alive(first) && alive(second));
     const again = cli(["up", "--file", file]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`^first already running \\(pid ${first}\\)$`, "m"));
     assert.match(again.stdout, new RegExp(`^second already running \\(pid ${second}\\)`, "m"));
-    assert.equal(pidOf(dir, "first"), first, "the running one is left alone");
+    assert.equal(pidOf(home, "first"), first, "the running one is left alone");
     const status = cli(["status", "-f", file, "--json"]);
     assert.equal(status.code, 0, status.stderr);
     const listed = JSON.parse(status.stdout) as { name: string; state: string }[];
@@ -298,9 +299,10 @@ t(
       "second",
       "running",
     ]]);
-    assert.equal(
-      readFileSync(join(dir, "second.log"), "utf8"),
-      `hello // not a comment in ${dir}\n`,
+    const said = `hello // not a comment in ${work}\n`;
+    await until(
+      () => readText(join(home, "second.log")) === said,
+      () => `second's line in its log, not ${JSON.stringify(readText(join(home, "second.log")))}`,
     );
     const down = cli(["down", "-f", file, "first"]);
     assert.equal(down.code, 0, down.stderr);
@@ -313,8 +315,8 @@ t(
 
 t(
   "a mistake in a file of daemons is one line naming the file, the daemon and the key; nothing starts",
-  ({ dir, cli }) => {
-    const file = join(dir, "bad.json");
+  ({ work, cli }) => {
+    const file = join(work, "bad.json");
     const cases: [string, string][] = [
       [
         `{"daemons": [{"name": "web", "command": ["sleep", "1"], "restat": "always"}]}`,
@@ -342,8 +344,8 @@ t(
   },
 );
 
-t("unit -f prints the unit of a daemon of the file", ({ dir, cli }) => {
-  const file = join(dir, "daemonize.json");
+t("unit -f prints the unit of a daemon of the file", ({ work, cli }) => {
+  const file = join(work, "daemonize.json");
   writeFileSync(
     file,
     `{"daemons": [{"name": "web", "command": ["sleep", "300"], "umask": "077"}]}`,
@@ -351,13 +353,13 @@ t("unit -f prints the unit of a daemon of the file", ({ dir, cli }) => {
   const ran = cli(["unit", "-f", file, "web"]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /^UMask=0077$/m);
-  assert.equal(verify(dir, "web", ran.stdout), "");
+  assert.equal(verify(work, "web", ran.stdout), "");
   const missing = cli(["unit", "-f", file, "wbe"]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, `daemonize: ${file}: no daemon named "wbe"; did you mean "web"?\n`);
 });
 
-t("run by another user than root, unit prints a user unit, and refuses --user", ({ dir }) => {
+t("run by another user than root, unit prints a user unit, and refuses --user", ({ work }) => {
   const asNobody = (args: string[]) =>
     run([
       "setpriv",
@@ -365,15 +367,15 @@ t("run by another user than root, unit prints a user unit, and refuses --user", 
       "--regid=nogroup",
       "--clear-groups",
       "env",
-      `HOME=${dir}`,
-      `DENO_DIR=${join(dir, "deno")}`,
+      `HOME=${work}`,
+      `DENO_DIR=${join(work, "deno")}`,
       ...cliCommand(args),
-    ], { cwd: dir });
+    ], { cwd: work });
   const ran = asNobody(["unit", "--name", "mine", "--", "sleep", "100"]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /^WantedBy=default\.target$/m);
   assert.doesNotMatch(ran.stdout, /^User=/m);
-  assert.equal(verify(dir, "mine", ran.stdout), "");
+  assert.equal(verify(work, "mine", ran.stdout), "");
   const refused = asNobody(["unit", "--user", "root", "--", "sleep", "100"]);
   assert.equal(refused.code, 2);
   assert.equal(
@@ -384,25 +386,29 @@ t("run by another user than root, unit prints a user unit, and refuses --user", 
 
 t(
   "down run from inside one of the file's daemons goes on outside it and stops them all",
-  async ({ dir, cli }) => {
-    const file = join(dir, "daemonize.json");
-    const out = join(dir, "hook.out");
+  async ({ home, work, cli }) => {
+    const file = join(work, "daemonize.json");
+    const out = join(work, "hook.out");
+    const go = join(work, "go");
     const down = cliCommand(["down", "-f", file]).map((w) => `'${w}'`).join(" ");
+    // It runs down once up is over (the test says go), not while up starts the other.
+    const wait = `until [ -e ${go} ]; do sleep 0.05; done`;
     writeFileSync(
       file,
       JSON.stringify({
         daemons: [
           {
             name: "hook",
-            command: ["sh", "-c", `sleep 0.5; ${down} >> ${out} 2>&1; exec sleep 300`],
+            command: ["sh", "-c", `${wait}; ${down} >> ${out} 2>&1; exec sleep 300`],
           },
           { name: "other", command: ["sleep", "300"] },
         ],
       }),
     );
     assert.equal(cli(["up", "-f", file]).code, 0);
-    const hook = pidOf(dir, "hook");
-    const other = pidOf(dir, "other");
+    const hook = pidOf(home, "hook");
+    const other = pidOf(home, "other");
+    writeFileSync(go, "");
     assert.ok(await waitFor(() => /other stopped/.test(readText(out)), 10_000), readText(out));
     const said = readText(out);
     assert.match(
