@@ -20,6 +20,7 @@
  * @module
  */
 import { getLibc } from "../ffi/libc.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { asDaemonError, DaemonError } from "./errors.ts";
 import { exit, pid as ownPid, ppid } from "./host.ts";
 import { type DaemonOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
@@ -202,7 +203,12 @@ function superviseSelf(): Promise<never> {
   void import("./supervisor/supervisor.ts").then(({ supervise }) =>
     supervise({
       program: { name: baseName(mainModule()), ...command },
-      supervision: { restart: "no", restartDelay: 100, maxRestarts: 0, restartWindow: 60_000 },
+      supervision: {
+        restart: "no",
+        restartDelay: DEFAULTS.restartDelay,
+        maxRestarts: 0,
+        restartWindow: DEFAULTS.restartWindow,
+      },
       pidFile: undefined,
       channel: undefined,
     })
