@@ -1,6 +1,7 @@
 /**
  * The `daemonize` command: parse, call the library, format. `main()` returns
- * the exit status; only the entry point exits.
+ * the exit status; only the entry point exits. Each command's module loads
+ * when it is the command run: status and stop load nothing of a start.
  *
  * @module
  */
@@ -16,17 +17,12 @@ import {
   statusCommand,
   stopCommand,
 } from "./commands.ts";
-import { withoutEnvValues } from "./env_values.ts";
-import { forget } from "./forget.ts";
 import { parseArgs } from "./parse.ts";
 import { reportFailure } from "./failure.ts";
 import { readSaved, savedStarts } from "./saved_start.ts";
-import { daemonFile, downCommand, pidFileOf, upCommand } from "./stack.ts";
-import { loadSaved, replay, restart, start } from "./start_command.ts";
 import { namedFiles, stateDirs, validName } from "./state.ts";
 import { logOf, neverKnown, resolveTarget } from "./targets.ts";
 import { EXIT } from "./exit_codes.ts";
-import { unitCommand } from "./unit_command.ts";
 
 /** The version printed by `--version`. */
 export const VERSION: string = denoJson.version;
@@ -58,6 +54,7 @@ export async function main(
         return 0;
       case "start":
       case "run": {
+        const { loadSaved, replay, start } = await import("./start_command.ts");
         const t = parsed.bare && parsed.command === "start" && validName(parsed.program[0]!)
           ? resolveTarget({ name: parsed.program[0]! })
           : undefined;
@@ -66,6 +63,7 @@ export async function main(
           return await replay(saved, again, io);
         }
         // The daemon's processes run these arguments again: without --env values.
+        const { withoutEnvValues } = await import("./env_values.ts");
         const hidden = withoutEnvValues(args);
         if (hidden.env.length) relaunchWith(hidden.args, hidden.env);
         return await start(parsed, args, io);
@@ -81,8 +79,10 @@ export async function main(
           io,
         );
       }
-      case "restart":
+      case "restart": {
+        const { restart } = await import("./start_command.ts");
         return await restart(parsed.target, parsed.timeout, io);
+      }
       case "reload": {
         const t = resolveTarget(parsed.target);
         const saved = t.savedName === undefined ? undefined : readSaved(t.savedName);
@@ -91,7 +91,7 @@ export async function main(
         return reloadCommand(t.name, t.pidFile, signal, io);
       }
       case "forget":
-        return forget(parsed.target, io);
+        return (await import("./forget.ts")).forget(parsed.target, io);
       case "logs": {
         const t = resolveTarget(parsed.target, false);
         const { logsCommand } = await import("./logs.ts");
@@ -99,6 +99,7 @@ export async function main(
       }
       case "status": {
         if (parsed.file !== undefined) {
+          const { daemonFile, pidFileOf } = await import("./stack.ts");
           const daemons = daemonFile(parsed.file).map((d) => ({
             name: d.name,
             pidFile: pidFileOf(d),
@@ -116,11 +117,11 @@ export async function main(
         return statusCommand(t.name, t.pidFile, parsed.json, io);
       }
       case "unit":
-        return await unitCommand(parsed, io);
+        return await (await import("./unit_command.ts")).unitCommand(parsed, io);
       case "up":
-        return await upCommand(parsed.file, parsed.names, io);
+        return await (await import("./stack.ts")).upCommand(parsed.file, parsed.names, io);
       case "down":
-        return await downCommand(parsed.file, parsed.names, io);
+        return await (await import("./stack.ts")).downCommand(parsed.file, parsed.names, io);
     }
   } catch (error) {
     return reportFailure((text) => io.err(text), program, error);
