@@ -60,16 +60,11 @@ export function readSaved(name: string): SavedStart | undefined {
     parseSaved(readTextFileIfAny(files.legacyCommandFile), false);
 }
 
-/** Whether a saved start of `name` exists. */
-export function hasSaved(name: string): boolean {
-  return readSaved(name) !== undefined;
-}
-
 /**
  * Why the state folder can't take daemon `name`'s files, or undefined: a
  * file it did not write stands where its saved start or pid file goes.
  */
-export function foreignFile(name: string, pidFile: string): string | undefined {
+function foreignFile(name: string, pidFile: string): string | undefined {
   const files = namedFiles(name);
   const text = readTextFileIfAny(files.commandFile);
   if (text !== undefined && !parseSaved(text, true)) {
