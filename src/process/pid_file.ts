@@ -14,7 +14,7 @@
 import { getLibc, SysCallError } from "../../ffi/libc.ts";
 import { asDaemonError, DaemonError, optionError } from "../errors.ts";
 import { pid as ownPid } from "../host.ts";
-import { type Identity, newToken, sameStart, selfIdentity } from "./identity.ts";
+import { type Identity, newToken, sameStart, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
 import { describePidFile, unsafePidFile } from "./pid_file_check.ts";
 import { lockPidFile, pidFileId, waitForLock } from "./pid_lock.ts";
 import { readRecord, writeRecord } from "./pid_record.ts";
@@ -115,11 +115,14 @@ export class PidFile {
     try {
       const me = identity ?? selfIdentity(ownPid(), newToken(), false);
       const running = this.running();
-      // Recorded already as this very process: a program started by the
-      // command that controls itself with the same pid file, recorded by
-      // its starter or by itself, whichever came first. That record stays.
+      // Recorded already as this very process, a program started by the
+      // command that controls itself with the same pid file: by its starter
+      // (seen by the program's own acquire, which carries the start's
+      // token), or by itself (seen by the starter's acquire, recording the
+      // program it started), whichever came first. That record stays.
       const recorded = this.identity();
-      if (running?.main && recorded && isSameProcess(recorded, me)) {
+      const started = me.pid !== ownPid() || libc.getenv(TOKEN_VARIABLE) !== undefined;
+      if (running?.main && recorded && isSameProcess(recorded, me) && started) {
         this.#mine = recorded;
         this.#fd = fd;
         kept = true;
