@@ -13,8 +13,7 @@ import { newToken, TOKEN_VARIABLE } from "../process/identity.ts";
 import { ReadyChannel, readyDescriptor } from "../start/ready_channel.ts";
 import { mainModule, type Markers } from "../start/relaunch.ts";
 import { type Daemon, DaemonProcess, DaemonStart } from "./handle.ts";
-import { OwnerChange } from "./privileges.ts";
-import { DAEMON_SET_UP, runSetUp } from "./set_up.ts";
+import { DAEMON_SET_UP, daemonValues, runSetUp } from "./set_up.ts";
 import { adoptPassedDescriptors } from "./socket_activation.ts";
 import { guardInspectorSignal } from "./signals.ts";
 
@@ -59,25 +58,16 @@ export function runDaemon(options: ResolvedOptions, markers: Markers | undefined
   const start = daemonStart(options, markers);
   const daemon = new DaemonProcess(options, start);
   const token = daemonToken(start);
-  const owner = new OwnerChange(options.user, options.group, options.initgroups);
   start.watchExit();
   try {
-    runSetUp(DAEMON_SET_UP, {
-      "pid-file": {
-        file: start.pidFile,
-        pid: daemon.pid,
-        token,
-        ownSession: start.detached,
-        handles: [...options.signals.keys()],
-      },
-      "look-up-owner": owner,
-      "core-dump": options.preventCore,
-      "chroot": options.chrootDirectory,
-      "working-directory": options.workingDirectory,
-      "umask": options.umask,
-      "change-owner": owner,
-      "signals": { map: options.signals, terminate: () => void daemon.stop(0) },
-    });
+    const record = {
+      file: start.pidFile,
+      pid: daemon.pid,
+      token,
+      ownSession: start.detached,
+      handles: [...options.signals.keys()],
+    };
+    runSetUp(DAEMON_SET_UP, daemonValues(options, record, () => void daemon.stop(0)));
   } catch (error) {
     start.fail(error as DaemonError);
   }

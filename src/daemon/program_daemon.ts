@@ -19,6 +19,7 @@ import { OwnerChange } from "./privileges.ts";
 import { envValue, findProgram, type Program, programEnv } from "./program.ts";
 import {
   DAEMON_SET_UP,
+  daemonValues,
   PRIVILEGED_SUPERVISOR_SET_UP,
   PROGRAM_STAGE_SET_UP,
   runSetUp,
@@ -57,28 +58,19 @@ export function runProgramDaemon(
   const privileged = supervision !== undefined &&
     (options.user !== undefined || options.group !== undefined ||
       options.chrootDirectory !== undefined);
-  const owner = new OwnerChange(options.user, options.group, options.initgroups);
   start.watchExit();
   try {
+    const record = {
+      file: start.pidFile,
+      pid: ownPid(),
+      token,
+      ownSession: start.detached,
+      handles: undefined,
+    };
     runSetUp(
       privileged ? PRIVILEGED_SUPERVISOR_SET_UP : supervision ? SUPERVISOR_SET_UP : DAEMON_SET_UP,
-      {
-        "pid-file": {
-          file: start.pidFile,
-          pid: ownPid(),
-          token,
-          ownSession: start.detached,
-          handles: undefined,
-        },
-        "look-up-owner": owner,
-        "core-dump": options.preventCore,
-        "chroot": options.chrootDirectory,
-        "working-directory": options.workingDirectory,
-        "umask": options.umask,
-        "change-owner": owner,
-        // Until the exec, "terminate" ends this process as a daemon's stop would.
-        "signals": { map: options.signals, terminate: () => exitProgram(0) },
-      },
+      // Until the exec, "terminate" ends this process as a daemon's stop would.
+      daemonValues(options, record, () => exitProgram(0)),
     );
   } catch (error) {
     start.fail(error as DaemonError);

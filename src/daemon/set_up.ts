@@ -23,11 +23,11 @@
 import { getLibc } from "../../ffi/libc.ts";
 import { attempt, type Step } from "../errors.ts";
 import { followChdir, removeFile } from "../host.ts";
-import type { SignalAction } from "../options.ts";
+import type { ResolvedOptions, SignalAction } from "../options.ts";
 import { selfIdentity } from "../process/identity.ts";
 import type { PidFile } from "../process/pid_file.ts";
 import { recordPath } from "../supervisor/record.ts";
-import type { OwnerChange } from "./privileges.ts";
+import { OwnerChange } from "./privileges.ts";
 import { installSignals } from "./signals.ts";
 
 /** What the `pid-file` step records. */
@@ -160,6 +160,28 @@ export function runSetUp<N extends StepName>(
     results[name] = attempt(step, `${step} failed`, () => run(value));
   }
   return results as Pick<SetUpResults, N>;
+}
+
+/**
+ * Every step's value for a daemon set up with `options`: what it records in
+ * its pid file is `record`, and what `"terminate"` does, `terminate`.
+ */
+export function daemonValues(
+  options: ResolvedOptions,
+  record: DaemonRecord,
+  terminate: () => void,
+): SetUpValues {
+  const owner = new OwnerChange(options.user, options.group, options.initgroups);
+  return {
+    "pid-file": record,
+    "look-up-owner": owner,
+    "core-dump": options.preventCore,
+    "chroot": options.chrootDirectory,
+    "working-directory": options.workingDirectory,
+    "umask": options.umask,
+    "change-owner": owner,
+    "signals": { map: options.signals, terminate },
+  };
 }
 
 function recordDaemon(record: DaemonRecord): void {
