@@ -29,6 +29,12 @@ export interface PlatformConstants {
   readonly O_CLOEXEC: number;
   readonly F_SETFD: number;
   readonly FD_CLOEXEC: number;
+  /** `fcntl(2)`: a descriptor's status flags, and who is sent `SIGIO` for it. */
+  readonly F_GETFL: number;
+  readonly F_SETFL: number;
+  readonly F_SETOWN: number;
+  /** Send `SIGIO` when the descriptor becomes readable. */
+  readonly O_ASYNC: number;
   readonly LOCK_SH: number;
   readonly LOCK_EX: number;
   readonly LOCK_NB: number;
@@ -99,6 +105,8 @@ export interface PlatformConstants {
     >;
     readonly pidfd_open?: bigint;
     readonly pidfd_send_signal?: bigint;
+    /** Linux 5.6+: a copy of another process's descriptor. */
+    readonly pidfd_getfd?: bigint;
   };
   /** Signal numbers by name. */
   readonly signals: Readonly<Record<string, number>>;
@@ -170,6 +178,10 @@ const linux: PlatformConstants = {
   O_CLOEXEC: 0o2000000,
   F_SETFD: 2,
   FD_CLOEXEC: 1,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_SETOWN: 8,
+  O_ASYNC: 0o20000,
   LOCK_SH: 1,
   LOCK_EX: 2,
   LOCK_NB: 4,
@@ -205,6 +217,7 @@ const linux: PlatformConstants = {
     getdents64: { x86_64: { number: 217n, O_DIRECTORY: 0o200000 } },
     pidfd_open: 434n,
     pidfd_send_signal: 424n,
+    pidfd_getfd: 438n,
   },
   signals: {
     ...commonSignals,
@@ -253,6 +266,10 @@ const darwin: PlatformConstants = {
   O_CLOEXEC: 0x1000000,
   F_SETFD: 2,
   FD_CLOEXEC: 1,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_SETOWN: 6,
+  O_ASYNC: 0x40,
   LOCK_SH: 1,
   LOCK_EX: 2,
   LOCK_NB: 4,

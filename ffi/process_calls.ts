@@ -18,6 +18,14 @@ import {
 } from "./layout.ts";
 import { posixSpawn, type SpawnRequest } from "./posix_spawn.ts";
 
+/** `tee(2)` and `splice(2)`'s "don't wait" flag. */
+const SPLICE_F_NONBLOCK = 2;
+
+/** The error for a call this system's C library lacks. */
+function unavailable(call: string): Error {
+  return Object.assign(new Error(`${call} is not available on this system`), { code: "ENOSYS" });
+}
+
 /** The second layer of `Libc`: the `spawn` and `waiting` calls, free of pointers. */
 export class ProcessCalls extends CoreCalls {
   /** `pipe2(2)` with close-on-exec; returns `[readEnd, writeEnd]`. */
@@ -174,6 +182,78 @@ export class ProcessCalls extends CoreCalls {
     );
     // errno belongs to the other thread: a failed read ends the stream.
     return Math.max(0, n);
+  }
+  /**
+   * `tee(2)` without waiting: copies up to `max` bytes waiting in pipe
+   * `from` into pipe `to`, leaving them in `from`. Returns the count, 0 at
+   * the end of `from` (no writer left, nothing waiting), or undefined when
+   * nothing waits now. Linux only (throws `ENOSYS` elsewhere).
+   */
+  peekPipe(from: number, to: number, max: number): number | undefined {
+    const tee = this.spawnFns.tee;
+    if (!tee) throw unavailable("tee");
+    for (;;) {
+      try {
+        return Number(this.check("tee", tee(from, to, max, SPLICE_F_NONBLOCK)));
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        if (error instanceof SysCallError && error.code === "EAGAIN") return undefined;
+        throw error;
+      }
+    }
+  }
+  /**
+   * `splice(2)`: moves up to `length` bytes waiting in pipe `from` to `to`
+   * (at `offset` when given: a file opened for appending refuses splices),
+   * in one step of the kernel's: what was moved is no longer in the pipe.
+   * Returns the count moved.
+   */
+  movePipe(from: number, to: number, length: number, offset?: number): number {
+    const splice = this.spawnFns.splice;
+    if (!splice) throw unavailable("splice");
+    const at = offset === undefined ? null : new BigInt64Array([BigInt(offset)]);
+    for (;;) {
+      try {
+        return Number(this.check(
+          "splice",
+          splice(from, null, to, at && new Uint8Array(at.buffer), length, SPLICE_F_NONBLOCK),
+        ));
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
+  /**
+   * A copy of descriptor `fd` of the process behind `pidfd`
+   * (`pidfd_getfd(2)`, Linux 5.6+; close-on-exec). Undefined where the
+   * system has no such call.
+   */
+  descriptorOf(pidfd: number, fd: number): number | undefined {
+    const number = this.constants.syscalls.pidfd_getfd;
+    if (number === undefined) return undefined;
+    return Number(this.check(
+      "pidfd_getfd",
+      this.coreFns.syscall!(number, BigInt(pidfd), BigInt(fd), 0n, 0n),
+    ));
+  }
+  /**
+   * Makes reads of `fd` never wait, and has `SIGIO` sent to process `owner`
+   * whenever something arrives there (or its last writer closes it).
+   */
+  signalOnInput(fd: number, owner: number): void {
+    const { F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, O_NONBLOCK } = this.constants;
+    const fcntl = this.coreFns.fcntl!;
+    this.check("fcntl", fcntl(fd, F_SETOWN, owner));
+    const flags = this.check("fcntl", fcntl(fd, F_GETFL, 0));
+    this.check("fcntl", fcntl(fd, F_SETFL, flags | O_ASYNC | O_NONBLOCK));
+  }
+  /** Makes reads and writes of `fd` never wait. */
+  neverWait(fd: number): void {
+    const { F_GETFL, F_SETFL, O_NONBLOCK } = this.constants;
+    const fcntl = this.coreFns.fcntl!;
+    const flags = this.check("fcntl", fcntl(fd, F_GETFL, 0));
+    this.check("fcntl", fcntl(fd, F_SETFL, flags | O_NONBLOCK));
   }
   /** `posix_spawn(3)`; returns the child's pid. */
   spawn(request: SpawnRequest): number {

@@ -90,6 +90,15 @@ export const spawn = {
     parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
     result: "isize",
   },
+  // ssize_t tee(int from, int to, size_t length, unsigned int flags);  (Linux)
+  tee: { parameters: ["i32", "i32", "usize", "u32"], result: "isize", optional: true },
+  // ssize_t splice(int from, off64_t *from_offset, int to, off64_t *to_offset,
+  //                size_t length, unsigned int flags);  (Linux)
+  splice: {
+    parameters: ["i32", "buffer", "i32", "buffer", "usize", "u32"],
+    result: "isize",
+    optional: true,
+  },
   // pid_t waitpid(pid_t pid, int *status, int options);
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // int posix_spawn(pid_t *pid, const char *path,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { findOrphan } from "../supervisor/orphan.ts";
 import { DaemonError } from "../errors.ts";
 import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
@@ -138,6 +139,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     restarts: null,
     lastExit: null,
     found: null,
+    unsupervised: null,
   };
   switch (s.state) {
     case "running": {
@@ -164,7 +166,14 @@ export function reportOf(name: string, pidFile: string): StatusReport {
       // What the file is, when nothing of a daemon of ours runs.
       const file = new PidFile(pidFile);
       const found = s.others || s.unverified ? undefined : file.unsafe() ?? file.inspect();
-      return { ...base, state: "dead", pid: s.pid ?? null, found: found ?? null };
+      const orphan = s.others ? findOrphan(pidFile, file.identity()?.token) : undefined;
+      return {
+        ...base,
+        state: "dead",
+        pid: s.pid ?? null,
+        found: found ?? null,
+        unsupervised: orphan?.pid ?? null,
+      };
     }
     case "failed":
       return { ...base, state: "failed", pid: null, restarts: s.restarts, lastExit: s.lastExit };

@@ -31,6 +31,8 @@ export interface StatusReport {
   readonly lastExit: string | null;
   /** What the pid file is, when it names no daemon of ours (`it holds no pid: "x"`). */
   readonly found: string | null;
+  /** A supervised program whose supervisor was killed: it runs on, and a start takes it over. */
+  readonly unsupervised: number | null;
 }
 
 /**
@@ -126,6 +128,14 @@ export function statusLine(report: StatusReport, colour: boolean): string {
         `${processes(u)} of its session can't be checked by this user`,
       ]
       : ["no process of it running"];
+    if (report.unsupervised !== null) {
+      facts.splice(
+        0,
+        facts.length,
+        `its supervisor, pid ${report.pid}, was killed`,
+        `its program, pid ${report.unsupervised}, runs on unsupervised: start ${report.name} supervises it again`,
+      );
+    }
     const named = !n && !u && report.pid ? `, naming pid ${report.pid}` : "";
     const left = report.found
       ? `pid file ${report.pidFile} left: ${report.found}`

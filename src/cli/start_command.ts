@@ -7,7 +7,8 @@
  */
 import { asDaemonError, DaemonError } from "../errors.ts";
 import { DEFAULTS } from "../defaults.ts";
-import { changeDirectory, cwd } from "../host.ts";
+import { changeDirectory, cwd, readTextFileIfAny } from "../host.ts";
+import { parseRecord, recordPath } from "../supervisor/record.ts";
 import { resolvePath } from "../paths.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { PidFile, runningMessage, whileLocked } from "../process/pid_file.ts";
@@ -148,7 +149,10 @@ async function startLocked(
       `daemonize: warning: cannot save the start command to ${files.commandFile}; restart won't work\n`,
     );
   }
-  io.out(`${name} started (pid ${pid})\n`);
+  const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
+  if (record?.adopted && record.supervisor === pid && record.program !== null) {
+    io.out(`${name} supervised again (pid ${pid}): its program, pid ${record.program}, ran on\n`);
+  } else io.out(`${name} started (pid ${pid})\n`);
   if (previous) {
     const environment = previous.env ? envChanges(previous.env, env) : "";
     const changed = [

@@ -134,9 +134,16 @@ function supervisorRecord(pidFile: string, supervisor: number): SupervisorRecord
   return record?.supervisor === supervisor ? record : undefined;
 }
 
-/** What a record says, its program checked to be the supervisor's child. */
+/**
+ * What a record says, its program checked to be the supervisor's child (or,
+ * taken over from a killed supervisor, the very process it names).
+ */
 function supervisedBy(record: SupervisorRecord): Supervised {
-  const program = record.program && readStat(record.program)?.ppid === record.supervisor
+  const stat = record.program ? readStat(record.program) : undefined;
+  const program = stat &&
+      (record.adopted
+        ? stat.startTicks === record.programStart && stat.state !== "Z"
+        : stat.ppid === record.supervisor)
     ? record.program
     : null;
   return {

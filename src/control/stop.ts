@@ -12,6 +12,9 @@ import { DEFAULTS } from "../defaults.ts";
 import { DaemonError, optionError } from "../errors.ts";
 import type { Member, ProcessTree, Sighting } from "../process/process_tree.ts";
 import { signalNumber } from "../signal_names.ts";
+import { readTextFileIfAny } from "../host.ts";
+import { endLeftKeeper } from "../supervisor/output_keeper.ts";
+import { parseRecord, recordPath } from "../supervisor/record.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 
 /** Options of {@link stop}. */
@@ -102,13 +105,17 @@ export async function stop(
   const unsafe = file.unsafe();
   if (unsafe) throw new DaemonError("stop", `refusing pid file ${file.path}: ${unsafe}`);
   const tree = file.tree();
+  // What a supervisor killed outright left: the keeper of its program's output.
+  const left = parseRecord(readTextFileIfAny(recordPath(file.path)))?.keeper;
   if (!tree) {
     file.removeIfStale();
+    endLeftKeeper(left);
     return { state: "not-running" };
   }
   try {
     const result = await stopTree(tree, signal, timeout);
     file.removeRecordOf(tree.identity);
+    endLeftKeeper(left);
     return result;
   } finally {
     tree.close();

@@ -13,6 +13,8 @@ import type { ResolvedOptions } from "../options.ts";
 import { newToken, TOKEN_VARIABLE } from "../process/identity.ts";
 import { type Markers, PROGRAM_STAGE, sameCommand } from "../start/relaunch.ts";
 import type { SupervisorPlan } from "../supervisor/supervisor.ts";
+import { findOrphan, lastSupervisor, type Orphan } from "../supervisor/orphan.ts";
+import { endLeftKeeper } from "../supervisor/output_keeper.ts";
 import { daemonStart, daemonToken } from "./daemon.ts";
 import type { DaemonStart } from "./handle.ts";
 import { OwnerChange } from "./privileges.ts";
@@ -58,6 +60,9 @@ export function runProgramDaemon(
   const privileged = supervision !== undefined &&
     (options.user !== undefined || options.group !== undefined ||
       options.chrootDirectory !== undefined);
+  // Read before the set-up, which clears what the last supervisor said.
+  const last = supervision && start.pidFile ? lastSupervisor(start.pidFile.path) : undefined;
+  const orphan = last && findOrphan(start.pidFile!.path, token);
   start.watchExit();
   try {
     const record = {
@@ -75,7 +80,9 @@ export function runProgramDaemon(
   } catch (error) {
     start.fail(error as DaemonError);
   }
-  if (supervision) supervise(launch, options, privileged, token);
+  // The daemon's now: a keeper its last supervisor left, with no program to keep, goes.
+  if (!orphan) endLeftKeeper(last?.keeper);
+  if (supervision) supervise(launch, options, privileged, token, orphan || undefined);
   else become(launch);
 }
 
@@ -108,6 +115,7 @@ function supervise(
   options: ResolvedOptions,
   privileged: boolean,
   token: string,
+  orphan: Orphan | undefined,
 ): void {
   const { program, start, env, startedIn } = launch;
   const [name, ...args] = program.command;
@@ -135,6 +143,7 @@ function supervise(
     pidFile: start.pidFile,
     channel: start.channel,
     ownSession: start.detached,
+    adopt: orphan,
   };
   // Loaded here: a starter, and a daemon that becomes its program, need none of it.
   void import("../supervisor/handoff.ts").then(async ({ handOff }) => {

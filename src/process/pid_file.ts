@@ -113,7 +113,7 @@ export class PidFile {
     }
     let kept = false;
     try {
-      const me = identity ?? selfIdentity(ownPid(), newToken(), false);
+      let me = identity ?? selfIdentity(ownPid(), newToken(), false);
       const running = this.running();
       // Recorded already as this very process, a program started by the
       // command that controls itself with the same pid file: by its starter
@@ -128,7 +128,13 @@ export class PidFile {
         kept = true;
         return;
       }
-      if (running) {
+      // A main process carrying the daemon's own token takes the place of
+      // one that is gone (a supervisor taking over the program its killed
+      // predecessor left): the session that runs stays the daemon's.
+      const successor = running && !running.main && recorded?.token !== undefined &&
+        recorded.token === me.token;
+      if (successor) me = { ...me, sid: recorded.sid, sidStart: recorded.sidStart };
+      else if (running) {
         throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
       }
       attempt(what, () => {
@@ -184,6 +190,17 @@ export class PidFile {
     this.#fd = undefined;
     this.#mine = undefined;
     if (fd !== undefined) getLibc().close(fd);
+  }
+
+  /**
+   * Records `identity` (of this same process) in place of the one it
+   * acquired with: a supervisor that took over its daemon's session, now
+   * running the program in its own.
+   */
+  rerecord(identity: Identity): void {
+    if (this.#fd === undefined || !this.#mine) return;
+    attempt(`cannot write pid file ${this.path}`, () => writeRecord(this, identity));
+    this.#mine = identity;
   }
 
   /** Whether the file exists. */

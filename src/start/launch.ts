@@ -16,6 +16,7 @@ import { attempt, DaemonError } from "../errors.ts";
 import { changeDirectory, cwd, pid as ownPid, platform } from "../host.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { newToken, TOKEN_VARIABLE } from "../process/identity.ts";
+import { findOrphan } from "../supervisor/orphan.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
 import { RESET_SIGNALS } from "../daemon/signals.ts";
 import { DIRECT_LAUNCH_SET_UP, runSetUp } from "../daemon/set_up.ts";
@@ -125,14 +126,19 @@ export function launch(
   const unsafe = pidFile?.unsafe();
   if (unsafe) throw new DaemonError("pid-file", `refusing pid file ${pidFile!.path}: ${unsafe}`);
   const running = pidFile?.running();
-  if (running) {
+  // A supervised program whose supervisor was killed is taken over, not started twice.
+  const orphanToken = running && !running.main && program?.supervised
+    ? pidFile!.identity()?.token
+    : undefined;
+  const adopting = orphanToken !== undefined && findOrphan(pidFile!.path, orphanToken);
+  if (running && !adopting) {
     throw new DaemonError("pid-file", runningMessage(running), { code: "EWOULDBLOCK" });
   }
   checkStreams(options);
   const logs = logMarks(options);
   const opened: number[] = [];
   try {
-    const token = newToken();
+    const token = adopting ? orphanToken : newToken();
     const notify = program?.notify ? notificationSocket() : undefined;
     if (notify) opened.push(notify.fd);
     // The token, and the notification socket of this start.

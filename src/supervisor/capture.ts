@@ -1,13 +1,16 @@
 /**
  * Output capture: a supervised program's standard output and error come
- * through pipes, are cut into lines and written to its log files (rotated
- * by `LogFile`), beside the supervisor's own lines.
+ * through pipes (`output_pipe.ts`), which a keeper process holds as well
+ * (`output_keeper.ts`), and go a whole line at a time to its log files
+ * (rotated by `LogFile`), beside the supervisor's own lines.
  *
  * @module
  */
 import { type FileAction, getLibc } from "../../ffi/libc.ts";
-import { pipeChunks } from "../host.ts";
-import { LineCutter, LogFile, logLine } from "./log_file.ts";
+import { onSignal } from "../host.ts";
+import { LogFile, logLine } from "./log_file.ts";
+import { type KeeperRecord, OutputKeeper, type StreamFds } from "./output_keeper.ts";
+import { OutputPipe } from "./output_pipe.ts";
 import type { SupervisedProgram, Supervision } from "./plan.ts";
 
 /** How long the end of a run waits for its last output (ms). */
@@ -18,6 +21,8 @@ export class OutputCapture {
   readonly #program: SupervisedProgram;
   readonly #time: boolean;
   readonly #logs = new Map<string, LogFile>();
+  readonly #active = new Set<RunOutput>();
+  #listening = false;
   #failed = false;
 
   /** Opens the program's logs. */
@@ -56,24 +61,57 @@ export class OutputCapture {
   }
 
   /**
-   * The pipes of one run: captured streams are cut into lines for this run
-   * alone (a process the last run left may still write); the others are
-   * ours, inherited.
+   * The pipes of one run, and their keeper: captured streams are cut into
+   * lines for this run alone (a process the last run left may still
+   * write); the others are ours, inherited.
    */
   run(): RunOutput {
     const libc = getLibc();
-    const pipes: [number, number][] = [];
-    const cutters: LineCutter[] = [];
+    const reads: Partial<Record<Stream, number>> = {};
+    const writes: number[] = [];
     const actions: FileAction[] = [];
-    const { stdout, stderr } = this.#program;
-    for (const [fd, path] of [[1, stdout], [2, stderr]] as const) {
-      if (path === undefined) continue;
+    for (const [stream, fd] of [["stdout", 1], ["stderr", 2]] as const) {
+      if (this.#program[stream] === undefined) continue;
       const [read, write] = libc.pipe();
-      pipes.push([read, write]);
-      cutters.push(new LineCutter(this.#logs.get(path)!, this.#time));
+      reads[stream] = read;
+      writes.push(write);
       actions.push({ dup2: { from: write, to: fd } });
     }
-    return new RunOutput(this, pipes, cutters, actions);
+    const keeper = writes.length ? OutputKeeper.start(reads, this.#program.name) : undefined;
+    return this.#track(new RunOutput(this, this.#pipes(reads), writes, actions, keeper));
+  }
+
+  /** The output of a run an earlier supervisor started, taken over from its keeper. */
+  adopt(fds: StreamFds, keeper: OutputKeeper | undefined): RunOutput {
+    return this.#track(new RunOutput(this, this.#pipes(fds), [], [], keeper));
+  }
+
+  #pipes(fds: StreamFds): OutputPipe[] {
+    const pipes: OutputPipe[] = [];
+    for (const stream of ["stdout", "stderr"] as const) {
+      const fd = fds[stream];
+      const path = this.#program[stream];
+      if (fd === undefined || path === undefined) continue;
+      pipes.push(new OutputPipe(fd, this.#logs.get(path)!, this.#time));
+    }
+    return pipes;
+  }
+
+  #track(run: RunOutput): RunOutput {
+    if (!this.#listening && run.pipes.length) {
+      // SIGIO says a pipe has something: every run's pipes are emptied.
+      this.#listening = true;
+      onSignal("SIGIO", () => {
+        for (const active of this.#active) active.drain();
+      });
+    }
+    this.#active.add(run);
+    return run;
+  }
+
+  /** A run's output is all written: it is no longer read. */
+  forget(run: RunOutput): void {
+    this.#active.delete(run);
   }
 
   /** Opens the logs again (after an external rotation). */
@@ -96,59 +134,73 @@ export class OutputCapture {
 /** One run's captured streams, from its spawn to its last line. */
 export class RunOutput {
   readonly #capture: OutputCapture;
-  readonly #pipes: readonly [number, number][];
-  readonly #cutters: readonly LineCutter[];
-  #streams: Promise<void>[] = [];
+  readonly pipes: readonly OutputPipe[];
+  #writes: number[];
+  #keeper: OutputKeeper | undefined;
   /** What the spawn does to put the pipes on the program's standard output and error. */
   readonly actions: readonly FileAction[];
 
   constructor(
     capture: OutputCapture,
-    pipes: [number, number][],
-    cutters: LineCutter[],
+    pipes: OutputPipe[],
+    writes: number[],
     actions: FileAction[],
+    keeper: OutputKeeper | undefined,
   ) {
     this.#capture = capture;
-    this.#pipes = pipes;
-    this.#cutters = cutters;
+    this.pipes = pipes;
+    this.#writes = writes;
     this.actions = actions;
+    this.#keeper = keeper;
+  }
+
+  /** Where a new supervisor finds this run's pipes, if they are kept. */
+  get keeper(): KeeperRecord | undefined {
+    return this.#keeper?.record;
   }
 
   /** The program runs: its ends of the pipes are closed here, and ours read. */
   started(): void {
-    this.#streams = this.#pipes.map(([read, write], i) => {
-      getLibc().close(write);
-      return this.#drain(read, this.#cutters[i]!);
-    });
+    for (const fd of this.#writes) getLibc().close(fd);
+    this.#writes = [];
+    this.drain();
   }
 
   /** The program did not start: the pipes are closed. */
   abandon(): void {
-    const libc = getLibc();
-    for (const [read, write] of this.#pipes) [read, write].forEach((fd) => libc.close(fd));
+    for (const fd of this.#writes) getLibc().close(fd);
+    this.#writes = [];
+    this.#close();
+  }
+
+  /** Writes every whole line waiting in the pipes. */
+  drain(flush = false): void {
+    for (const pipe of this.pipes) this.#capture.logging(() => pipe.drain(flush));
+  }
+
+  /** Whether every pipe reached its end. */
+  get ended(): boolean {
+    return this.pipes.every((pipe) => pipe.ended);
   }
 
   /** Writes the run's output up to its last line, unless a process it left keeps the pipe. */
   async end(): Promise<void> {
-    await Promise.race([
-      Promise.all(this.#streams),
-      new Promise((r) => setTimeout(r, LAST_OUTPUT_WAIT)),
-    ]);
-    for (const cutter of this.#cutters) this.#capture.logging(() => cutter.end());
+    const deadline = Date.now() + LAST_OUTPUT_WAIT;
+    for (;;) {
+      this.drain();
+      if (this.ended || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.drain(true);
+    this.#close();
   }
 
-  /** Reads a pipe into its log until its end (every writer closed it). */
-  async #drain(fd: number, cutter: LineCutter): Promise<void> {
-    try {
-      for await (const chunk of pipeChunks(fd)) this.#capture.logging(() => cutter.push(chunk));
-    } catch (error) {
-      this.#capture.say(`cannot read the program's output: ${(error as Error).message}`);
-    } finally {
-      try {
-        getLibc().close(fd);
-      } catch {
-        // Closed by the reader already.
-      }
-    }
+  #close(): void {
+    this.#capture.forget(this);
+    for (const pipe of this.pipes) pipe.close();
+    this.#keeper?.end();
+    this.#keeper = undefined;
   }
 }
+
+type Stream = "stdout" | "stderr";

@@ -23,6 +23,7 @@ import { type Command, sameCommand } from "../start/relaunch.ts";
 import { passedDescriptors } from "../daemon/socket_activation.ts";
 import { holdForwardedSignals } from "../daemon/signals.ts";
 import type { SupervisedProgram, Supervision, SupervisorPlan } from "./plan.ts";
+import type { Orphan } from "./orphan.ts";
 import { PLAN_VARIABLE } from "./record.ts";
 
 /** What crosses the exec, as JSON in `PLAN_VARIABLE`. */
@@ -35,6 +36,7 @@ export interface HandedPlan {
   readonly ownSession?: boolean | undefined;
   /** The supervisor's working directory. */
   readonly cwd: string;
+  readonly adopt?: Orphan | undefined;
 }
 
 /**
@@ -65,6 +67,7 @@ export function handOff(plan: SupervisorPlan, startedIn: string): void {
     channel: plan.channel?.handOver(),
     ownSession: plan.ownSession,
     cwd: cwd(),
+    adopt: plan.adopt,
   };
   // JSON has no Infinity (an unlimited count or window): the largest number does the same.
   const json = JSON.stringify(handed, (_, value) => value === Infinity ? Number.MAX_VALUE : value);

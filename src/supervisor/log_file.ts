@@ -21,6 +21,7 @@ export interface LogFileOptions {
 const NEWLINE = 10;
 /** A line longer than this is written in parts rather than held. */
 const LONGEST_LINE = 64 * 1024;
+const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
 const encoder = new TextEncoder();
 
 /** One log file, open for appending. */
@@ -29,6 +30,8 @@ export class LogFile {
   #maxSize: number | undefined;
   readonly #keep: number;
   #fd: number | undefined;
+  /** The same file, not for appending: splices go there. */
+  #spliceFd: number | undefined;
   #size = 0;
 
   /** Opens (creating) `path` for appending. */
@@ -48,7 +51,17 @@ export class LogFile {
 
   /** Writes `bytes`, which hold whole lines only, rotating between lines. */
   write(bytes: Uint8Array): void {
-    const libc = getLibc();
+    this.#forEachPart(bytes, (part) => {
+      getLibc().writeAll(this.#fd!, part);
+      this.#size += part.length;
+    });
+  }
+
+  /**
+   * Cuts `bytes` (whole lines) into the parts that go into one file each,
+   * rotating between them, and has `put` write each into the open file.
+   */
+  #forEachPart(bytes: Uint8Array, put: (part: Uint8Array) => void): void {
     while (bytes.length > 0) {
       const max = this.#maxSize;
       let part = bytes;
@@ -67,10 +80,77 @@ export class LogFile {
         part = bytes.subarray(0, end < 0 ? bytes.length : end + 1);
       }
       if (this.#fd === undefined) this.#open();
-      libc.writeAll(this.#fd!, part);
-      this.#size += part.length;
+      put(part);
       bytes = bytes.subarray(part.length);
     }
+  }
+
+  /**
+   * Moves `bytes.length` bytes from pipe `pipe` into the file, where `bytes`
+   * is what waits at the head of the pipe (seen, not taken, with
+   * `peekPipe`): whole lines only, unless `addNewline` ends the last one. The
+   * kernel moves them (`splice(2)`), so a byte is either still in the pipe
+   * or in the file, whenever this process is killed. With `time`, each line
+   * is prefixed with the time. Rotates between lines, as {@link write}.
+   * What can't be written is taken from the pipe all the same and dropped
+   * (the program must never wait on its log), then the error is thrown.
+   */
+  moveFrom(pipe: number, bytes: Uint8Array, time: boolean, addNewline: boolean): void {
+    let left = bytes.length;
+    try {
+      this.#forEachPart(bytes, (part) => {
+        for (const line of time ? linesOf(part) : [part]) {
+          if (time) getLibc().writeAll(this.#fd!, encoder.encode(new Date().toISOString() + " "));
+          this.#splice(pipe, line.length);
+          left -= line.length;
+        }
+      });
+      if (addNewline) this.write(NEWLINE_BYTES);
+    } catch (error) {
+      dropFromPipe(pipe, left);
+      throw error;
+    }
+  }
+
+  /** Moves `length` bytes of `pipe` to the file's end. */
+  #splice(pipe: number, length: number): void {
+    const libc = getLibc();
+    // A file opened for appending refuses splices: a second descriptor of
+    // the same file is written at its end.
+    this.#spliceFd ??= libc.open(
+      `/proc/self/fd/${this.#fd}`,
+      libc.constants.O_WRONLY | libc.constants.O_CLOEXEC,
+      0,
+    );
+    while (length > 0) {
+      const end = libc.fileIdOf(this.#fd!).size;
+      let moved: number;
+      try {
+        moved = libc.movePipe(pipe, this.#spliceFd, length, end);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // A file system that takes no splices: copied through memory.
+        if (code !== "EINVAL" && code !== "ENOSYS") throw error;
+        this.#copy(pipe, length);
+        return;
+      }
+      if (moved <= 0) throw new Error("the program's output ended early");
+      length -= moved;
+      this.#size = end + moved;
+    }
+  }
+
+  /** Reads `length` bytes (waiting in `pipe`) and appends them. */
+  #copy(pipe: number, length: number): void {
+    const libc = getLibc();
+    const bytes = new Uint8Array(length);
+    for (let got = 0; got < length;) {
+      const n = libc.read(pipe, bytes.subarray(got));
+      if (n <= 0) throw new Error("the program's output ended early");
+      got += n;
+    }
+    libc.writeAll(this.#fd!, bytes);
+    this.#size += length;
   }
 
   /** Renames the file to `PATH.1` (shifting older ones up) and starts a new one. */
@@ -102,13 +182,16 @@ export class LogFile {
   }
 
   #close(): void {
-    if (this.#fd === undefined) return;
-    try {
-      getLibc().close(this.#fd);
-    } catch {
-      // Nothing to do.
+    for (const fd of [this.#fd, this.#spliceFd]) {
+      if (fd === undefined) continue;
+      try {
+        getLibc().close(fd);
+      } catch {
+        // Nothing to do.
+      }
     }
     this.#fd = undefined;
+    this.#spliceFd = undefined;
   }
 
   /** Closes the file. */
@@ -203,4 +286,32 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** The lines of `bytes`, each with its newline (the last maybe without). */
+function linesOf(bytes: Uint8Array): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  for (let start = 0; start < bytes.length;) {
+    const end = bytes.indexOf(NEWLINE, start);
+    const stop = end < 0 ? bytes.length : end + 1;
+    lines.push(bytes.subarray(start, stop));
+    start = stop;
+  }
+  return lines;
+}
+
+/** Takes `length` bytes from `pipe` and drops them. */
+export function dropFromPipe(pipe: number, length: number): void {
+  const libc = getLibc();
+  const scratch = new Uint8Array(Math.min(length, 64 * 1024));
+  while (length > 0) {
+    let n: number;
+    try {
+      n = libc.read(pipe, scratch.subarray(0, Math.min(length, scratch.length)));
+    } catch {
+      return;
+    }
+    if (n <= 0) return;
+    length -= n;
+  }
 }

@@ -55,6 +55,7 @@ try {
     pidFile,
     channel,
     ownSession: plan.ownSession === true,
+    adopt: plan.adopt,
   });
   // Held across the exec (see supervisor/handoff.ts): let through now that
   // they are handled, those that came meanwhile too.

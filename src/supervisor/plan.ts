@@ -7,6 +7,7 @@
  */
 import type { PidFile } from "../process/pid_file.ts";
 import type { ReadyChannel } from "../start/ready_channel.ts";
+import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
@@ -58,4 +59,6 @@ export interface SupervisorPlan {
   readonly channel: ReadyChannel | undefined;
   /** The session is the daemon's own (a detached start), not its caller's. */
   readonly ownSession?: boolean;
+  /** A program its killed predecessor left running: taken over, not started. */
+  readonly adopt?: Orphan | undefined;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { KeeperRecord } from "./output_keeper.ts";
 
 /** When a program that ended is started again. */
 export type RestartPolicy = "no" | "on-failure" | "always";
@@ -33,6 +34,12 @@ export function recordPath(pidFile: string): string {
 export interface SupervisorRecord {
   readonly supervisor: number;
   readonly program: number | null;
+  /** The program's start time (clock ticks after boot): with its pid, it names the process. */
+  readonly programStart?: number;
+  /** The process that holds the program's output pipes beside the supervisor. */
+  readonly keeper?: KeeperRecord | undefined;
+  /** The program was taken over from a supervisor that was killed: not this one's child. */
+  readonly adopted?: boolean | undefined;
   readonly state: "running" | "waiting" | "failed" | "stopped";
   readonly restarts: number;
   /** When the program (or the wait for its restart) started, ms since the epoch. */

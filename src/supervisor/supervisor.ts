@@ -25,6 +25,9 @@ import { watchMemory } from "./memory_watch.ts";
 import type { SupervisorPlan } from "./plan.ts";
 import { recordPath, type RestartPolicy, type SupervisorRecord } from "./record.ts";
 import { spawnProgram } from "./spawn.ts";
+import { OutputKeeper } from "./output_keeper.ts";
+import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
+import type { Orphan } from "./orphan.ts";
 
 // Where the library and the command line have always found them.
 export type { RestartPolicy };
@@ -36,6 +39,14 @@ const STOPPING = new Set(["SIGTERM", "SIGINT", "SIGQUIT"]);
 const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT", "SIGWINCH"]);
 /** Signals that also reopen the logs (after an external rotation). */
 const REOPEN = new Set(["SIGHUP", "SIGUSR2"]);
+
+/** How often a taken-over program is looked at, to see it end (ms). */
+const ADOPTED_LOOK = 1000;
+/**
+ * How a taken-over program ended, for the restart policy: not known (its
+ * parent was another); counted as a failure.
+ */
+const UNKNOWN_END: ExitStatus = { code: 1 };
 
 /** When the supervisor hands back the pages it needed to start (ms). */
 const TRIM_AFTER = 2000;
@@ -57,6 +68,10 @@ interface Run {
   readonly pidfd: number | undefined;
   readonly output: RunOutput;
   readonly startedAt: number;
+  /** Its start time in clock ticks after boot (with the pid, it names the process). */
+  readonly start: number;
+  /** Started by a supervisor before this one, and taken over. */
+  readonly adopted?: boolean;
 }
 
 class Supervisor {
@@ -71,6 +86,8 @@ class Supervisor {
   /** The run was ended for its memory: it is started again whatever the policy. */
   #overgrown = false;
   #stopWatch: (() => void) | undefined;
+  /** The daemon's recorded session is the one a taken-over program ran in. */
+  #adoptedSession = false;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -89,7 +106,8 @@ class Supervisor {
     }
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
-    this.#start();
+    if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
+    else this.#start();
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     if (this.#run) this.#plan.channel?.programStarted(this.#run.pid);
@@ -128,6 +146,7 @@ class Supervisor {
     const record: SupervisorRecord = {
       supervisor: ownPid(),
       program: run?.pid ?? null,
+      ...(run ? { programStart: run.start, keeper: run.output.keeper, adopted: run.adopted } : {}),
       state,
       restarts: this.#restarts,
       since: run?.startedAt ?? Date.now(),
@@ -141,8 +160,70 @@ class Supervisor {
     }
   }
 
+  /**
+   * Takes over the program a killed supervisor left running: its output
+   * from its keeper, its end seen through its pidfd (it is not our child:
+   * no SIGCHLD, and its exit status is not ours to read).
+   */
+  #adopt(orphan: Orphan): void {
+    const libc = getLibc();
+    const taken = orphan.keeper && OutputKeeper.takeOver(orphan.keeper);
+    let pidfd: number | undefined;
+    try {
+      pidfd = libc.pidfdOpen(orphan.pid);
+    } catch {
+      pidfd = undefined;
+    }
+    const output = this.#output.adopt(taken ? taken.fds : {}, taken ? taken.keeper : undefined);
+    const run: Run = {
+      pid: orphan.pid,
+      pidfd,
+      output,
+      startedAt: orphan.since,
+      start: orphan.start,
+      adopted: true,
+    };
+    this.#run = run;
+    this.#restarts = orphan.restarts;
+    this.#adoptedSession = true;
+    if (!this.#isRunning(run)) {
+      // Ended meanwhile: as if it ended now.
+      this.#adoptedEnd(run);
+      return;
+    }
+    this.#output.say(
+      `${this.#plan.program.name} (pid ${orphan.pid}) is supervised again, by pid ${ownPid()}${
+        taken ? "" : "; its output could not be taken over"
+      }`,
+    );
+    this.#record("running");
+    const watch = setInterval(() => {
+      if (this.#run !== run) clearInterval(watch);
+      else if (run.output.ended || !this.#isRunning(run)) {
+        clearInterval(watch);
+        this.#adoptedEnd(run);
+      }
+    }, ADOPTED_LOOK);
+  }
+
+  /** Whether run `run` (taken over, not our child) still runs. */
+  #isRunning(run: Run): boolean {
+    const stat = readStat(run.pid);
+    return stat !== undefined && stat.startTicks === run.start && stat.state !== "Z" &&
+      stat.state !== "X";
+  }
+
+  /** A taken-over run ended (or closed its output): once it is gone, as any end. */
+  #adoptedEnd(run: Run): void {
+    if (this.#isRunning(run)) return;
+    this.#ended(run, UNKNOWN_END).catch((error) => {
+      console.error(`daemonize: supervisor: ${(error as Error).message}`);
+    });
+  }
+
   #start(): void {
     const { program } = this.#plan;
+    if (this.#adoptedSession) this.#ownSession();
     const startedAt = Date.now();
     const output = this.#output.run();
     let pid: number;
@@ -167,8 +248,21 @@ class Supervisor {
       pidfd = undefined;
     }
     output.started();
-    this.#run = { pid, pidfd, output, startedAt };
+    this.#run = { pid, pidfd, output, startedAt, start: readStat(pid)?.startTicks ?? 0 };
     this.#record("running");
+  }
+
+  /** From now on the daemon's processes are in this supervisor's session: the pid file says so. */
+  #ownSession(): void {
+    this.#adoptedSession = false;
+    const file = this.#plan.pidFile;
+    const token = getLibc().getenv(TOKEN_VARIABLE);
+    if (!file || token === undefined) return;
+    try {
+      file.rerecord(selfIdentity(ownPid(), token, true));
+    } catch {
+      // The old session stays recorded: status sees less of the daemon.
+    }
   }
 
   /** Reaps every child that ended: the program's end, or an orphan's (as PID 1). */
@@ -193,7 +287,9 @@ class Supervisor {
     const started = this.#started();
     if (!started) this.#tellStarter(end);
     await run.output.end();
-    this.#lastExit = describeEnd(end);
+    this.#lastExit = run.adopted
+      ? "ended (how is not known: it ran under an earlier supervisor)"
+      : describeEnd(end);
     if (!started) {
       // Ended while the starter judges it: the start fails, with its status.
       this.#finish(end, "stopped", true);
