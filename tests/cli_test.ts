@@ -98,6 +98,7 @@ t(
       "rssBytes",
       "state",
       "supervisorPid",
+      "unsupervised",
       "unverifiedProcesses",
       "uptimeSeconds",
     ]);

@@ -88,6 +88,8 @@ export class OutputCapture {
 
   #pipes(fds: StreamFds): OutputPipe[] {
     const pipes: OutputPipe[] = [];
+    // Handled before any pipe may raise it: its default action ends the process.
+    if (fds.stdout !== undefined || fds.stderr !== undefined) this.#listen();
     for (const stream of ["stdout", "stderr"] as const) {
       const fd = fds[stream];
       const path = this.#program[stream];
@@ -97,14 +99,16 @@ export class OutputCapture {
     return pipes;
   }
 
+  /** SIGIO says a pipe has something: every run's pipes are emptied. */
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    onSignal("SIGIO", () => {
+      for (const active of this.#active) active.drain();
+    });
+  }
+
   #track(run: RunOutput): RunOutput {
-    if (!this.#listening && run.pipes.length) {
-      // SIGIO says a pipe has something: every run's pipes are emptied.
-      this.#listening = true;
-      onSignal("SIGIO", () => {
-        for (const active of this.#active) active.drain();
-      });
-    }
     this.#active.add(run);
     return run;
   }
