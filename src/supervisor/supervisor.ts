@@ -282,7 +282,9 @@ class Supervisor {
       },
       unhealthy: (result, output) => {
         this.#endOvergrown(
-          `failed its health check ${result.failures} times in a row (${result.message})`,
+          `failed its health check ${result.failures} time${
+            result.failures === 1 ? "" : "s"
+          } in a row (${result.message})`,
           output.map((line) => `health check output: ${line}`),
         );
       },
