@@ -6,11 +6,11 @@
  * @module
  */
 import { DEFAULTS } from "../defaults.ts";
-import type { StartOption } from "./start_options.ts";
 
-const NO_UNIT = "none: systemd has no health check (a daemon of the library can feed WatchdogSec=)";
+const NO_UNIT =
+  "none: systemd has no health check; a daemon using the library can feed WatchdogSec= with startWatchdog()";
 
-/** The health check's entries of the option table. */
+/** The health check's entries of the option table (checked as entries there). */
 export const HEALTH_OPTIONS = [
   {
     flag: "--health-cmd",
@@ -64,4 +64,4 @@ export const HEALTH_OPTIONS = [
     section: "supervision",
     unit: NO_UNIT,
   },
-] as const satisfies readonly StartOption[];
+] as const;

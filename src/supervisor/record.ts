@@ -46,6 +46,7 @@ export interface SupervisorRecord {
 
 /** How the last health check went. */
 export interface HealthResult {
+  /** Whether the check passed. */
   readonly ok: boolean;
   /** Failures in a row (0 when it passed). */
   readonly failures: number;
