@@ -573,6 +573,26 @@ test("a bad program description is an error naming the field, and nothing starts
         { command: ["sleep"], grace: 1, supervise: { ...every, restart: "no", killAfter: 1 / 0 } },
         /^Invalid program\.supervise\.killAfter: expected a finite number, 0 or more, got Infinity$/,
       ],
+      [
+        {
+          command: ["sleep"],
+          grace: 1,
+          supervise: { ...every, restart: "no", health: { port: 80, command: "true" } },
+        },
+        /^Invalid program\.supervise\.health: expected an object with one of command or port/,
+      ],
+      [
+        {
+          command: ["sleep"],
+          grace: 1,
+          supervise: {
+            ...every,
+            restart: "no",
+            health: { port: 80, interval: 1000, timeout: 0, retries: 3 },
+          },
+        },
+        /^Invalid program\.supervise\.health\.timeout: expected a finite number above 0, got 0$/,
+      ],
       // deno-lint-ignore no-sparse-arrays
       [{ command: [, "x"], grace: 1 }, /^Invalid program\.command\[0\]: .*, got undefined$/],
       [{ command: ["sleep"], grace: 1, env: ["A=b"] }, /^Invalid program\.env: .*, got \["A=b"\]$/],

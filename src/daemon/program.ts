@@ -131,6 +131,26 @@ export function checkProgram(program: Program): void {
       );
     }
   }
+  const health = supervise.health;
+  if (health === undefined) return;
+  const one = typeof health === "object" && health !== null &&
+    (health.command === undefined) !== (health.port === undefined);
+  if (!one) bad("supervise.health", "an object with one of command or port", health);
+  if (
+    health.command !== undefined && (typeof health.command !== "string" || !health.command.trim())
+  ) {
+    bad("supervise.health.command", "a shell command", health.command);
+  }
+  const { port } = health;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    bad("supervise.health.port", "a TCP port (1 to 65535)", port, typeof port === "number");
+  }
+  for (const field of ["interval", "timeout", "retries"] as const) {
+    const value = health[field];
+    if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+      bad(`supervise.health.${field}`, "a finite number above 0", value, typeof value === "number");
+    }
+  }
 }
 
 /** A readiness check names exactly one of a port, a log pattern or a command. */
