@@ -619,6 +619,23 @@ test("a bad program description is an error naming the field, and nothing starts
         JSON.stringify(program),
       );
     }
+    // A health command would run as root: not for a program of another user.
+    const health = { command: "true", interval: 1000, timeout: 1000, retries: 1 };
+    await assert.rejects(
+      daemonizeProgram({
+        command: ["sleep"],
+        grace: 1,
+        supervise: { ...every, restart: "no", health },
+      }, {
+        pidFile,
+        user: "nobody",
+      }),
+      (error: Error) =>
+        isOptionError(error) &&
+        /^Invalid program\.supervise\.health\.command: with user it would run as root/.test(
+          error.message,
+        ),
+    );
     assert.deepEqual(readdirSync(dir), [], "nothing written");
     // No limit is a limit a caller may give.
     const unlimited = {

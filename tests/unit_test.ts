@@ -105,6 +105,10 @@ test("health options: one check, its settings only with it, and a supervisor imp
       ["--health-timeout", "x", "--health-port", "80"],
       'invalid --health-timeout "x": expected seconds',
     ],
+    [
+      ["--health-cmd", "true", "--user", "nobody"],
+      "--health-cmd can't go with --user (it would run as root, as the supervisor does): give --health-port instead",
+    ],
   ];
   for (const [args, message] of refused) {
     assert.throws(

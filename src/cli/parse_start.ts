@@ -162,6 +162,13 @@ function checksHealth(command: string, s: Scanned, v: StartValues): boolean {
       command,
     );
   }
+  const privileged = ["--user", "--group", "--chroot"].find((o) => s.values.has(o));
+  if (v.healthCmd !== undefined && privileged) {
+    throw new UsageError(
+      `--health-cmd can't go with ${privileged} (it would run as root, as the supervisor does): give --health-port instead`,
+      command,
+    );
+  }
   return v.healthCmd !== undefined || v.healthPort !== undefined;
 }
 

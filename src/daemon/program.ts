@@ -10,7 +10,7 @@ import { getLibc } from "../../ffi/libc.ts";
 import { cwd as currentDirectory, pid as ownPid, platform } from "../host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "../paths.ts";
 import { DaemonError, optionError } from "../errors.ts";
-import { show } from "../options.ts";
+import { type ResolvedOptions, show } from "../options.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { readEnviron } from "../process/proc.ts";
 import { isMarker } from "../start/relaunch.ts";
@@ -61,6 +61,28 @@ function executable(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A health command runs as the supervisor does: as root, outside a root
+ * directory. So it is refused for a program that runs as another user or
+ * group, or inside a root directory (a port check is not).
+ * @throws {OptionError} naming the options.
+ */
+export function checkHealthPrivileges(
+  program: Program,
+  options: Pick<ResolvedOptions, "user" | "group" | "chrootDirectory">,
+): void {
+  if (program.supervise?.health?.command === undefined) return;
+  const given = (["user", "group", "chrootDirectory"] as const).filter((o) =>
+    options[o] !== undefined
+  );
+  if (given.length === 0) return;
+  throw optionError(
+    `Invalid program.supervise.health.command: with ${
+      given.join(" and ")
+    } it would run as root, outside the program's user and root directory: check a port instead`,
+  );
 }
 
 /**

@@ -42,7 +42,11 @@ export interface Supervision {
 
 /** A health check (see `health_check.ts`): a shell command or a TCP port; one of them. */
 export interface HealthSettings {
-  /** Healthy when this shell command exits 0 (`/bin/sh -c`, in the program's directory and environment). */
+  /**
+   * Healthy when this shell command exits 0 (`/bin/sh -c`, in the program's
+   * directory and environment, as the supervisor's user: refused with the
+   * `user`, `group` or `chrootDirectory` option).
+   */
   readonly command?: string | undefined;
   /** Healthy when a connection to 127.0.0.1 on this TCP port is accepted. */
   readonly port?: number | undefined;
