@@ -17,8 +17,7 @@ export const HEALTH_OPTIONS = [
     type: "command",
     value: "CMD",
     key: "healthCmd",
-    help:
-      "check its health with the shell command CMD (healthy: exit 0);\nrestart it after --health-retries failures in a row",
+    help: "check its health: the shell command CMD must exit 0",
     section: "supervision",
     unit: NO_UNIT,
   },
@@ -27,7 +26,7 @@ export const HEALTH_OPTIONS = [
     type: "port",
     value: "PORT",
     key: "healthPort",
-    help: "check its health by connecting to 127.0.0.1:PORT (TCP)",
+    help: "check its health: 127.0.0.1:PORT must accept a TCP connection",
     section: "supervision",
     unit: NO_UNIT,
   },
