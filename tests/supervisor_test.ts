@@ -467,7 +467,7 @@ t(
 
 t(
   "with --user the program runs as that user while its supervisor stays root",
-  ({ home, cli }) => {
+  async ({ home, cli }) => {
     const started = cli([
       "start",
       "--name",
@@ -484,8 +484,12 @@ t(
     const supervisor = pidOf(home, "u");
     const program = record(home, "u")!.program!;
     assert.equal(procStatus(supervisor).get("Uid")!.split("\t")[0], "0");
+    // The program's own stage drops privileges, then executes it: after the grace period, maybe.
+    await until(
+      () => readText(`/proc/${program}/cmdline`) === "sleep\x00300\x00",
+      () => `the program's exec (${readText(`/proc/${program}/cmdline`)})`,
+    );
     assert.equal(procStatus(program).get("Uid")!.split("\t")[0], "65534");
-    assert.equal(readFileSync(`/proc/${program}/cmdline`, "utf8"), "sleep\x00300\x00");
     assert.equal(Number(procStat(program)[1]), supervisor, "its parent is the supervisor");
     assert.equal(cli(["stop", "u"]).code, 0);
     assert.ok(!existsSync(join(home, "u.pid")), "root removed the pid file");
@@ -671,9 +675,11 @@ t(
     );
     const first = Number(readText(appPid));
     assert.equal(Number(procStat(first)[1]), supervisor, "its parent is the supervisor");
-    assert.match(
-      readText(join(home, "app.log")),
-      new RegExp(`app ${first} parent ${supervisor} detached false`),
+    // Its output reaches the log through the supervisor: soon after, not at once.
+    const said = new RegExp(`app ${first} parent ${supervisor} detached false`);
+    await until(
+      () => said.test(readText(join(home, "app.log"))),
+      () => readText(join(home, "app.log")),
     );
     process.kill(first, "SIGKILL");
     assert.ok(

@@ -235,8 +235,8 @@ t(
       "--ready-timeout",
       "5",
       "--log-time",
-      "--health-cmd",
-      "true",
+      "--health-port",
+      "8080",
       "--",
       "sleep",
       "1000",
@@ -257,7 +257,7 @@ t(
     assert.equal(
       ran.stderr,
       "daemonize: note: --log-time has no systemd setting (the journal stamps each line): left out\n" +
-        "daemonize: note: --health-cmd has no systemd setting (systemd has no health check; a daemon using the library can feed WatchdogSec= with startWatchdog()): left out\n",
+        "daemonize: note: --health-port has no systemd setting (systemd has no health check; a daemon using the library can feed WatchdogSec= with startWatchdog()): left out\n",
     );
     assert.equal(verify(work, "svc", ran.stdout), "");
     // A unit that systemd would refuse fails the same check: the check can fail.
