@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { EXIT } from "../src/cli/exit_codes.ts";
 import { failureOf } from "../src/cli/failure.ts";
+import { healthFacts } from "../src/cli/format.ts";
 import { helpText } from "../src/cli/help.ts";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
 import { DEFAULTS } from "../src/defaults.ts";
@@ -125,6 +126,25 @@ test("health options: one check, its settings only with it, and a supervisor imp
     timeout: DEFAULTS.healthTimeout,
     retries: DEFAULTS.healthRetries,
   });
+});
+
+test("status says a health check's last result: ok, or failing N of M with its message", () => {
+  const at = 1_000_000;
+  const result = {
+    ok: false,
+    failures: 1,
+    retries: 3,
+    at,
+    message: "port 8080: connection refused",
+  };
+  assert.equal(
+    healthFacts(result, at + 2_400),
+    "health failing 1 of 3 2s ago (port 8080: connection refused)",
+  );
+  assert.equal(
+    healthFacts({ ...result, ok: true, failures: 0, message: "exited with status 0" }, at + 65_000),
+    "health ok 1m 5s ago",
+  );
 });
 
 test("every word of the command table chooses its command, and the overview lists each command", () => {
