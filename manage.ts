@@ -19,7 +19,7 @@ export { type DaemonStatus, status, type Supervised } from "./src/control/status
 export { reload, type ReloadOptions, signal, type SignalResult } from "./src/control/signal.ts";
 export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";
 export { PidFile } from "./src/process/pid_file.ts";
-export type { RestartPolicy } from "./src/supervisor/record.ts";
+export type { HealthResult, RestartPolicy } from "./src/supervisor/record.ts";
 export type { Identity } from "./src/process/identity.ts";
 export type { Member, ProcessTree, Sighting } from "./src/process/process_tree.ts";
 export { DaemonError, type Step } from "./src/errors.ts";

@@ -1,6 +1,6 @@
 /**
  * The byte layouts of the C structs the libc binding passes or reads (stat,
- * passwd, pollfd, sockaddr_un, rlimit, timespec, linux_dirent64, a wait
+ * passwd, pollfd, sockaddr_un, sockaddr_in, rlimit, timespec, linux_dirent64, a wait
  * status): plain values in and out, no pointers and no calls, so each is
  * unit-tested on bytes. Offsets that differ by OS come from the platform
  * table; the rest are the same on every OS we have a table for (64-bit,
@@ -113,6 +113,27 @@ export function encodeUnixAddress(
     new DataView(address.buffer).setUint16(0, layout.AF_UNIX, true);
   }
   address.set(bytes, 2);
+  return address;
+}
+
+/**
+ * A `struct sockaddr_in` for 127.0.0.1, port `port` (in network byte
+ * order); macOS's starts with its length.
+ */
+export function encodeLoopbackAddress(
+  port: number,
+  layout: Pick<PlatformConstants, "AF_INET" | "sunLen">,
+): Uint8Array {
+  const address = new Uint8Array(16);
+  const view = new DataView(address.buffer);
+  if (layout.sunLen) {
+    address[0] = address.length;
+    address[1] = layout.AF_INET;
+  } else {
+    view.setUint16(0, layout.AF_INET, true);
+  }
+  view.setUint16(2, port, false);
+  address.set([127, 0, 0, 1], 4);
   return address;
 }
 

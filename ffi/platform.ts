@@ -46,6 +46,8 @@ export interface PlatformConstants {
   readonly POLLNVAL: number;
   readonly AF_UNIX: number;
   readonly SOCK_DGRAM: number;
+  readonly AF_INET: number;
+  readonly SOCK_STREAM: number;
   readonly MSG_DONTWAIT: number;
   readonly CLOCK_MONOTONIC: number;
   /** `access(2)`'s "may execute". */
@@ -193,6 +195,8 @@ const linux: PlatformConstants = {
   POLLNVAL: 0x20,
   AF_UNIX: 1,
   SOCK_DGRAM: 2,
+  AF_INET: 2,
+  SOCK_STREAM: 1,
   MSG_DONTWAIT: 0x40,
   CLOCK_MONOTONIC: 1,
   X_OK: 1,
@@ -248,6 +252,8 @@ const linux: PlatformConstants = {
     38: ["ENOSYS", "Function not implemented"],
     39: ["ENOTEMPTY", "Directory not empty"],
     40: ["ELOOP", "Too many levels of symbolic links"],
+    111: ["ECONNREFUSED", "Connection refused"],
+    115: ["EINPROGRESS", "Operation now in progress"],
   },
 };
 
@@ -281,6 +287,8 @@ const darwin: PlatformConstants = {
   POLLNVAL: 0x20,
   AF_UNIX: 1,
   SOCK_DGRAM: 2,
+  AF_INET: 2,
+  SOCK_STREAM: 1,
   MSG_DONTWAIT: 0x80,
   CLOCK_MONOTONIC: 6,
   X_OK: 1,
@@ -326,6 +334,8 @@ const darwin: PlatformConstants = {
   errnos: {
     ...commonErrnos,
     35: ["EAGAIN", "Resource temporarily unavailable"],
+    36: ["EINPROGRESS", "Operation now in progress"],
+    61: ["ECONNREFUSED", "Connection refused"],
     62: ["ELOOP", "Too many levels of symbolic links"],
     63: ["ENAMETOOLONG", "File name too long"],
     66: ["ENOTEMPTY", "Directory not empty"],

@@ -1,7 +1,8 @@
 /**
  * The calls that start and watch processes, bound from the `spawn` and
  * `waiting` tables: `posix_spawn`, `waitpid`, pipes and `poll`, datagram
- * sockets (systemd's notify protocol), and the memory watch's reads.
+ * sockets (systemd's notify protocol), a TCP connection to a local port (a
+ * health check), and the memory watch's reads.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import {
   cString,
   decodeText,
   decodeWaitStatus,
+  encodeLoopbackAddress,
   encodePollFds,
   encodeUnixAddress,
   type ExitStatus,
@@ -86,6 +88,45 @@ export class ProcessCalls extends CoreCalls {
   /** Waits up to `timeoutMs` for `fd` to become readable; false on timeout. */
   waitReadable(fd: number, timeoutMs: number): boolean {
     return this.poll([fd], timeoutMs).length > 0;
+  }
+  /**
+   * Begins a TCP connection to 127.0.0.1:`port` without waiting for it;
+   * returns the socket (close-on-exec), for {@link connected}.
+   * @throws {SysCallError} of `connect` when it is refused at once.
+   */
+  connectLoopback(port: number): number {
+    const { AF_INET, SOCK_STREAM, F_SETFL, O_NONBLOCK } = this.constants;
+    const fd = this.check("socket", this.spawnFns.socket!(AF_INET, SOCK_STREAM, 0));
+    try {
+      this.setCloseOnExec(fd);
+      this.check("fcntl", this.coreFns.fcntl!(fd, F_SETFL, O_NONBLOCK));
+      const address = encodeLoopbackAddress(port, this.constants);
+      try {
+        this.check("connect", this.spawnFns.connect!(fd, address, address.length));
+      } catch (error) {
+        if (!(error instanceof SysCallError && error.code === "EINPROGRESS")) throw error;
+      }
+      return fd;
+    } catch (error) {
+      this.close(fd);
+      throw error;
+    }
+  }
+  /**
+   * Whether the connection begun on `fd` was made (true), failed (false),
+   * or is still under way (undefined). Does not wait.
+   */
+  connected(fd: number): boolean | undefined {
+    const { POLLOUT, POLLERR, POLLHUP } = this.constants;
+    const record = encodePollFds([fd], POLLOUT);
+    try {
+      this.check("poll", this.spawnFns.poll!(record, 1, 0));
+    } catch {
+      return undefined;
+    }
+    const revents = pollRevents(record, 0);
+    if (revents & (POLLERR | POLLHUP)) return false;
+    return revents & POLLOUT ? true : undefined;
   }
   /** A Unix datagram socket (not yet close-on-exec). */
   #datagramSocket(): number {

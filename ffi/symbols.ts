@@ -82,6 +82,8 @@ export const spawn = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   // int bind(int fd, const struct sockaddr *address, socklen_t length);
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int connect(int fd, const struct sockaddr *address, socklen_t length);
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   // ssize_t recv(int fd, void *buf, size_t length, int flags);
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   // ssize_t sendto(int fd, const void *buf, size_t length, int flags,

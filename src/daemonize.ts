@@ -105,9 +105,10 @@ export function daemonizeProgram(
   options: DaemonOptions = {},
 ): Promise<number> {
   return Promise.resolve().then(async () => {
-    const { checkProgram } = await import("./daemon/program.ts");
+    const { checkHealthPrivileges, checkProgram } = await import("./daemon/program.ts");
     checkProgram(program);
     const resolved = prepare(options);
+    checkHealthPrivileges(program, resolved);
     // Started by a supervisor to drop privileges and become the program.
     if (isProgramStage()) {
       isDaemon = true;

@@ -35,6 +35,12 @@ export const DEFAULTS = {
   restartWindow: 60_000,
   /** Rotated logs kept. */
   logKeep: 5,
+  /** Time between two health checks. */
+  healthInterval: 30_000,
+  /** How long a health check may take. */
+  healthTimeout: 5_000,
+  /** Failed health checks in a row that restart the program. */
+  healthRetries: 3,
   /** Lines `logs` prints. */
   logLines: 10,
   /** The file of daemons `up`, `down`, `status -f` and `unit -f` read. */

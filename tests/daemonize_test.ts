@@ -573,6 +573,26 @@ test("a bad program description is an error naming the field, and nothing starts
         { command: ["sleep"], grace: 1, supervise: { ...every, restart: "no", killAfter: 1 / 0 } },
         /^Invalid program\.supervise\.killAfter: expected a finite number, 0 or more, got Infinity$/,
       ],
+      [
+        {
+          command: ["sleep"],
+          grace: 1,
+          supervise: { ...every, restart: "no", health: { port: 80, command: "true" } },
+        },
+        /^Invalid program\.supervise\.health: expected an object with one of command or port/,
+      ],
+      [
+        {
+          command: ["sleep"],
+          grace: 1,
+          supervise: {
+            ...every,
+            restart: "no",
+            health: { port: 80, interval: 1000, timeout: 0, retries: 3 },
+          },
+        },
+        /^Invalid program\.supervise\.health\.timeout: expected a finite number above 0, got 0$/,
+      ],
       // deno-lint-ignore no-sparse-arrays
       [{ command: [, "x"], grace: 1 }, /^Invalid program\.command\[0\]: .*, got undefined$/],
       [{ command: ["sleep"], grace: 1, env: ["A=b"] }, /^Invalid program\.env: .*, got \["A=b"\]$/],
@@ -599,6 +619,23 @@ test("a bad program description is an error naming the field, and nothing starts
         JSON.stringify(program),
       );
     }
+    // A health command would run as root: not for a program of another user.
+    const health = { command: "true", interval: 1000, timeout: 1000, retries: 1 };
+    await assert.rejects(
+      daemonizeProgram({
+        command: ["sleep"],
+        grace: 1,
+        supervise: { ...every, restart: "no", health },
+      }, {
+        pidFile,
+        user: "nobody",
+      }),
+      (error: Error) =>
+        isOptionError(error) &&
+        /^Invalid program\.supervise\.health\.command: with user it would run as root/.test(
+          error.message,
+        ),
+    );
     assert.deepEqual(readdirSync(dir), [], "nothing written");
     // No limit is a limit a caller may give.
     const unlimited = {

@@ -12,6 +12,7 @@ import {
   decodeStat,
   decodeTimespecMicroseconds,
   decodeWaitStatus,
+  encodeLoopbackAddress,
   encodePollFds,
   encodeRlimit,
   encodeUnixAddress,
@@ -163,6 +164,51 @@ test("an abstract sockaddr_un (@name) starts its path with NUL and has no NUL af
 
 test("a macOS sockaddr_un starts with its length, then a one-byte AF_UNIX", () => {
   assert.deepEqual([...encodeUnixAddress("/t", darwin)], [0x05, 0x01, 0x2f, 0x74, 0x00]);
+});
+
+test("a sockaddr_in for the loopback is AF_INET, the port big-endian, 127.0.0.1, then zeros", () => {
+  assert.deepEqual([...encodeLoopbackAddress(0x1f90, linux)], [
+    ...[0x02, 0x00, 0x1f, 0x90, 127, 0, 0, 1],
+    ...[0, 0, 0, 0, 0, 0, 0, 0],
+  ]);
+  assert.deepEqual([...encodeLoopbackAddress(80, darwin)].slice(0, 8), [
+    16,
+    2,
+    0,
+    80,
+    127,
+    0,
+    0,
+    1,
+  ]);
+});
+
+test("a connection to a local port is accepted where a socket listens, refused where none does", async () => {
+  const { createServer } = await import("node:net");
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  const libc = getLibc();
+  const outcome = async (): Promise<boolean | string> => {
+    let fd: number;
+    try {
+      fd = libc.connectLoopback(port);
+    } catch (error) {
+      return (error as { code?: string }).code ?? "thrown";
+    }
+    try {
+      for (;;) {
+        const made = libc.connected(fd);
+        if (made !== undefined) return made;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      libc.close(fd);
+    }
+  };
+  assert.equal(await outcome(), true);
+  await new Promise((resolve) => server.close(resolve));
+  assert.ok([false, "ECONNREFUSED"].includes(await outcome()));
 });
 
 test("a struct rlimit is the soft then the hard limit, 8 bytes each", () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { EXIT } from "../src/cli/exit_codes.ts";
 import { failureOf } from "../src/cli/failure.ts";
+import { healthFacts } from "../src/cli/format.ts";
 import { helpText } from "../src/cli/help.ts";
 import { parseArgs, UsageError } from "../src/cli/parse.ts";
 import { DEFAULTS } from "../src/defaults.ts";
@@ -82,12 +83,68 @@ test("a bad value of every option of the table is refused, naming the option", (
     );
     checked++;
   }
-  assert.equal(checked, 16, "options with a bad value to try");
+  assert.equal(checked, 21, "options with a bad value to try");
   // A switch takes no value, and an option unknown to the table is refused.
   for (const o of START_OPTIONS.filter((o) => o.type === "switch")) {
     assert.throws(() => parseArgs(["start", `${o.flag}=yes`, "--", "sleep"]), UsageError, o.flag);
   }
   assert.throws(() => parseArgs(["start", "--no-such-option", "--", "sleep"]), UsageError);
+});
+
+test("health options: one check, its settings only with it, and a supervisor implied", () => {
+  const refused: [string[], string][] = [
+    [["--health-cmd", "true", "--health-port", "80"], "give one of --health-cmd, --health-port"],
+    [
+      ["--health-interval", "1"],
+      "--health-interval needs a health check: give --health-cmd or --health-port",
+    ],
+    [
+      ["--health-retries", "0", "--health-cmd", "true"],
+      "invalid --health-retries 0: must be positive",
+    ],
+    [
+      ["--health-timeout", "x", "--health-port", "80"],
+      'invalid --health-timeout "x": expected seconds',
+    ],
+    [
+      ["--health-cmd", "true", "--user", "nobody"],
+      "--health-cmd can't go with --user (it would run as root, as the supervisor does): give --health-port instead",
+    ],
+  ];
+  for (const [args, message] of refused) {
+    assert.throws(
+      () => parseArgs(["start", ...args, "--", "sleep", "1"]),
+      (e: Error) => e instanceof UsageError && e.message === message,
+      args.join(" "),
+    );
+  }
+  const parsed = parseArgs(["start", "--health-port", "8080", "--", "sleep", "1"]);
+  assert.equal(parsed.command, "start");
+  assert.deepEqual(parsed.command === "start" ? parsed.supervision?.health : undefined, {
+    port: 8080,
+    interval: DEFAULTS.healthInterval,
+    timeout: DEFAULTS.healthTimeout,
+    retries: DEFAULTS.healthRetries,
+  });
+});
+
+test("status says a health check's last result: ok, or failing N of M with its message", () => {
+  const at = 1_000_000;
+  const result = {
+    ok: false,
+    failures: 1,
+    retries: 3,
+    at,
+    message: "port 8080: connection refused",
+  };
+  assert.equal(
+    healthFacts(result, at + 2_400),
+    "health failing 1 of 3 2s ago (port 8080: connection refused)",
+  );
+  assert.equal(
+    healthFacts({ ...result, ok: true, failures: 0, message: "exited with status 0" }, at + 65_000),
+    "health ok 1m 5s ago",
+  );
 });
 
 test("every word of the command table chooses its command, and the overview lists each command", () => {
@@ -198,6 +255,8 @@ t(
       "--ready-timeout",
       "5",
       "--log-time",
+      "--health-port",
+      "8080",
       "--",
       "sleep",
       "1000",
@@ -217,7 +276,8 @@ t(
     }
     assert.equal(
       ran.stderr,
-      "daemonize: note: --log-time has no systemd setting (the journal stamps each line): left out\n",
+      "daemonize: note: --log-time has no systemd setting (the journal stamps each line): left out\n" +
+        "daemonize: note: --health-port has no systemd setting (systemd has no health check; a daemon using the library can feed WatchdogSec= with startWatchdog()): left out\n",
     );
     assert.equal(verify(work, "svc", ran.stdout), "");
     // A unit that systemd would refuse fails the same check: the check can fail.

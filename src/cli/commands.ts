@@ -160,6 +160,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
         otherProcesses: Math.max(0, s.others - (program === null ? 0 : 1)),
         restarts: supervised.restarts,
         lastExit: supervised.lastExit,
+        ...(supervised.health ? { health: supervised.health } : {}),
       };
     }
     case "dead": {

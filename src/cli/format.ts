@@ -5,6 +5,7 @@
  * @module
  */
 import { oneLine } from "../text.ts";
+import type { HealthResult } from "../supervisor/record.ts";
 
 /** What `status` reports about one daemon. */
 export interface StatusReport {
@@ -33,6 +34,16 @@ export interface StatusReport {
   readonly found: string | null;
   /** A supervised program whose supervisor was killed: it runs on, and a start takes it over. */
   readonly unsupervised: number | null;
+  /** Under a supervisor that checks its health: the last check's result, once there was one. */
+  readonly health?: HealthResult | null;
+}
+
+/** `health ok`, `health failing 2 of 3 (exited with status 1), 4s ago`. */
+export function healthFacts(health: HealthResult, now: number): string {
+  const ago = `${formatDuration(Math.max(0, Math.round((now - health.at) / 1000)))} ago`;
+  return health.ok
+    ? `health ok ${ago}`
+    : `health failing ${health.failures} of ${health.retries} ${ago} (${oneLine(health.message)})`;
 }
 
 /**
@@ -111,6 +122,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
+      report.health ? healthFacts(report.health, Date.now()) : undefined,
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
       report.command ? `: ${oneLine(report.command)}` : ""

@@ -8,6 +8,7 @@
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import type { Supervision } from "../supervisor/supervisor.ts";
+import type { HealthSettings } from "../supervisor/plan.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
 import { scan, type Scanned, single } from "./args.ts";
 import { PARSERS, validName } from "./option_values.ts";
@@ -28,6 +29,8 @@ const SWITCHES: ReadonlySet<string> = new Set([
 const SUPERVISION_VALUES: readonly string[] = START_OPTIONS
   .filter((o) => o.section === "supervision" && o.value !== undefined).map((o) => o.flag);
 const READY_CHECKS = ["--ready-port", "--ready-log", "--ready-cmd"];
+const HEALTH_CHECKS = ["--health-cmd", "--health-port"];
+const HEALTH_SETTINGS = ["--health-interval", "--health-timeout", "--health-retries"];
 
 /**
  * Parses `start` or `run` and their arguments; `context` is the command the
@@ -121,9 +124,11 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   if (v.exec && command === "start") {
     throw new UsageError("--exec is an option of run (start execs unless supervising)", command);
   }
+  const health = checksHealth(command, s, v);
   const supervising = command === "run"
     ? !v.exec
-    : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime;
+    : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
+      health;
   const supervisionOnly = SUPERVISION_VALUES.find((o) => s.values.has(o)) ??
     (v.logTime ? "--log-time" : undefined);
   const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
@@ -135,11 +140,47 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   }
   if (!supervising && supervisionOnly) {
     throw new UsageError(
-      `${supervisionOnly} needs a supervisor: give --restart on-failure (or always, --log-max-size, --log-time, --max-memory) too`,
+      `${supervisionOnly} needs a supervisor: give --restart on-failure (or always, --log-max-size, --log-time, --max-memory, --health-cmd) too`,
       command,
     );
   }
   return supervising;
+}
+
+/**
+ * Whether a health check is asked for (it needs a supervisor, and implies
+ * one): one of `--health-cmd` and `--health-port`, which the other health
+ * options need.
+ */
+function checksHealth(command: string, s: Scanned, v: StartValues): boolean {
+  const checks = HEALTH_CHECKS.filter((o) => s.values.has(o));
+  if (checks.length > 1) throw new UsageError(`give one of ${checks.join(", ")}`, command);
+  const setting = HEALTH_SETTINGS.find((o) => s.values.has(o));
+  if (setting && !checks.length) {
+    throw new UsageError(
+      `${setting} needs a health check: give --health-cmd or --health-port`,
+      command,
+    );
+  }
+  const privileged = ["--user", "--group", "--chroot"].find((o) => s.values.has(o));
+  if (v.healthCmd !== undefined && privileged) {
+    throw new UsageError(
+      `--health-cmd can't go with ${privileged} (it would run as root, as the supervisor does): give --health-port instead`,
+      command,
+    );
+  }
+  return v.healthCmd !== undefined || v.healthPort !== undefined;
+}
+
+/** The health check asked for, if any. */
+function healthCheck(v: StartValues): HealthSettings | undefined {
+  if (v.healthCmd === undefined && v.healthPort === undefined) return undefined;
+  return {
+    ...(v.healthCmd !== undefined ? { command: v.healthCmd } : { port: v.healthPort }),
+    interval: v.healthInterval,
+    timeout: v.healthTimeout,
+    retries: v.healthRetries,
+  };
 }
 
 /** The readiness check asked for (checkCombinations let at most one through). */
@@ -161,6 +202,7 @@ function supervision(v: StartValues): Supervision {
     logKeep: v.logKeep,
     logTime: v.logTime,
     maxMemory: v.maxMemory,
+    health: healthCheck(v),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
+import { HEALTH_OPTIONS } from "./health_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -309,6 +310,7 @@ const OPTIONS = [
     section: "supervision",
     unit: "MemoryMax= (the kernel's limit: the program is killed at once)",
   },
+  ...HEALTH_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

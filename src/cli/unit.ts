@@ -70,6 +70,8 @@ function unmapped(start: StartCommand): string[] {
   if (start.supervision?.logMaxSize !== undefined) given.push("--log-max-size");
   if (start.supervision && start.supervision.logKeep !== DEFAULTS.logKeep) given.push("--log-keep");
   if (start.supervision?.logTime) given.push("--log-time");
+  if (start.supervision?.health?.command !== undefined) given.push("--health-cmd");
+  if (start.supervision?.health?.port !== undefined) given.push("--health-port");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
     return `${flag} has no systemd setting (${why}): left out`;

@@ -9,6 +9,7 @@ import { readTextFileIfAny } from "../host.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
 import { readStat } from "../process/proc.ts";
 import {
+  type HealthResult,
   parseRecord,
   recordPath,
   type RestartPolicy,
@@ -27,6 +28,8 @@ export interface Supervised {
   readonly lastExit: string | null;
   /** When the program is started again once it ends. */
   readonly restartPolicy: RestartPolicy;
+  /** The last health check's result, when its health is checked and was once. */
+  readonly health?: HealthResult | undefined;
 }
 
 /** What a pid file says about its daemon. */
@@ -152,5 +155,6 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     restarts: record.restarts,
     lastExit: record.lastExit,
     restartPolicy: record.restartPolicy,
+    ...(record.health ? { health: record.health } : {}),
   };
 }

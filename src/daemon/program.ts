@@ -10,7 +10,7 @@ import { getLibc } from "../../ffi/libc.ts";
 import { cwd as currentDirectory, pid as ownPid, platform } from "../host.ts";
 import { isAbsolute, joinPath as join, resolvePath as resolve } from "../paths.ts";
 import { DaemonError, optionError } from "../errors.ts";
-import { show } from "../options.ts";
+import { type ResolvedOptions, show } from "../options.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { readEnviron } from "../process/proc.ts";
 import { isMarker } from "../start/relaunch.ts";
@@ -61,6 +61,28 @@ function executable(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A health command runs as the supervisor does: as root, outside a root
+ * directory. So it is refused for a program that runs as another user or
+ * group, or inside a root directory (a port check is not).
+ * @throws {OptionError} naming the options.
+ */
+export function checkHealthPrivileges(
+  program: Program,
+  options: Pick<ResolvedOptions, "user" | "group" | "chrootDirectory">,
+): void {
+  if (program.supervise?.health?.command === undefined) return;
+  const given = (["user", "group", "chrootDirectory"] as const).filter((o) =>
+    options[o] !== undefined
+  );
+  if (given.length === 0) return;
+  throw optionError(
+    `Invalid program.supervise.health.command: with ${
+      given.join(" and ")
+    } it would run as root, outside the program's user and root directory: check a port instead`,
+  );
 }
 
 /**
@@ -129,6 +151,26 @@ export function checkProgram(program: Program): void {
         value,
         typeof value === "number",
       );
+    }
+  }
+  const health = supervise.health;
+  if (health === undefined) return;
+  const one = typeof health === "object" && health !== null &&
+    (health.command === undefined) !== (health.port === undefined);
+  if (!one) bad("supervise.health", "an object with one of command or port", health);
+  if (
+    health.command !== undefined && (typeof health.command !== "string" || !health.command.trim())
+  ) {
+    bad("supervise.health.command", "a shell command", health.command);
+  }
+  const { port } = health;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    bad("supervise.health.port", "a TCP port (1 to 65535)", port, typeof port === "number");
+  }
+  for (const field of ["interval", "timeout", "retries"] as const) {
+    const value = health[field];
+    if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+      bad(`supervise.health.${field}`, "a finite number above 0", value, typeof value === "number");
     }
   }
 }

@@ -32,8 +32,31 @@ export interface Supervision {
    * `killAfter` ms.
    */
   readonly maxMemory?: number | undefined;
-  /** How long a program told to end (a memory restart) has before SIGKILL (ms); default 10 s. */
+  /**
+   * How long a program told to end (a memory or health restart) has before
+   * SIGKILL (ms); default 10 s.
+   */
   readonly killAfter?: number | undefined;
+  /** Check the running program's health, and restart it after failures in a row. */
+  readonly health?: HealthSettings | undefined;
+}
+
+/** A health check (see `health_check.ts`): a shell command or a TCP port; one of them. */
+export interface HealthSettings {
+  /**
+   * Healthy when this shell command exits 0 (`/bin/sh -c`, in the program's
+   * directory and environment, as the supervisor's user: refused with the
+   * `user`, `group` or `chrootDirectory` option).
+   */
+  readonly command?: string | undefined;
+  /** Healthy when a connection to 127.0.0.1 on this TCP port is accepted. */
+  readonly port?: number | undefined;
+  /** Time (ms) from the end of one check to the start of the next. */
+  readonly interval: number;
+  /** A check that takes longer (ms) fails (a command still running is killed). */
+  readonly timeout: number;
+  /** Failures in a row that restart the program. */
+  readonly retries: number;
 }
 
 /** The program a supervisor starts (and starts again). */

@@ -47,6 +47,22 @@ export interface SupervisorRecord {
   /** How its last run ended (`exited with status 1`), if it ended. */
   readonly lastExit: string | null;
   readonly restartPolicy: RestartPolicy;
+  /** The last health check's result, when the program's health is checked and was once. */
+  readonly health?: HealthResult | undefined;
+}
+
+/** How the last health check went. */
+export interface HealthResult {
+  /** Whether the check passed. */
+  readonly ok: boolean;
+  /** Failures in a row (0 when it passed). */
+  readonly failures: number;
+  /** Failures in a row that restart the program. */
+  readonly retries: number;
+  /** When the check ended, ms since the epoch. */
+  readonly at: number;
+  /** What it found: `exited with status 1: …`, `port 8080: connection refused`. */
+  readonly message: string;
 }
 
 /** Reads a supervisor's record; undefined when there is none or it is malformed. */

@@ -3,7 +3,8 @@
  * carries out what is decided about it. It holds the daemon's identity (its
  * pid file names the supervisor), passes the signals it is sent on to the
  * program, starts the program again as `decision.ts` decides, has its
- * output captured (`capture.ts`) and its memory watched (`memory_watch.ts`),
+ * output captured (`capture.ts`), its memory watched (`memory_watch.ts`) and
+ * its health checked (`health_check.ts`),
  * reaps orphans when it is a container's PID 1, and exits after the program
  * when told to stop.
  *
@@ -22,8 +23,14 @@ import { readStat, sessionStats, whyFatal } from "../process/proc.ts";
 import { OutputCapture, type RunOutput } from "./capture.ts";
 import { decideRestart, NO_RESTARTS, type RestartHistory } from "./decision.ts";
 import { watchMemory } from "./memory_watch.ts";
+import { HealthCheck } from "./health_check.ts";
 import type { SupervisorPlan } from "./plan.ts";
-import { recordPath, type RestartPolicy, type SupervisorRecord } from "./record.ts";
+import {
+  type HealthResult,
+  recordPath,
+  type RestartPolicy,
+  type SupervisorRecord,
+} from "./record.ts";
 import { spawnProgram } from "./spawn.ts";
 import { OutputKeeper } from "./output_keeper.ts";
 import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
@@ -83,11 +90,13 @@ class Supervisor {
   #stopping = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastExit: string | null = null;
-  /** The run was ended for its memory: it is started again whatever the policy. */
+  /** The run was ended for its memory or its health: it is started again whatever the policy. */
   #overgrown = false;
   #stopWatch: (() => void) | undefined;
   /** The daemon's recorded session is the one a taken-over program ran in. */
   #adoptedSession = false;
+  #health: HealthCheck | undefined;
+  #lastHealth: HealthResult | undefined;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -104,6 +113,7 @@ class Supervisor {
         (usage) => this.#endOvergrown(usage),
       );
     }
+    this.#checkHealth();
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
     if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
@@ -152,6 +162,7 @@ class Supervisor {
       since: run?.startedAt ?? Date.now(),
       lastExit: this.#lastExit,
       restartPolicy: supervision.restart,
+      ...(this.#lastHealth ? { health: this.#lastHealth } : {}),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -270,6 +281,7 @@ class Supervisor {
     for (;;) {
       const reaped = getLibc().reapAny();
       if (!reaped) return;
+      if (this.#health?.reaped(reaped.pid, reaped.status)) continue;
       if (this.#run && reaped.pid === this.#run.pid) {
         this.#ended(this.#run, reaped.status).catch((error) => {
           console.error(`daemonize: supervisor: ${(error as Error).message}`);
@@ -353,10 +365,34 @@ class Supervisor {
     this.#send(name);
   }
 
-  /** Ends a program whose tree stayed above the memory limit: SIGTERM, then SIGKILL. */
-  #endOvergrown(usage: string): void {
+  /** Checks the program's health, if asked to, once the start was judged (see `health_check.ts`). */
+  #checkHealth(): void {
+    const { health } = this.#plan.supervision;
+    if (!health) return;
+    this.#health = new HealthCheck(health, this.#plan.program.env, {
+      watched: () =>
+        this.#stopping || this.#overgrown || !this.#run || !this.#started() ? null : this.#run.pid,
+      checked: (result) => {
+        this.#lastHealth = result;
+        this.#record("running");
+      },
+      unhealthy: (result, output) => {
+        this.#endOvergrown(
+          `failed its health check ${result.failures} time${
+            result.failures === 1 ? "" : "s"
+          } in a row (${result.message})`,
+          output.map((line) => `health check output: ${line}`),
+        );
+      },
+    });
+    this.#health.start();
+  }
+
+  /** Ends a program whose tree stayed above the memory limit (or is unhealthy): SIGTERM, then SIGKILL. */
+  #endOvergrown(why: string, details: readonly string[] = []): void {
     this.#overgrown = true;
-    this.#output.say(`${this.#plan.program.name} ${usage}; restarting it`);
+    this.#output.say(`${this.#plan.program.name} ${why}; restarting it`);
+    for (const line of details) this.#output.say(line);
     const run = this.#run;
     this.#send("SIGTERM");
     setTimeout(() => {
@@ -380,6 +416,7 @@ class Supervisor {
 
   #finish(end: ExitStatus, state: SupervisorRecord["state"], failedStart = false): never {
     this.#stopWatch?.();
+    this.#health?.stop();
     // A failure is remembered (status shows it); a stop leaves nothing.
     if (state === "failed") this.#record(state);
     else if (this.#plan.pidFile) {
