@@ -235,6 +235,7 @@ const linux: PlatformConstants = {
     38: ["ENOSYS", "Function not implemented"],
     39: ["ENOTEMPTY", "Directory not empty"],
     40: ["ELOOP", "Too many levels of symbolic links"],
+    122: ["EDQUOT", "Disk quota exceeded"],
   },
 };
 
@@ -312,6 +313,7 @@ const darwin: PlatformConstants = {
     62: ["ELOOP", "Too many levels of symbolic links"],
     63: ["ENAMETOOLONG", "File name too long"],
     66: ["ENOTEMPTY", "Directory not empty"],
+    69: ["EDQUOT", "Disc quota exceeded"],
     78: ["ENOSYS", "Function not implemented"],
   },
 };

@@ -4,9 +4,33 @@
  * opening a new file: never copy-and-truncate, so no line is lost while it
  * rotates, and none is split across two files.
  *
+ * The file is kept at its path without a signal: a write that comes 1 s or
+ * more after the last look compares the open file (`fstat`) with the file at
+ * the path (`stat`), and when the path names another file or none (removed,
+ * or moved by an external rotation) the path is opened again, and created.
+ * The look is made at write time only, never on a timer, so an idle
+ * supervisor stays idle; a removal is noticed at the first line written 1 s
+ * or more after the last look. The same look sees a file truncated in place
+ * (logrotate's `copytruncate`) and counts its size anew.
+ *
+ * A write never holds the program up: one that fails (a full disk, a
+ * read-only file system, a quota, a path that cannot be opened again) is not
+ * kept for later. Its lines are counted (`DroppedLines`: counts and times,
+ * no text, so the memory held is the write in hand and nothing more), a write
+ * that failed part way is cut back so that no part of a line stays, and the
+ * first write that works again is preceded by one line saying how many lines
+ * were lost, between which times and why.
+ *
+ * Every write to the file goes through one private method (`#attempt`),
+ * which makes the look and keeps that count.
+ *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
+import { getLibc, SysCallError } from "../../ffi/libc.ts";
+import { DroppedLines } from "./dropped_lines.ts";
+
+// The line cutting that feeds a log, where it always was found.
+export { concat, LineCutter, logLine } from "./line_cutter.ts";
 
 /** How a {@link LogFile} is kept. */
 export interface LogFileOptions {
@@ -14,13 +38,21 @@ export interface LogFileOptions {
   readonly maxSize?: number | undefined;
   /** Rotated files kept (`PATH.1` … `PATH.N`); default 5. */
   readonly keep?: number | undefined;
-  /** Prefix every line with an ISO 8601 time (UTC). */
+  /** Prefix the log's own lines (what was lost) with an ISO 8601 time (UTC). */
   readonly time?: boolean | undefined;
+  /** How often, at most, a write compares the path with the open file (ms); default 1000. */
+  readonly lookEvery?: number | undefined;
+  /** Called with the error when lines begin to be lost (once each time writes stop working). */
+  readonly onLoss?: ((error: unknown) => void) | undefined;
 }
 
+/**
+ * A write to the open file `fd`: it calls `moved` with the byte count of each
+ * part that reached the file, and throws if it could not write it all.
+ */
+export type WriteOp = (fd: number, moved: (bytes: number) => void) => void;
+
 const NEWLINE = 10;
-/** A line longer than this is written in parts rather than held. */
-const LONGEST_LINE = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** One log file, open for appending. */
@@ -28,27 +60,40 @@ export class LogFile {
   readonly path: string;
   #maxSize: number | undefined;
   readonly #keep: number;
+  readonly #time: boolean;
+  readonly #lookEvery: number;
+  readonly #onLoss: ((error: unknown) => void) | undefined;
+  /** Undefined after an open failed: the next write tries again. */
   #fd: number | undefined;
   #size = 0;
+  #lookedAt = 0;
+  readonly #dropped = new DroppedLines();
 
-  /** Opens (creating) `path` for appending. */
+  /** Opens (creating) `path` for appending; throws if it cannot. */
   constructor(path: string, options: LogFileOptions = {}) {
     this.path = path;
     this.#maxSize = options.maxSize;
     this.#keep = options.keep ?? 5;
-    this.#open();
+    this.#time = !!options.time;
+    this.#lookEvery = options.lookEvery ?? 1000;
+    this.#onLoss = options.onLoss;
+    const failure = this.#reopen();
+    if (failure !== undefined) throw failure;
   }
 
-  #open(): void {
-    const libc = getLibc();
-    const c = libc.constants;
-    this.#fd = libc.open(this.path, c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC, 0o644);
-    this.#size = libc.fileIdOf(this.#fd).size;
+  /** Lines that could not be written since the file was opened. */
+  get droppedLines(): number {
+    return this.#dropped.totalLines;
+  }
+
+  /** Bytes that could not be written since the file was opened. */
+  get droppedBytes(): number {
+    return this.#dropped.totalBytes;
   }
 
   /** Writes `bytes`, which hold whole lines only, rotating between lines. */
   write(bytes: Uint8Array): void {
-    const libc = getLibc();
+    this.#look();
     while (bytes.length > 0) {
       const max = this.#maxSize;
       let part = bytes;
@@ -66,14 +111,110 @@ export class LogFile {
         const end = fit < 0 ? bytes.indexOf(NEWLINE) : fit;
         part = bytes.subarray(0, end < 0 ? bytes.length : end + 1);
       }
-      if (this.#fd === undefined) this.#open();
-      libc.writeAll(this.#fd!, part);
-      this.#size += part.length;
+      const piece = part;
+      this.#attempt(piece.length, () => linesIn(piece), (fd, moved) => writeAll(fd, piece, moved));
       bytes = bytes.subarray(part.length);
     }
   }
 
-  /** Renames the file to `PATH.1` (shifting older ones up) and starts a new one. */
+  /**
+   * The one way to the file: makes the look (at most once a second), opens
+   * the path if it is not open, and runs `op`, a write of `bytes` bytes
+   * holding `lines()` lines, after the note of lines lost, if any (the two
+   * stand or fall together, so the note is written once). If anything fails,
+   * those lines are counted as lost. Returns whether they were written.
+   */
+  #attempt(bytes: number, lines: () => number, op: WriteOp): boolean {
+    this.#look();
+    let failure = this.#fd === undefined ? this.#reopen() : undefined;
+    if (failure === undefined) {
+      if (this.#dropped.pending) {
+        const stamp = this.#time ? new Date().toISOString() + " " : "";
+        const note = encoder.encode(`${stamp}${this.#dropped.note()}\n`);
+        failure = this.#run(note.length + bytes, (fd, moved) => {
+          writeAll(fd, note, moved);
+          op(fd, moved);
+        });
+        if (failure === undefined) this.#dropped.told();
+      } else failure = this.#run(bytes, op);
+    }
+    if (failure === undefined) return true;
+    if (this.#dropped.add(lines(), bytes, failure)) {
+      try {
+        this.#onLoss?.(failure);
+      } catch {
+        // Said nowhere: the count stays.
+      }
+    }
+    return false;
+  }
+
+  /** Runs `op` on the open file; returns its error, after cutting back what it wrote. */
+  #run(bytes: number, op: WriteOp): unknown {
+    const fd = this.#fd!;
+    let moved = 0;
+    try {
+      op(fd, (n) => moved += n);
+      this.#size += bytes;
+      return undefined;
+    } catch (error) {
+      if (moved > 0) cutBack(fd, moved);
+      return error;
+    }
+  }
+
+  /**
+   * Compares the open file with the path's, 1 s or more after the last look:
+   * another file or none there, and the path is opened again.
+   */
+  #look(): void {
+    const now = performance.now();
+    if (now - this.#lookedAt < this.#lookEvery || this.#fd === undefined) return;
+    this.#lookedAt = now;
+    const libc = getLibc();
+    try {
+      const open = libc.fileIdOf(this.#fd);
+      let there;
+      try {
+        there = libc.fileIdAt(this.path);
+      } catch (error) {
+        if (!(error instanceof SysCallError && ["ENOENT", "ENOTDIR"].includes(error.code))) {
+          throw error;
+        }
+      }
+      if (there?.dev === open.dev && there.ino === open.ino) {
+        // Truncated in place (copytruncate), or written by another: its size is the file's.
+        this.#size = open.size;
+        return;
+      }
+    } catch {
+      // The path can't be looked at: write on to the file open.
+      return;
+    }
+    this.#reopen();
+  }
+
+  /** Opens the path (again); returns the error if it could not. */
+  #reopen(): unknown {
+    this.#close();
+    this.#lookedAt = performance.now();
+    const libc = getLibc();
+    const c = libc.constants;
+    try {
+      this.#fd = libc.open(this.path, c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC, 0o644);
+      this.#size = libc.fileIdOf(this.#fd).size;
+      return undefined;
+    } catch (error) {
+      this.#close();
+      this.#size = 0;
+      return error;
+    }
+  }
+
+  /**
+   * Renames the file to `PATH.1` (shifting older ones up) and starts a new
+   * one; if the new one can't be opened, lines are counted until it can.
+   */
   rotate(): void {
     const libc = getLibc();
     this.#close();
@@ -92,13 +233,13 @@ export class LogFile {
     } catch {
       // Moved away by someone else meanwhile: a new file is opened all the same.
     }
-    this.#open();
+    this.#reopen();
   }
 
-  /** Opens the path again (after an external rotation moved the file away). */
+  /** Opens the path again (after an external rotation); throws if it cannot. */
   reopen(): void {
-    this.#close();
-    this.#open();
+    const failure = this.#reopen();
+    if (failure !== undefined) throw failure;
   }
 
   #close(): void {
@@ -117,90 +258,29 @@ export class LogFile {
   }
 }
 
-/**
- * Cuts one stream's bytes into whole lines for a {@link LogFile}: a partial
- * line waits for its end (up to 64 KiB), and what is left at the end of the
- * stream is written with a newline added.
- */
-export class LineCutter {
-  readonly #log: LogFile;
-  readonly #time: boolean;
-  #pending: Uint8Array = new Uint8Array(0);
-
-  /** Lines go to `log`, each prefixed with the time when `time` is set. */
-  constructor(log: LogFile, time = false) {
-    this.#log = log;
-    this.#time = time;
-  }
-
-  /** Takes the next chunk of the stream. */
-  push(chunk: Uint8Array): void {
-    let bytes = chunk;
-    if (this.#pending.length) {
-      const joined = new Uint8Array(this.#pending.length + chunk.length);
-      joined.set(this.#pending);
-      joined.set(chunk, this.#pending.length);
-      bytes = joined;
-    }
-    const last = bytes.lastIndexOf(NEWLINE);
-    if (last < 0 && bytes.length < LONGEST_LINE) {
-      this.#pending = bytes.slice();
-      return;
-    }
-    const whole = last < 0 ? bytes.length : last + 1;
-    this.#pending = bytes.slice(whole);
-    this.#emit(bytes.subarray(0, whole), last < 0);
-  }
-
-  /** Writes what is left of the stream (a last line without a newline). */
-  end(): void {
-    if (!this.#pending.length) return;
-    const rest = this.#pending;
-    this.#pending = new Uint8Array(0);
-    this.#emit(rest, true);
-  }
-
-  #emit(bytes: Uint8Array, addNewline: boolean): void {
-    if (!this.#time) {
-      this.#log.write(addNewline ? withNewline(bytes) : bytes);
-      return;
-    }
-    const stamp = encoder.encode(new Date().toISOString() + " ");
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    while (start < bytes.length) {
-      const end = bytes.indexOf(NEWLINE, start);
-      const stop = end < 0 ? bytes.length : end + 1;
-      lines.push(stamp, bytes.subarray(start, stop));
-      if (end < 0) lines.push(new Uint8Array([NEWLINE]));
-      start = stop;
-    }
-    this.#log.write(concat(lines));
+/** Writes all of `bytes` to `fd`, saying each part written to `moved`. */
+function writeAll(fd: number, bytes: Uint8Array, moved: (bytes: number) => void): void {
+  const libc = getLibc();
+  while (bytes.length > 0) {
+    const n = libc.write(fd, bytes);
+    moved(n);
+    bytes = bytes.subarray(n);
   }
 }
 
-/** Writes one line of text (a supervisor's own message) to `log`. */
-export function logLine(log: LogFile, text: string, time = false): void {
-  const stamp = time ? new Date().toISOString() + " " : "";
-  log.write(encoder.encode(`${stamp}${text}\n`));
-}
-
-function withNewline(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  out[bytes.length] = NEWLINE;
-  return out;
-}
-
-/** The bytes of `parts`, one after another. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** Takes the last `moved` bytes off the file: a write that failed leaves no part of a line. */
+function cutBack(fd: number, moved: number): void {
+  const libc = getLibc();
+  try {
+    libc.truncate(fd, libc.fileIdOf(fd).size - moved);
+  } catch {
+    // The part stays.
   }
-  return out;
+}
+
+/** The lines in `bytes` (a part without a newline counts as one). */
+function linesIn(bytes: Uint8Array): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+  return lines || 1;
 }

@@ -40,6 +40,8 @@ export interface SupervisorRecord {
   /** How its last run ended (`exited with status 1`), if it ended. */
   readonly lastExit: string | null;
   readonly restartPolicy: RestartPolicy;
+  /** Lines of output its logs could not take (a full disk…) since the supervisor started. */
+  readonly droppedLines?: number;
 }
 
 /** Reads a supervisor's record; undefined when there is none or it is malformed. */

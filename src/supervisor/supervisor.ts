@@ -133,6 +133,7 @@ class Supervisor {
       since: run?.startedAt ?? Date.now(),
       lastExit: this.#lastExit,
       restartPolicy: supervision.restart,
+      droppedLines: this.#output.droppedLines,
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
