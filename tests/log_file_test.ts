@@ -17,7 +17,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { LineCutter, LogFile } from "../src/supervisor/log_file.ts";
+import { LineCutter } from "../src/supervisor/line_cutter.ts";
+import { LogFile } from "../src/supervisor/log_file.ts";
 import { removeDir, run, tempDir, test } from "./harness.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -138,14 +139,6 @@ test(
 /** The numbered lines of `text` (`N` or `N …`), in order. */
 function numbers(text: string): number[] {
   return text.split("\n").filter((l) => /^\d+( |$)/.test(l)).map((l) => parseInt(l));
-}
-
-/** Asserts `list` counts up by one from its first number to its last. */
-function assertContiguous(list: number[], what: string): void {
-  assert.ok(list.length > 0, `${what}: no numbered line`);
-  for (let i = 1; i < list.length; i++) {
-    assert.equal(list[i], list[i - 1]! + 1, `${what}: a gap after ${list[i - 1]}`);
-  }
 }
 
 test(

@@ -7,7 +7,8 @@
  */
 import { type FileAction, getLibc } from "../../ffi/libc.ts";
 import { pipeChunks } from "../host.ts";
-import { LineCutter, LogFile, logLine } from "./log_file.ts";
+import { LineCutter, logLine } from "./line_cutter.ts";
+import { LogFile } from "./log_file.ts";
 import type { SupervisedProgram, Supervision } from "./plan.ts";
 
 /** How long the end of a run waits for its last output (ms). */

@@ -29,9 +29,6 @@
 import { getLibc, SysCallError } from "../../ffi/libc.ts";
 import { DroppedLines } from "./dropped_lines.ts";
 
-// The line cutting that feeds a log, where it always was found.
-export { concat, LineCutter, logLine } from "./line_cutter.ts";
-
 /** How a {@link LogFile} is kept. */
 export interface LogFileOptions {
   /** Rotate before a write would make the file larger than this (bytes); undefined: never. */
