@@ -287,3 +287,24 @@ test(
     }
   }),
 );
+
+test(
+  "a FIFO put in the log's place holds nothing up: its lines are counted until a file is back",
+  withDir((dir) => {
+    const path = join(dir, "fifo.log");
+    const log = new LogFile(path, { lookEvery: 0 });
+    unlinkSync(path);
+    const made = run(["mkfifo", path]);
+    assert.equal(made.code, 0, made.stderr);
+    log.write(bytes("0\n"));
+    log.write(bytes("1\n"));
+    assert.equal(log.droppedLines, 2);
+    unlinkSync(path);
+    log.write(bytes("2\n"));
+    log.close();
+    assert.match(
+      readFileSync(path, "utf8"),
+      /^daemonize: 2 lines \(4 bytes\) could not be written between \S+ and \S+ \(No such device or address\)\n2\n$/,
+    );
+  }),
+);

@@ -198,7 +198,9 @@ export class LogFile {
     const libc = getLibc();
     const c = libc.constants;
     try {
-      this.#fd = libc.open(this.path, c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC, 0o644);
+      // Non-blocking: a FIFO put at the path is refused (ENXIO) or written without waiting.
+      const flags = c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC | c.O_NONBLOCK;
+      this.#fd = libc.open(this.path, flags, 0o644);
       this.#size = libc.fileIdOf(this.#fd).size;
       return undefined;
     } catch (error) {
