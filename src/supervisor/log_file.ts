@@ -169,23 +169,18 @@ export class LogFile {
     if (now - this.#lookedAt < this.#lookEvery || this.#fd === undefined) return;
     this.#lookedAt = now;
     const libc = getLibc();
+    let open, there;
     try {
-      const open = libc.fileIdOf(this.#fd);
-      let there;
-      try {
-        there = libc.fileIdAt(this.path);
-      } catch (error) {
-        if (!(error instanceof SysCallError && ["ENOENT", "ENOTDIR"].includes(error.code))) {
-          throw error;
-        }
-      }
-      if (there?.dev === open.dev && there.ino === open.ino) {
-        // Truncated in place (copytruncate), or written by another: its size is the file's.
-        this.#size = open.size;
-        return;
-      }
-    } catch {
-      // The path can't be looked at: write on to the file open.
+      open = libc.fileIdOf(this.#fd);
+      there = libc.fileIdAt(this.path);
+    } catch (error) {
+      const gone = error instanceof SysCallError && ["ENOENT", "ENOTDIR"].includes(error.code);
+      // The path can't be looked at (but is there): write on to the file open.
+      if (open && !gone) return;
+    }
+    if (open && there?.dev === open.dev && there.ino === open.ino) {
+      // Truncated in place (copytruncate), or written by another: its size is the file's.
+      this.#size = open.size;
       return;
     }
     this.#reopen();
