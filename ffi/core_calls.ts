@@ -40,6 +40,17 @@ export class CoreCalls extends LibcBinding {
       }
     }
   }
+  /** One `write(2)` of `data`; returns the byte count written (maybe fewer than all). */
+  write(fd: number, data: Uint8Array): number {
+    for (;;) {
+      try {
+        return this.check("write", this.coreFns.write!(fd, data, data.length));
+      } catch (error) {
+        if (error instanceof SysCallError && error.code === "EINTR") continue;
+        throw error;
+      }
+    }
+  }
   /** Writes all of `data` to `fd`. */
   writeAll(fd: number, data: Uint8Array | string): void {
     let bytes = typeof data === "string" ? encoder.encode(data) : data;

@@ -254,6 +254,7 @@ const linux: PlatformConstants = {
     40: ["ELOOP", "Too many levels of symbolic links"],
     111: ["ECONNREFUSED", "Connection refused"],
     115: ["EINPROGRESS", "Operation now in progress"],
+    122: ["EDQUOT", "Disk quota exceeded"],
   },
 };
 
@@ -339,6 +340,7 @@ const darwin: PlatformConstants = {
     62: ["ELOOP", "Too many levels of symbolic links"],
     63: ["ENAMETOOLONG", "File name too long"],
     66: ["ENOTEMPTY", "Directory not empty"],
+    69: ["EDQUOT", "Disc quota exceeded"],
     78: ["ENOSYS", "Function not implemented"],
   },
 };

@@ -7,7 +7,7 @@
 import type * as Fs from "node:fs";
 import { onSignal } from "../host.ts";
 import { printable } from "../text.ts";
-import { concat } from "../supervisor/log_file.ts";
+import { concat } from "../supervisor/line_cutter.ts";
 import type { Output } from "./commands.ts";
 
 const CHUNK = 64 * 1024;

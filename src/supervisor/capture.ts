@@ -8,7 +8,8 @@
  */
 import { type FileAction, getLibc } from "../../ffi/libc.ts";
 import { onSignal } from "../host.ts";
-import { LogFile, logLine } from "./log_file.ts";
+import { logLine } from "./line_cutter.ts";
+import { LogFile } from "./log_file.ts";
 import { type KeeperRecord, OutputKeeper, type StreamFds } from "./output_keeper.ts";
 import { OutputPipe } from "./output_pipe.ts";
 import type { SupervisedProgram, Supervision } from "./plan.ts";
@@ -33,9 +34,25 @@ export class OutputCapture {
       if (path === undefined || this.#logs.has(path)) continue;
       this.#logs.set(
         path,
-        new LogFile(path, { maxSize: supervision.logMaxSize, keep: supervision.logKeep }),
+        new LogFile(path, {
+          maxSize: supervision.logMaxSize,
+          keep: supervision.logKeep,
+          time: this.#time,
+          onLoss: (error) =>
+            this.#failedOnce(
+              `cannot write ${path}: ${(error as Error).message}; ` +
+                "the lines lost are counted, and said there once it can be written again",
+            ),
+        }),
       );
     }
+  }
+
+  /** Lines of the program's output (and ours) its logs could not take, since the start. */
+  get droppedLines(): number {
+    let lines = 0;
+    for (const log of this.#logs.values()) lines += log.droppedLines;
+    return lines;
   }
 
   /** A line of our own in the daemon's log (or on standard error). */
@@ -47,17 +64,23 @@ export class OutputCapture {
   }
 
   /**
-   * Runs a write to the logs; one that fails (a full disk, a file that can't
-   * be reopened) is said once on standard error, and the program runs on.
+   * Runs a write to the logs. Lines a log cannot take (a full disk, a file
+   * that can't be reopened) are counted there, and said there once it can
+   * be written again; the first such trouble, or any other failure, is said
+   * once on standard error, and the program runs on.
    */
   logging(write: () => void): void {
     try {
       write();
     } catch (error) {
-      if (this.#failed) return;
-      this.#failed = true;
-      console.error(`daemonize: cannot write the log: ${(error as Error).message}`);
+      this.#failedOnce(`cannot write the log: ${(error as Error).message}`);
     }
+  }
+
+  #failedOnce(text: string): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    console.error(`daemonize: ${text}`);
   }
 
   /**

@@ -4,9 +4,30 @@
  * opening a new file: never copy-and-truncate, so no line is lost while it
  * rotates, and none is split across two files.
  *
+ * The file is kept at its path without a signal: a write that comes 1 s or
+ * more after the last look compares the open file (`fstat`) with the file at
+ * the path (`stat`), and when the path names another file or none (removed,
+ * or moved by an external rotation) the path is opened again, and created.
+ * The look is made at write time only, never on a timer, so an idle
+ * supervisor stays idle; a removal is noticed at the first line written 1 s
+ * or more after the last look. The same look sees a file truncated in place
+ * (logrotate's `copytruncate`) and counts its size anew.
+ *
+ * A write never holds the program up: one that fails (a full disk, a
+ * read-only file system, a quota, a path that cannot be opened again) is not
+ * kept for later. Its lines are counted (`DroppedLines`: counts and times,
+ * no text, so the memory held is the write in hand and nothing more), a write
+ * that failed part way is cut back so that no part of a line stays, and the
+ * first write that works again is preceded by one line saying how many lines
+ * were lost, between which times and why.
+ *
+ * Every write to the file goes through one private method (`#attempt`),
+ * which makes the look and keeps that count.
+ *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
+import { getLibc, SysCallError } from "../../ffi/libc.ts";
+import { DroppedLines } from "./dropped_lines.ts";
 
 /** How a {@link LogFile} is kept. */
 export interface LogFileOptions {
@@ -14,13 +35,21 @@ export interface LogFileOptions {
   readonly maxSize?: number | undefined;
   /** Rotated files kept (`PATH.1` … `PATH.N`); default 5. */
   readonly keep?: number | undefined;
-  /** Prefix every line with an ISO 8601 time (UTC). */
+  /** Prefix the log's own lines (what was lost) with an ISO 8601 time (UTC). */
   readonly time?: boolean | undefined;
+  /** How often, at most, a write compares the path with the open file (ms); default 1000. */
+  readonly lookEvery?: number | undefined;
+  /** Called with the error when lines begin to be lost (once each time writes stop working). */
+  readonly onLoss?: ((error: unknown) => void) | undefined;
 }
 
+/**
+ * A write to the open file `fd`: it calls `moved` with the byte count of each
+ * part that reached the file, and throws if it could not write it all.
+ */
+export type WriteOp = (fd: number, moved: (bytes: number) => void) => void;
+
 const NEWLINE = 10;
-/** A line longer than this is written in parts rather than held. */
-const LONGEST_LINE = 64 * 1024;
 const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
 const encoder = new TextEncoder();
 
@@ -29,39 +58,133 @@ export class LogFile {
   readonly path: string;
   #maxSize: number | undefined;
   readonly #keep: number;
+  readonly #time: boolean;
+  readonly #lookEvery: number;
+  readonly #onLoss: ((error: unknown) => void) | undefined;
+  /** Undefined after an open failed: the next write tries again. */
   #fd: number | undefined;
-  /** The same file, not for appending: splices go there. */
+  /** The same file, not for appending: splices go there (opened for `#spliceOf`). */
   #spliceFd: number | undefined;
+  #spliceOf: number | undefined;
   #size = 0;
+  #lookedAt = 0;
+  readonly #dropped = new DroppedLines();
 
-  /** Opens (creating) `path` for appending. */
+  /** Opens (creating) `path` for appending; throws if it cannot. */
   constructor(path: string, options: LogFileOptions = {}) {
     this.path = path;
     this.#maxSize = options.maxSize;
     this.#keep = options.keep ?? 5;
-    this.#open();
+    this.#time = !!options.time;
+    this.#lookEvery = options.lookEvery ?? 1000;
+    this.#onLoss = options.onLoss;
+    const failure = this.#reopen();
+    if (failure !== undefined) throw failure;
   }
 
-  #open(): void {
-    const libc = getLibc();
-    const c = libc.constants;
-    this.#fd = libc.open(this.path, c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC, 0o644);
-    this.#size = libc.fileIdOf(this.#fd).size;
+  /** Lines that could not be written since the file was opened. */
+  get droppedLines(): number {
+    return this.#dropped.totalLines;
+  }
+
+  /** Bytes that could not be written since the file was opened. */
+  get droppedBytes(): number {
+    return this.#dropped.totalBytes;
   }
 
   /** Writes `bytes`, which hold whole lines only, rotating between lines. */
   write(bytes: Uint8Array): void {
     this.#forEachPart(bytes, (part) => {
-      getLibc().writeAll(this.#fd!, part);
-      this.#size += part.length;
+      this.#attempt(part.length, () => linesIn(part), (fd, moved) => writeAll(fd, part, moved));
     });
   }
 
   /**
+   * Moves `bytes.length` bytes from pipe `pipe` into the file, where `bytes`
+   * is what waits at the head of the pipe (seen, not taken, with
+   * `peekPipe`): whole lines only, unless `addNewline` ends the last one.
+   * The kernel moves them (`splice(2)`): a byte is either still in the pipe
+   * or in the file, whenever this process is killed. With `time`, each line
+   * is prefixed with the time. Rotates between lines, as {@link write}.
+   * Lines the file can't take are taken from the pipe all the same, and
+   * counted as lost: the program never waits on its log.
+   */
+  moveFrom(pipe: number, bytes: Uint8Array, time: boolean, addNewline: boolean): void {
+    let left = bytes.length;
+    this.#forEachPart(bytes, (part) => {
+      const ends = addNewline && part.length === left;
+      const lines = time ? linesOf(part) : [part];
+      const stamp = time ? encoder.encode(new Date().toISOString() + " ") : undefined;
+      let taken = 0;
+      const size = part.length + (stamp ? stamp.length * lines.length : 0) + (ends ? 1 : 0);
+      this.#attempt(size, () => lines.length, (fd, moved) => {
+        for (const line of lines) {
+          if (stamp) writeAll(fd, stamp, moved);
+          this.#splice(pipe, fd, line.length, (n) => {
+            taken += n;
+            moved(n);
+          });
+        }
+        if (ends) writeAll(fd, NEWLINE_BYTES, moved);
+      });
+      // Not written (or cut back): gone from the pipe all the same.
+      if (taken < part.length) dropFromPipe(pipe, part.length - taken);
+      left -= part.length;
+    });
+  }
+
+  /**
+   * Moves `length` bytes of `pipe` to the end of the open file `fd`, saying
+   * each part moved to `moved`.
+   */
+  #splice(pipe: number, fd: number, length: number, moved: (bytes: number) => void): void {
+    const libc = getLibc();
+    // A file opened for appending refuses splices: a second descriptor of
+    // the same file is written at its end.
+    if (this.#spliceOf !== fd) {
+      this.#closeSplice();
+      this.#spliceFd = libc.open(
+        `/proc/self/fd/${fd}`,
+        libc.constants.O_WRONLY | libc.constants.O_CLOEXEC,
+        0,
+      );
+      this.#spliceOf = fd;
+    }
+    while (length > 0) {
+      const end = libc.fileIdOf(fd).size;
+      let n: number;
+      try {
+        n = libc.movePipe(pipe, this.#spliceFd!, length, end);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // A file system that takes no splices: copied through memory.
+        if (code !== "EINVAL" && code !== "ENOSYS") throw error;
+        copyFromPipe(pipe, fd, length, moved);
+        return;
+      }
+      if (n <= 0) throw new Error("the program's output ended early");
+      moved(n);
+      length -= n;
+    }
+  }
+
+  #closeSplice(): void {
+    if (this.#spliceFd === undefined) return;
+    try {
+      getLibc().close(this.#spliceFd);
+    } catch {
+      // Nothing to do.
+    }
+    this.#spliceFd = undefined;
+    this.#spliceOf = undefined;
+  }
+
+  /**
    * Cuts `bytes` (whole lines) into the parts that go into one file each,
-   * rotating between them, and has `put` write each into the open file.
+   * rotating between them, and has `put` write each.
    */
   #forEachPart(bytes: Uint8Array, put: (part: Uint8Array) => void): void {
+    this.#look();
     while (bytes.length > 0) {
       const max = this.#maxSize;
       let part = bytes;
@@ -79,81 +202,106 @@ export class LogFile {
         const end = fit < 0 ? bytes.indexOf(NEWLINE) : fit;
         part = bytes.subarray(0, end < 0 ? bytes.length : end + 1);
       }
-      if (this.#fd === undefined) this.#open();
       put(part);
       bytes = bytes.subarray(part.length);
     }
   }
 
   /**
-   * Moves `bytes.length` bytes from pipe `pipe` into the file, where `bytes`
-   * is what waits at the head of the pipe (seen, not taken, with
-   * `peekPipe`): whole lines only, unless `addNewline` ends the last one. The
-   * kernel moves them (`splice(2)`), so a byte is either still in the pipe
-   * or in the file, whenever this process is killed. With `time`, each line
-   * is prefixed with the time. Rotates between lines, as {@link write}.
-   * What can't be written is taken from the pipe all the same and dropped
-   * (the program must never wait on its log), then the error is thrown.
+   * The one way to the file: makes the look (at most once a second), opens
+   * the path if it is not open, and runs `op`, a write of `bytes` bytes
+   * holding `lines()` lines, after the note of lines lost, if any (the two
+   * stand or fall together, so the note is written once). If anything fails,
+   * those lines are counted as lost. Returns whether they were written.
    */
-  moveFrom(pipe: number, bytes: Uint8Array, time: boolean, addNewline: boolean): void {
-    let left = bytes.length;
-    try {
-      this.#forEachPart(bytes, (part) => {
-        for (const line of time ? linesOf(part) : [part]) {
-          if (time) getLibc().writeAll(this.#fd!, encoder.encode(new Date().toISOString() + " "));
-          this.#splice(pipe, line.length);
-          left -= line.length;
-        }
-      });
-      if (addNewline) this.write(NEWLINE_BYTES);
-    } catch (error) {
-      dropFromPipe(pipe, left);
-      throw error;
+  #attempt(bytes: number, lines: () => number, op: WriteOp): boolean {
+    this.#look();
+    let failure = this.#fd === undefined ? this.#reopen() : undefined;
+    if (failure === undefined) {
+      if (this.#dropped.pending) {
+        const stamp = this.#time ? new Date().toISOString() + " " : "";
+        const note = encoder.encode(`${stamp}${this.#dropped.note()}\n`);
+        failure = this.#run(note.length + bytes, (fd, moved) => {
+          writeAll(fd, note, moved);
+          op(fd, moved);
+        });
+        if (failure === undefined) this.#dropped.told();
+      } else failure = this.#run(bytes, op);
     }
-  }
-
-  /** Moves `length` bytes of `pipe` to the file's end. */
-  #splice(pipe: number, length: number): void {
-    const libc = getLibc();
-    // A file opened for appending refuses splices: a second descriptor of
-    // the same file is written at its end.
-    this.#spliceFd ??= libc.open(
-      `/proc/self/fd/${this.#fd}`,
-      libc.constants.O_WRONLY | libc.constants.O_CLOEXEC,
-      0,
-    );
-    while (length > 0) {
-      const end = libc.fileIdOf(this.#fd!).size;
-      let moved: number;
+    if (failure === undefined) return true;
+    if (this.#dropped.add(lines(), bytes, failure)) {
       try {
-        moved = libc.movePipe(pipe, this.#spliceFd, length, end);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        // A file system that takes no splices: copied through memory.
-        if (code !== "EINVAL" && code !== "ENOSYS") throw error;
-        this.#copy(pipe, length);
-        return;
+        this.#onLoss?.(failure);
+      } catch {
+        // Said nowhere: the count stays.
       }
-      if (moved <= 0) throw new Error("the program's output ended early");
-      length -= moved;
-      this.#size = end + moved;
+    }
+    return false;
+  }
+
+  /** Runs `op` on the open file; returns its error, after cutting back what it wrote. */
+  #run(bytes: number, op: WriteOp): unknown {
+    const fd = this.#fd!;
+    let moved = 0;
+    try {
+      op(fd, (n) => moved += n);
+      this.#size += bytes;
+      return undefined;
+    } catch (error) {
+      if (moved > 0) cutBack(fd, moved);
+      return error;
     }
   }
 
-  /** Reads `length` bytes (waiting in `pipe`) and appends them. */
-  #copy(pipe: number, length: number): void {
+  /**
+   * Compares the open file with the path's, 1 s or more after the last look:
+   * another file or none there, and the path is opened again.
+   */
+  #look(): void {
+    const now = performance.now();
+    if (now - this.#lookedAt < this.#lookEvery || this.#fd === undefined) return;
+    this.#lookedAt = now;
     const libc = getLibc();
-    const bytes = new Uint8Array(length);
-    for (let got = 0; got < length;) {
-      const n = libc.read(pipe, bytes.subarray(got));
-      if (n <= 0) throw new Error("the program's output ended early");
-      got += n;
+    let open, there;
+    try {
+      open = libc.fileIdOf(this.#fd);
+      there = libc.fileIdAt(this.path);
+    } catch (error) {
+      const gone = error instanceof SysCallError && ["ENOENT", "ENOTDIR"].includes(error.code);
+      // The path can't be looked at (but is there): write on to the file open.
+      if (open && !gone) return;
     }
-    libc.writeAll(this.#fd!, bytes);
-    this.#size += length;
+    if (open && there?.dev === open.dev && there.ino === open.ino) {
+      // Truncated in place (copytruncate), or written by another: its size is the file's.
+      this.#size = open.size;
+      return;
+    }
+    this.#reopen();
   }
 
-  /** Renames the file to `PATH.1` (shifting older ones up) and starts a new one. */
+  /** Opens the path (again); returns the error if it could not. */
+  #reopen(): unknown {
+    this.#close();
+    this.#lookedAt = performance.now();
+    const libc = getLibc();
+    const c = libc.constants;
+    try {
+      // Non-blocking: a FIFO put at the path is refused (ENXIO) or written without waiting.
+      const flags = c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_CLOEXEC | c.O_NONBLOCK;
+      this.#fd = libc.open(this.path, flags, 0o644);
+      this.#size = libc.fileIdOf(this.#fd).size;
+      return undefined;
+    } catch (error) {
+      this.#close();
+      this.#size = 0;
+      return error;
+    }
+  }
+
+  /**
+   * Renames the file to `PATH.1` (shifting older ones up) and starts a new
+   * one; if the new one can't be opened, lines are counted until it can.
+   */
   rotate(): void {
     const libc = getLibc();
     this.#close();
@@ -172,26 +320,24 @@ export class LogFile {
     } catch {
       // Moved away by someone else meanwhile: a new file is opened all the same.
     }
-    this.#open();
+    this.#reopen();
   }
 
-  /** Opens the path again (after an external rotation moved the file away). */
+  /** Opens the path again (after an external rotation); throws if it cannot. */
   reopen(): void {
-    this.#close();
-    this.#open();
+    const failure = this.#reopen();
+    if (failure !== undefined) throw failure;
   }
 
   #close(): void {
-    for (const fd of [this.#fd, this.#spliceFd]) {
-      if (fd === undefined) continue;
-      try {
-        getLibc().close(fd);
-      } catch {
-        // Nothing to do.
-      }
+    this.#closeSplice();
+    if (this.#fd === undefined) return;
+    try {
+      getLibc().close(this.#fd);
+    } catch {
+      // Nothing to do.
     }
     this.#fd = undefined;
-    this.#spliceFd = undefined;
   }
 
   /** Closes the file. */
@@ -200,92 +346,31 @@ export class LogFile {
   }
 }
 
-/**
- * Cuts one stream's bytes into whole lines for a {@link LogFile}: a partial
- * line waits for its end (up to 64 KiB), and what is left at the end of the
- * stream is written with a newline added.
- */
-export class LineCutter {
-  readonly #log: LogFile;
-  readonly #time: boolean;
-  #pending: Uint8Array = new Uint8Array(0);
-
-  /** Lines go to `log`, each prefixed with the time when `time` is set. */
-  constructor(log: LogFile, time = false) {
-    this.#log = log;
-    this.#time = time;
-  }
-
-  /** Takes the next chunk of the stream. */
-  push(chunk: Uint8Array): void {
-    let bytes = chunk;
-    if (this.#pending.length) {
-      const joined = new Uint8Array(this.#pending.length + chunk.length);
-      joined.set(this.#pending);
-      joined.set(chunk, this.#pending.length);
-      bytes = joined;
-    }
-    const last = bytes.lastIndexOf(NEWLINE);
-    if (last < 0 && bytes.length < LONGEST_LINE) {
-      this.#pending = bytes.slice();
-      return;
-    }
-    const whole = last < 0 ? bytes.length : last + 1;
-    this.#pending = bytes.slice(whole);
-    this.#emit(bytes.subarray(0, whole), last < 0);
-  }
-
-  /** Writes what is left of the stream (a last line without a newline). */
-  end(): void {
-    if (!this.#pending.length) return;
-    const rest = this.#pending;
-    this.#pending = new Uint8Array(0);
-    this.#emit(rest, true);
-  }
-
-  #emit(bytes: Uint8Array, addNewline: boolean): void {
-    if (!this.#time) {
-      this.#log.write(addNewline ? withNewline(bytes) : bytes);
-      return;
-    }
-    const stamp = encoder.encode(new Date().toISOString() + " ");
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    while (start < bytes.length) {
-      const end = bytes.indexOf(NEWLINE, start);
-      const stop = end < 0 ? bytes.length : end + 1;
-      lines.push(stamp, bytes.subarray(start, stop));
-      if (end < 0) lines.push(new Uint8Array([NEWLINE]));
-      start = stop;
-    }
-    this.#log.write(concat(lines));
+/** Writes all of `bytes` to `fd`, saying each part written to `moved`. */
+function writeAll(fd: number, bytes: Uint8Array, moved: (bytes: number) => void): void {
+  const libc = getLibc();
+  while (bytes.length > 0) {
+    const n = libc.write(fd, bytes);
+    moved(n);
+    bytes = bytes.subarray(n);
   }
 }
 
-/** Writes one line of text (a supervisor's own message) to `log`. */
-export function logLine(log: LogFile, text: string, time = false): void {
-  const stamp = time ? new Date().toISOString() + " " : "";
-  log.write(encoder.encode(`${stamp}${text}\n`));
-}
-
-function withNewline(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  out[bytes.length] = NEWLINE;
-  return out;
-}
-
-/** The bytes of `parts`, one after another. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** Takes the last `moved` bytes off the file: a write that failed leaves no part of a line. */
+function cutBack(fd: number, moved: number): void {
+  const libc = getLibc();
+  try {
+    libc.truncate(fd, libc.fileIdOf(fd).size - moved);
+  } catch {
+    // The part stays.
   }
-  return out;
+}
+
+/** The lines in `bytes` (a part without a newline counts as one). */
+function linesIn(bytes: Uint8Array): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+  return lines || 1;
 }
 
 /** The lines of `bytes`, each with its newline (the last maybe without). */
@@ -300,8 +385,25 @@ function linesOf(bytes: Uint8Array): Uint8Array[] {
   return lines;
 }
 
+/** Reads `length` bytes waiting in `pipe` and appends them to `fd`. */
+function copyFromPipe(
+  pipe: number,
+  fd: number,
+  length: number,
+  moved: (bytes: number) => void,
+): void {
+  const libc = getLibc();
+  const bytes = new Uint8Array(length);
+  for (let got = 0; got < length;) {
+    const n = libc.read(pipe, bytes.subarray(got));
+    if (n <= 0) throw new Error("the program's output ended early");
+    got += n;
+  }
+  writeAll(fd, bytes, moved);
+}
+
 /** Takes `length` bytes from `pipe` and drops them. */
-export function dropFromPipe(pipe: number, length: number): void {
+function dropFromPipe(pipe: number, length: number): void {
   const libc = getLibc();
   const scratch = new Uint8Array(Math.min(length, 64 * 1024));
   while (length > 0) {

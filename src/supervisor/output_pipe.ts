@@ -19,7 +19,8 @@
  */
 import { getLibc } from "../../ffi/libc.ts";
 import { pid as ownPid } from "../host.ts";
-import { LineCutter, type LogFile } from "./log_file.ts";
+import { LineCutter } from "./line_cutter.ts";
+import type { LogFile } from "./log_file.ts";
 
 /** The most bytes looked at in one step: a pipe's default capacity. */
 const STEP = 64 * 1024;

@@ -47,6 +47,8 @@ export interface SupervisorRecord {
   /** How its last run ended (`exited with status 1`), if it ended. */
   readonly lastExit: string | null;
   readonly restartPolicy: RestartPolicy;
+  /** Lines of output its logs could not take (a full disk…) since the supervisor started. */
+  readonly droppedLines?: number;
   /** The last health check's result, when the program's health is checked and was once. */
   readonly health?: HealthResult | undefined;
 }

@@ -163,6 +163,7 @@ class Supervisor {
       lastExit: this.#lastExit,
       restartPolicy: supervision.restart,
       ...(this.#lastHealth ? { health: this.#lastHealth } : {}),
+      droppedLines: this.#output.droppedLines,
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
