@@ -219,7 +219,8 @@ t(
       renameSync(join(back, "app.log"), join(back, "app.log.old"));
       // The supervisor let the moved file go: the path could not be opened again.
       await until(
-        () => holding(`${log}.old`) === held - 1,
+        // (Its descriptors of that file, not its own standard output and error.)
+        () => holding(`${log}.old`) < held,
         () => `the moved log let go (${holding(`${log}.old`)} of ${held} descriptors on it)`,
       );
       const old = () => numbers(readText(join(back, "app.log.old")));
