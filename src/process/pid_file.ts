@@ -19,10 +19,11 @@ import { describePidFile, unsafePidFile } from "./pid_file_check.ts";
 import { lockPidFile, pidFileId, waitForLock } from "./pid_lock.ts";
 import { readRecord, writeRecord } from "./pid_record.ts";
 import { isRunning } from "./proc.ts";
-import { ProcessTree, type Sighting } from "./process_tree.ts";
+import { ProcessTree, runningMessage, type Sighting } from "./process_tree.ts";
 
 // The command line holds a lock of the same kind over a named start.
 export { whileLocked } from "./pid_lock.ts";
+export { runningMessage } from "./process_tree.ts";
 
 /** How long a start waits for another start's check-and-write to finish. */
 const LOCK_WAIT_MS = 3_000;
@@ -347,16 +348,6 @@ export class PidFile {
       }
     }
   }
-}
-
-/** What refuses a start: the daemon's main process, or what it left running. */
-export function runningMessage(running: Sighting): string {
-  if (running.main) return `already running (pid ${running.main.pid})`;
-  const pids = running.others.map((m) => m.pid);
-  const n = pids.length;
-  return `already running: ${n} process${n === 1 ? "" : "es"} of its last start still run${
-    n === 1 ? "s" : ""
-  } (pid ${pids.slice(0, 5).join(", ")}${n > 5 ? ", …" : ""}); stop it first`;
 }
 
 function attempt(what: string, action: () => void): void {

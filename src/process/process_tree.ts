@@ -276,3 +276,13 @@ export function leftBehind(sid: number, token: string, only?: number): Member[] 
   }
   return found;
 }
+
+/** What refuses a start: the daemon's main process, or what it left running. */
+export function runningMessage(running: Sighting): string {
+  if (running.main) return `already running (pid ${running.main.pid})`;
+  const pids = running.others.map((m) => m.pid);
+  const n = pids.length;
+  return `already running: ${n} process${n === 1 ? "" : "es"} of its last start still run${
+    n === 1 ? "s" : ""
+  } (pid ${pids.slice(0, 5).join(", ")}${n > 5 ? ", …" : ""}); stop it first`;
+}

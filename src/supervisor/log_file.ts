@@ -28,6 +28,7 @@
  */
 import { getLibc, SysCallError } from "../../ffi/libc.ts";
 import { DroppedLines } from "./dropped_lines.ts";
+import { dropFromPipe, linesOf, spliceToEnd } from "./pipe_to_file.ts";
 
 /** How a {@link LogFile} is kept. */
 export interface LogFileOptions {
@@ -150,22 +151,7 @@ export class LogFile {
       );
       this.#spliceOf = fd;
     }
-    while (length > 0) {
-      const end = libc.fileIdOf(fd).size;
-      let n: number;
-      try {
-        n = libc.movePipe(pipe, this.#spliceFd!, length, end);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        // A file system that takes no splices: copied through memory.
-        if (code !== "EINVAL" && code !== "ENOSYS") throw error;
-        copyFromPipe(pipe, fd, length, moved);
-        return;
-      }
-      if (n <= 0) throw new Error("the program's output ended early");
-      moved(n);
-      length -= n;
-    }
+    spliceToEnd(pipe, fd, this.#spliceFd!, length, moved);
   }
 
   #closeSplice(): void {
@@ -371,49 +357,4 @@ function linesIn(bytes: Uint8Array): number {
   let lines = 0;
   for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
   return lines || 1;
-}
-
-/** The lines of `bytes`, each with its newline (the last maybe without). */
-function linesOf(bytes: Uint8Array): Uint8Array[] {
-  const lines: Uint8Array[] = [];
-  for (let start = 0; start < bytes.length;) {
-    const end = bytes.indexOf(NEWLINE, start);
-    const stop = end < 0 ? bytes.length : end + 1;
-    lines.push(bytes.subarray(start, stop));
-    start = stop;
-  }
-  return lines;
-}
-
-/** Reads `length` bytes waiting in `pipe` and appends them to `fd`. */
-function copyFromPipe(
-  pipe: number,
-  fd: number,
-  length: number,
-  moved: (bytes: number) => void,
-): void {
-  const libc = getLibc();
-  const bytes = new Uint8Array(length);
-  for (let got = 0; got < length;) {
-    const n = libc.read(pipe, bytes.subarray(got));
-    if (n <= 0) throw new Error("the program's output ended early");
-    got += n;
-  }
-  writeAll(fd, bytes, moved);
-}
-
-/** Takes `length` bytes from `pipe` and drops them. */
-function dropFromPipe(pipe: number, length: number): void {
-  const libc = getLibc();
-  const scratch = new Uint8Array(Math.min(length, 64 * 1024));
-  while (length > 0) {
-    let n: number;
-    try {
-      n = libc.read(pipe, scratch.subarray(0, Math.min(length, scratch.length)));
-    } catch {
-      return;
-    }
-    if (n <= 0) return;
-    length -= n;
-  }
 }

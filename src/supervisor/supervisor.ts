@@ -19,8 +19,8 @@ import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from 
 import { FORWARDED_SIGNALS } from "../daemon/signals.ts";
 import { describeEnd } from "../text.ts";
 import { releaseExecutablePages } from "../daemon/memory.ts";
-import { readStat, sessionStats, whyFatal } from "../process/proc.ts";
-import { OutputCapture, type RunOutput } from "./capture.ts";
+import { readStat, whyFatal } from "../process/proc.ts";
+import { OutputCapture } from "./capture.ts";
 import { decideRestart, NO_RESTARTS, type RestartHistory } from "./decision.ts";
 import { watchMemory } from "./memory_watch.ts";
 import { HealthCheck } from "./health_check.ts";
@@ -32,7 +32,8 @@ import {
   type SupervisorRecord,
 } from "./record.ts";
 import { spawnProgram } from "./spawn.ts";
-import { OutputKeeper } from "./output_keeper.ts";
+import { pidfdOf, type Run, stillRuns, takeOver, watchTakenOver } from "./run.ts";
+import { inTerminalForeground, leftInSession } from "./session.ts";
 import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
 import type { Orphan } from "./orphan.ts";
 
@@ -47,8 +48,6 @@ const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT", "SIGWINCH"]);
 /** Signals that also reopen the logs (after an external rotation). */
 const REOPEN = new Set(["SIGHUP", "SIGUSR2"]);
 
-/** How often a taken-over program is looked at, to see it end (ms). */
-const ADOPTED_LOOK = 1000;
 /**
  * How a taken-over program ended, for the restart policy: not known (its
  * parent was another); counted as a failure.
@@ -66,19 +65,6 @@ function exitStatusOf(end: ExitStatus): number {
 /** Runs the supervisor; it lives on as the program's parent, and exits after it. */
 export function supervise(plan: SupervisorPlan): void {
   new Supervisor(plan).begin();
-}
-
-/** One run of the program. */
-interface Run {
-  readonly pid: number;
-  /** The program's pidfd: signals reach it, never a process that took its pid. */
-  readonly pidfd: number | undefined;
-  readonly output: RunOutput;
-  readonly startedAt: number;
-  /** Its start time in clock ticks after boot (with the pid, it names the process). */
-  readonly start: number;
-  /** Started by a supervisor before this one, and taken over. */
-  readonly adopted?: boolean;
 }
 
 class Supervisor {
@@ -174,63 +160,28 @@ class Supervisor {
 
   /**
    * Takes over the program a killed supervisor left running: its output
-   * from its keeper, its end seen through its pidfd (it is not our child:
+   * from its keeper, its end seen by looking at it (it is not our child:
    * no SIGCHLD, and its exit status is not ours to read).
    */
   #adopt(orphan: Orphan): void {
-    const libc = getLibc();
-    const taken = orphan.keeper && OutputKeeper.takeOver(orphan.keeper);
-    let pidfd: number | undefined;
-    try {
-      pidfd = libc.pidfdOpen(orphan.pid);
-    } catch {
-      pidfd = undefined;
-    }
-    const output = this.#output.adopt(taken ? taken.fds : {}, taken ? taken.keeper : undefined);
-    const run: Run = {
-      pid: orphan.pid,
-      pidfd,
-      output,
-      startedAt: orphan.since,
-      start: orphan.start,
-      adopted: true,
-    };
+    const { run, outputTaken } = takeOver(orphan, this.#output);
     this.#run = run;
     this.#restarts = orphan.restarts;
     this.#adoptedSession = true;
-    if (!this.#isRunning(run)) {
-      // Ended meanwhile: as if it ended now.
-      this.#adoptedEnd(run);
-      return;
-    }
+    const ended = () => {
+      this.#ended(run, UNKNOWN_END).catch((error) => {
+        console.error(`daemonize: supervisor: ${(error as Error).message}`);
+      });
+    };
+    // Ended meanwhile: as if it ended now.
+    if (!stillRuns(run)) return ended();
     this.#output.say(
       `${this.#plan.program.name} (pid ${orphan.pid}) is supervised again, by pid ${ownPid()}${
-        taken ? "" : "; its output could not be taken over"
+        outputTaken ? "" : "; its output could not be taken over"
       }`,
     );
     this.#record("running");
-    const watch = setInterval(() => {
-      if (this.#run !== run) clearInterval(watch);
-      else if (run.output.ended || !this.#isRunning(run)) {
-        clearInterval(watch);
-        this.#adoptedEnd(run);
-      }
-    }, ADOPTED_LOOK);
-  }
-
-  /** Whether run `run` (taken over, not our child) still runs. */
-  #isRunning(run: Run): boolean {
-    const stat = readStat(run.pid);
-    return stat !== undefined && stat.startTicks === run.start && stat.state !== "Z" &&
-      stat.state !== "X";
-  }
-
-  /** A taken-over run ended (or closed its output): once it is gone, as any end. */
-  #adoptedEnd(run: Run): void {
-    if (this.#isRunning(run)) return;
-    this.#ended(run, UNKNOWN_END).catch((error) => {
-      console.error(`daemonize: supervisor: ${(error as Error).message}`);
-    });
+    watchTakenOver(run, () => this.#run === run, ended);
   }
 
   #start(): void {
@@ -253,12 +204,7 @@ class Supervisor {
     // Ours alone to reap, so the pid can't pass to another process before we
     // see it end: the pidfd is certainly the program's (and without pidfds,
     // kill(2) on the pid is as safe, for the same reason).
-    let pidfd: number | undefined;
-    try {
-      pidfd = getLibc().pidfdOpen(pid);
-    } catch {
-      pidfd = undefined;
-    }
+    const pidfd = pidfdOf(pid);
     output.started();
     this.#run = { pid, pidfd, output, startedAt, start: readStat(pid)?.startTicks ?? 0 };
     this.#record("running");
@@ -448,22 +394,6 @@ class Supervisor {
     this.#plan.pidFile?.release();
     exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
   }
-}
-
-/** Live processes of this supervisor's session, but itself. */
-function leftInSession(): number[] {
-  const self = ownPid();
-  const sid = readStat("self")?.sid;
-  if (sid === undefined) return [];
-  return sessionStats(sid)
-    .filter((s) => s.sid === sid && s.pid !== self && s.state !== "Z")
-    .map((s) => s.pid);
-}
-
-/** Whether this process is in its terminal's foreground process group. */
-function inTerminalForeground(): boolean {
-  const self = readStat("self");
-  return !!self && self.tpgid > 0 && self.tpgid === self.pgrp;
 }
 
 function formatDelay(ms: number): string {
