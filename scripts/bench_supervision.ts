@@ -4,7 +4,11 @@
  * to run again, and how fast captured output reaches its log, next to pm2
  * and supervisord measured in the same run.
  *
- *   deno run -A scripts/bench_supervision.ts [--runs 5]
+ *   deno run -A scripts/bench_supervision.ts [--runs 5] [--baseline DIR]
+ *
+ * With `--baseline DIR` (another checkout, its `npm install` and binary
+ * build done), each of our forms is measured beside the same form of DIR,
+ * in the same run.
  *
  * Peers: `apt-get install supervisor`, `npm install --prefix /tmp/peers pm2`.
  */
@@ -27,6 +31,8 @@ import { median } from "./bench/stats.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const baselineArg = process.argv.indexOf("--baseline");
+const baseline = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 const deno = join(root, "node_modules", "deno", "deno");
 const bun = join(root, "node_modules", "bun", "bin", "bun.exe");
 const binary = join(root, "dist", "daemonize");
@@ -136,9 +142,24 @@ function ours(name: string, prefix: string[]): Supervisor {
 
 const supervisors: Supervisor[] = [];
 const skipped: string[] = [];
-if (existsSync(binary)) supervisors.push(ours("daemonize, binary", [binary]));
-supervisors.push(ours("daemonize, Bun", [bun, join(root, "mod.ts")]));
-supervisors.push(ours("daemonize, Deno", [deno, "run", "-A", join(root, "mod.ts")]));
+/** Our forms, of checkout `dir`. */
+function ourForms(dir: string, suffix = ""): Supervisor[] {
+  const forms: Supervisor[] = [];
+  const built = join(dir, "dist", "daemonize");
+  if (existsSync(built)) forms.push(ours(`daemonize, binary${suffix}`, [built]));
+  forms.push(ours(`daemonize, Bun${suffix}`, [bun, join(dir, "mod.ts")]));
+  forms.push(ours(`daemonize, Deno${suffix}`, [deno, "run", "-A", join(dir, "mod.ts")]));
+  return forms;
+}
+for (const [i, form] of ourForms(root).entries()) {
+  supervisors.push(form);
+  // The baseline's same form next to it (it may not take a program over).
+  const old = baseline ? ourForms(baseline, " (baseline)")[i] : undefined;
+  if (old) {
+    const { adopt: _, ...rest } = old;
+    supervisors.push(rest);
+  }
+}
 
 if (existsSync(pm2)) {
   supervisors.push({
