@@ -202,8 +202,21 @@ const OPTIONS = [
     type: "seconds",
     value: "SEC",
     key: "grace",
-    default: DEFAULTS.grace,
-    help: "an exit within this long after start is a failed start",
+    shown: "until it settles",
+    help:
+      "an exit within this long after start is a failed start;\nthe start then waits this long exactly",
+    section: "start",
+    unit: "none: systemd judges a start at the program's exec (Type=exec)",
+  },
+  {
+    flag: "--settle-limit",
+    type: "seconds",
+    value: "SEC",
+    key: "settleLimit",
+    default: DEFAULTS.settleLimit,
+    positive: true,
+    help:
+      "without --grace or a check, the start waits until the program\nsettles (idle, waiting), at least 0.1 s; at most this long",
     section: "start",
     unit: "none: systemd judges a start at the program's exec (Type=exec)",
   },

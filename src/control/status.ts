@@ -27,6 +27,8 @@ export interface Supervised {
   readonly lastExit: string | null;
   /** When the program is started again once it ends. */
   readonly restartPolicy: RestartPolicy;
+  /** Between its runs: when the program is started again (ms since the epoch), if said. */
+  readonly nextStart: number | null;
 }
 
 /** What a pid file says about its daemon. */
@@ -145,5 +147,6 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     restarts: record.restarts,
     lastExit: record.lastExit,
     restartPolicy: record.restartPolicy,
+    nextStart: program === null ? record.nextStart ?? null : null,
   };
 }

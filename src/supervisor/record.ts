@@ -33,13 +33,16 @@ export function recordPath(pidFile: string): string {
 export interface SupervisorRecord {
   readonly supervisor: number;
   readonly program: number | null;
-  readonly state: "running" | "waiting" | "failed" | "stopped";
+  /** `restarting`: between two runs, waiting for the next (an earlier version wrote `waiting`). */
+  readonly state: "running" | "restarting" | "failed" | "stopped";
   readonly restarts: number;
   /** When the program (or the wait for its restart) started, ms since the epoch. */
   readonly since: number;
   /** How its last run ended (`exited with status 1`), if it ended. */
   readonly lastExit: string | null;
   readonly restartPolicy: RestartPolicy;
+  /** While restarting: when the program is started again, ms since the epoch. */
+  readonly nextStart?: number;
 }
 
 /** Reads a supervisor's record; undefined when there is none or it is malformed. */
@@ -50,6 +53,8 @@ export function parseRecord(text: string | undefined): SupervisorRecord | undefi
     if (typeof value?.supervisor !== "number" || typeof value?.state !== "string") {
       return undefined;
     }
+    // A supervisor started by an earlier version names the wait before a restart so.
+    if (value.state === "waiting") value.state = "restarting";
     return value as SupervisorRecord;
   } catch {
     return undefined;

@@ -121,7 +121,7 @@ class Supervisor {
     return false;
   }
 
-  #record(state: SupervisorRecord["state"]): void {
+  #record(state: SupervisorRecord["state"], nextStart?: number): void {
     const { pidFile, supervision } = this.#plan;
     if (!pidFile) return;
     const run = state === "running" ? this.#run : undefined;
@@ -133,6 +133,7 @@ class Supervisor {
       since: run?.startedAt ?? Date.now(),
       lastExit: this.#lastExit,
       restartPolicy: supervision.restart,
+      ...(nextStart === undefined ? {} : { nextStart }),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -225,7 +226,7 @@ class Supervisor {
     this.#output.say(
       `${program.name} ${this.#lastExit}; restarting in ${formatDelay(decision.delay)}`,
     );
-    this.#record("waiting");
+    this.#record("restarting", Date.now() + decision.delay);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopping) return;
