@@ -19,9 +19,11 @@ import {
   cliCommand,
   formTest,
   pidOf,
+  python,
   readText,
   root,
   run,
+  tagged,
   test,
   until,
   waitFor,
@@ -310,6 +312,44 @@ t(
     assert.ok(alive(second), "only the daemon named is stopped");
     assert.equal(cli(["down", "-f", file]).code, 0);
     assert.ok(!alive(second));
+  },
+);
+
+t(
+  "up fails a daemon whose program fails during its start-up, with its message, and starts the others",
+  ({ home, work, cli, tag }) => {
+    const file = join(work, "daemonize.json");
+    // A start-up that costs 0.4 s of work, as an interpreter loading an application does.
+    const failing = [
+      python(),
+      "-c",
+      "import sys, time\nt = time.time()\nwhile time.time() - t < 0.4: pass\nsys.exit('fatal: no DATABASE_URL')",
+    ];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        daemons: [
+          { name: "bad", command: failing },
+          { name: "worse", command: failing, restart: "on-failure" },
+          { name: "good", command: ["sleep", "300"], settleLimit: 2 },
+        ],
+      }),
+    );
+    const up = cli(["up", "-f", file]);
+    assert.equal(up.code, 1, up.stdout);
+    assert.equal(up.stdout, `good started (pid ${pidOf(home, "good")})\n`);
+    for (const name of ["bad", "worse"]) {
+      assert.match(
+        up.stderr,
+        new RegExp(
+          `startup: \\S*python[\\d.]* exited with status 1 during its start-up\n  \\S*${name}\\.log: fatal: no DATABASE_URL\n`,
+        ),
+      );
+    }
+    const listed = JSON.parse(cli(["status", "-f", file, "--json"]).stdout) as { state: string }[];
+    assert.deepEqual(listed.map((d) => d.state), ["stopped", "running", "stopped"]);
+    assert.equal(cli(["down", "-f", file]).code, 0);
+    assert.deepEqual(tagged(tag), []);
   },
 );
 

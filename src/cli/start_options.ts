@@ -204,7 +204,7 @@ const OPTIONS = [
     key: "grace",
     shown: "until it settles",
     help:
-      "an exit within this long after start is a failed start;\nthe start then waits this long exactly",
+      "an exit within this long after start is a failed start; the start waits this long exactly",
     section: "start",
     unit: "none: systemd judges a start at the program's exec (Type=exec)",
   },
@@ -216,7 +216,9 @@ const OPTIONS = [
     default: DEFAULTS.settleLimit,
     positive: true,
     help:
-      "without --grace or a check, the start waits until the program\nsettles (idle, waiting), at least 0.1 s; at most this long",
+      `without --grace or a check, the start waits until the program settles (idle, waiting; at least ${
+        DEFAULTS.settleMinimum / 1000
+      } s), at most this long`,
     section: "start",
     unit: "none: systemd judges a start at the program's exec (Type=exec)",
   },
