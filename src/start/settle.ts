@@ -11,7 +11,9 @@
  * Read from `/proc/PID/task/TID/{stat,syscall,schedstat}`. Where `syscall`
  * can't be read (another user's process, or a Yama ptrace scope that hides
  * it from a non-descendant), `wchan` names the kernel function the thread
- * sleeps in; where neither can, the sleep alone counts.
+ * sleeps in; where neither can, the sleep alone counts. Without `/proc`
+ * (macOS), nothing can be seen: the program counts as settled once it has
+ * run for the least time.
  *
  * @module
  */
@@ -225,6 +227,7 @@ export class SettleWatch {
    * thread idle, the same threads, and no CPU time used in between.
    */
   look(now: number = Date.now()): boolean {
+    if (readStat("self") === undefined) return now >= this.#notBefore;
     const previous = this.#last;
     const look = lookAt(this.#root);
     this.#last = look;
