@@ -225,18 +225,22 @@ function bare(name: string, command: string[]): Row {
 
 const sleepName = "napper";
 const namedPid = () => pidIn(join(work, `${sleepName}.pid`));
-const cli = (prefix: string[], grace = "0", extra: string[] = []) => ({
+/** `start` of `program` (`sleep 1000`) with `--grace grace`; null: the default wait (until it settles). */
+const cli = (
+  prefix: string[],
+  grace: string | null = "0",
+  extra: string[] = [],
+  program = ["sleep", "1000"],
+) => ({
   start: [
     ...prefix,
     "start",
     "--name",
     sleepName,
-    "--grace",
-    grace,
+    ...(grace === null ? [] : ["--grace", grace]),
     ...extra,
     "--",
-    "sleep",
-    "1000",
+    ...program,
   ],
   stop: [...prefix, "stop", sleepName],
   status: [...prefix, "status", sleepName],
@@ -321,10 +325,32 @@ for (const [label, prefix] of forms) {
 }
 if (existsSync(binary)) {
   rows.push(...ours((dir) => ({
-    name: "command, binary, default --grace 0.1",
+    name: "command, binary, --grace 0.1 -- sleep",
     ...cli([join(dir, "dist", "daemonize")], "0.1"),
     pid: namedPid,
   })));
+  // What a healthy start waits by default (until the program settles), next
+  // to no wait at all: for sleep, and for an interpreter's server (the real
+  // interpreter: python3 may be a shim that runs helpers first).
+  const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+    encoding: "utf8",
+  }).stdout?.trim();
+  const server = python ? [python, "-m", "http.server", "0"] : undefined;
+  if (!server) skipped.push("the Python rows (no python3)");
+  for (
+    const [label, program] of [["sleep", undefined], ["python3 -m http.server 0", server]] as const
+  ) {
+    if (label !== "sleep" && !program) continue;
+    for (
+      const [how, grace] of [["--grace 0", "0"], ["default (until it settles)", null]] as const
+    ) {
+      rows.push(...ours((dir) => ({
+        name: `command, binary, ${how} -- ${label}`,
+        ...cli([join(dir, "dist", "daemonize")], grace, [], program ? [...program] : undefined),
+        pid: namedPid,
+      })));
+    }
+  }
 }
 
 rows.push(...measure({

@@ -15,8 +15,13 @@ export const DEFAULTS = {
   stopTimeout: 10_000,
   /** How long a start waits for the daemon to be ready before it kills it. */
   readyTimeout: 30_000,
-  /** How long a program must stay up for its start to count, without a readiness check. */
-  grace: 100,
+  /**
+   * Without `--grace` or a readiness check, a start counts once the program
+   * has settled (see `start/settle.ts`): no sooner than this after it started…
+   */
+  settleMinimum: 100,
+  /** …and no later than this, even if it is still busy. */
+  settleLimit: 5_000,
   /** The signal `stop` sends first. */
   stopSignal: "SIGTERM",
   /** The signal `reload` sends. */

@@ -20,6 +20,7 @@ interface NodeProcess {
   pid: number;
   ppid: number;
   platform: string;
+  arch: string;
   argv: string[];
   execPath: string;
   exitCode?: number | string | undefined;
@@ -61,6 +62,11 @@ export const isDeno: boolean = deno !== undefined;
 
 /** The OS, as Node names it (`linux`, `darwin`). */
 export const platform: string = deno ? deno.build.os : node().platform;
+
+/** The CPU architecture, as Deno names it (`x86_64`, `aarch64`). */
+export const arch: string = deno
+  ? deno.build.arch
+  : ({ x64: "x86_64", arm64: "aarch64" } as Record<string, string>)[node().arch] ?? node().arch;
 
 /** This process's pid. */
 export function pid(): number {

@@ -94,6 +94,7 @@ t(
       "otherProcesses",
       "pid",
       "pidFile",
+      "restartAt",
       "restarts",
       "rssBytes",
       "state",
@@ -276,7 +277,7 @@ t(
     assert.equal(ran.code, 1);
     assert.match(
       ran.stderr,
-      /^daemonize: startup: sh exited with status 5 within 100 ms of starting\n/,
+      /^daemonize: startup: sh exited with status 5 during its start-up\n/,
     );
     // The program's colours are not replayed on our terminal.
     assert.match(ran.stderr, /: error: config is\\x0dbroken\n/);

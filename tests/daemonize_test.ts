@@ -552,7 +552,8 @@ test("a bad program description is an error naming the field, and nothing starts
     const pidFile = join(dir, "p.pid");
     const every = { restartDelay: 100, maxRestarts: 1, restartWindow: 1000 };
     const cases: [unknown, RegExp][] = [
-      [{ command: ["sleep", "9"] }, /^Invalid program\.grace: .*, got undefined$/],
+      [{ command: ["sleep", "9"], grace: "0.1" }, /^Invalid program\.grace: .*, got "0\.1"$/],
+      [{ command: ["sleep", "9"], settleLimit: -1 }, /^Invalid program\.settleLimit: .*, got -1$/],
       [{ command: [], grace: 100 }, /^Invalid program\.command: .*, got \[\]$/],
       [{ command: ["sleep", 9], grace: 100 }, /^Invalid program\.command\[1\]: .*, got 9$/],
       [{ command: ["sleep"], grace: -1 }, /^Invalid program\.grace: .*, got -1$/],

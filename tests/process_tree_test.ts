@@ -338,7 +338,7 @@ t(
     assert.equal(ran.code, 1);
     assert.match(
       ran.stderr,
-      /^daemonize: startup: sh put itself in the background: it exited with status 0 within 100 ms of starting, leaving pid \d+ running \(now stopped\); run it in the foreground instead/,
+      /^daemonize: startup: sh put itself in the background: it exited with status 0 during its start-up, leaving pid \d+ running \(now stopped\); run it in the foreground instead/,
     );
     assert.equal(ran.stderr.trimEnd().split("\n").length, 1);
     assert.deepEqual(tagged(tag), []);

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { formTest, freePort, pidOf, readText, tagged, test } from "./harness.ts";
+import { formTest, freePort, pidOf, python, readText, run, tagged, test } from "./harness.ts";
 import { listeningInodes, listensOn } from "../src/start/ready_probe.ts";
 
 const t = formTest;
@@ -95,6 +95,81 @@ for (const supervised of [false, true]) {
     assert.equal(cli(["stop", "slow"]).code, 0);
   });
 
+  t(
+    `by default, a Python program that fails during its start-up fails the start, with its message${how}`,
+    ({ home, cli, tag }) => {
+      // Its start-up costs 0.4 s of work, as an interpreter loading an
+      // application does (python3 may even be a shim that runs helpers first).
+      const ran = cli([
+        "start",
+        "--name",
+        "c",
+        ...restart,
+        "--",
+        python(),
+        "-c",
+        "import sys, time\nt = time.time()\nwhile time.time() - t < 0.4: pass\n" +
+        "sys.exit('fatal: DATABASE_URL is not set')",
+      ]);
+      assert.equal(ran.code, 1, ran.stdout);
+      assert.match(
+        ran.stderr,
+        /^daemonize: startup: \S*python[\d.]* exited with status 1 during its start-up\n/,
+      );
+      assert.match(ran.stderr, /c\.log: fatal: DATABASE_URL is not set\n/);
+      assert.deepEqual(tagged(tag), [], "nothing left running");
+      assert.ok(!existsSync(join(home, "c.pid")));
+    },
+  );
+
+  if (run(["node", "--version"]).code === 0) {
+    t(
+      `by default, a Node program that throws at once fails the start, with its error${how}`,
+      ({ home, cli, tag }) => {
+        const ran = cli([
+          "start",
+          "--name",
+          "n",
+          ...restart,
+          "--",
+          "node",
+          "-e",
+          "throw new Error('fatal: no configuration file')",
+        ]);
+        assert.equal(ran.code, 1, ran.stdout);
+        assert.match(
+          ran.stderr,
+          /^daemonize: startup: node exited with status 1 during its start-up\n/,
+        );
+        assert.match(ran.stderr, /n\.log: Error: fatal: no configuration file\n/);
+        assert.deepEqual(tagged(tag), [], "nothing left running");
+        assert.ok(!existsSync(join(home, "n.pid")));
+      },
+    );
+  }
+
+  t(`by default, a Python server that starts well is started${how}`, ({ home, cli }) => {
+    const ran = cli([
+      "start",
+      "--name",
+      "web",
+      ...restart,
+      "--",
+      python(),
+      "-m",
+      "http.server",
+      "--bind",
+      "127.0.0.1",
+      "0",
+    ]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /^web started \(pid \d+\)\n$/);
+    const status = cli(["status", "web"]);
+    assert.equal(status.code, 0, status.stdout);
+    assert.ok(existsSync(join(home, "web.pid")));
+    assert.equal(cli(["stop", "web"]).code, 0);
+  });
+
   t(`--ready-log waits for a matching line${how}`, ({ cli }) => {
     const before = Date.now();
     const ran = cli([
@@ -167,6 +242,8 @@ t("readiness options are checked before anything starts", ({ cli, tag }) => {
       [["--ready-log", "("], /invalid --ready-log "\(":/],
       [["--ready-port", "80", "--ready-cmd", "true"], /give one of --ready-port, --ready-cmd/],
       [["--ready-port", "80", "--notify"], /give --notify or --ready-port, not both/],
+      [["--settle-limit", "2", "--grace", "1"], /give --settle-limit or --grace, not both/],
+      [["--settle-limit", "0"], /invalid --settle-limit 0: must be positive/],
     ] as const
   ) {
     const ran = cli(["start", ...args, "--", "sleep", "300"]);

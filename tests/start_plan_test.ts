@@ -8,6 +8,7 @@ import { platformConstants } from "../ffi/platform.ts";
 import { type DaemonOptions, resolveOptions } from "../src/options.ts";
 import type { Command } from "../src/start/relaunch.ts";
 import { type DirectStart, planStart, type ProgramStart, startActions } from "../src/start/plan.ts";
+import { DEFAULTS } from "../src/defaults.ts";
 import { test } from "./harness.ts";
 
 const token = "DAEMONIZE_TOKEN=t0k3n";
@@ -90,6 +91,22 @@ test("a supervised program is judged by what its supervisor reports on the readi
   assert.equal(p.watch, false);
   assert.equal(p.endReport, "supervisor");
   assert.deepEqual(p.judge, { kind: "grace", ms: 100 });
+});
+
+test("without a grace period a program is judged by its settling, watched in every detach", () => {
+  assert.deepEqual(plan({}, { name: "app" }).judge, {
+    kind: "settle",
+    minimum: DEFAULTS.settleMinimum,
+    limit: DEFAULTS.settleLimit,
+  });
+  assert.deepEqual(plan({}, { name: "app", settleLimit: 900 }).judge, {
+    kind: "settle",
+    minimum: DEFAULTS.settleMinimum,
+    limit: 900,
+  });
+  assert.equal(plan({}, { name: "app" }).watch, true);
+  assert.equal(plan({}, { ...sleeper, grace: undefined }).endReport, "shell");
+  assert.equal(plan({}, { name: "app", supervised: true }).endReport, "supervisor");
 });
 
 test("--notify and readiness checks judge the start instead of the grace period", () => {

@@ -102,7 +102,7 @@ t(
     // Supervised again; its program (which crashes after 0.3 s) may be between runs by now.
     assert.match(
       cli(["status", "crash"]).stdout,
-      /^crash: running \((pid \d+|program waiting to restart), supervisor pid \d+, /,
+      /^crash: (running \(pid \d+, supervisor pid \d+, |restarting \()/,
     );
     assert.equal(cli(["stop", "crash"]).code, 0);
   },
@@ -305,13 +305,56 @@ t(
       ]).code,
       0,
     );
-    assert.ok(await waitFor(() => record(home, "w")?.state === "waiting", 15_000));
+    assert.ok(await waitFor(() => record(home, "w")?.state === "restarting", 15_000));
     const before = Date.now();
     const stopped = cli(["stop", "w"]);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.ok(Date.now() - before < 10_000, "not after the 20 s delay");
     assert.deepEqual(tagged(tag), []);
     assert.equal(cli(["status", "w"]).stdout, "w: stopped\n");
+  },
+);
+
+t(
+  "a daemon between two runs of its program is restarting: status says when it starts again and exits 3",
+  async ({ home, cli, tag }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "loop",
+      "--restart",
+      "always",
+      "--restart-delay",
+      "60",
+      "--",
+      "sh",
+      "-c",
+      "echo crashing >&2; sleep 1; exit 3",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    await until(() => record(home, "loop")?.state === "restarting", "the wait before a restart");
+    const supervisor = pidOf(home, "loop");
+    const status = cli(["status", "loop"]);
+    assert.equal(status.code, 3, "its program is not up");
+    assert.match(
+      status.stdout,
+      new RegExp(
+        `^loop: restarting \\(next start at \\d\\d:\\d\\d:\\d\\d, in \\d+\\.\\d s; 0 restarts so far; last run exited with status 3; supervisor pid ${supervisor}\\)\n$`,
+      ),
+    );
+    const json = JSON.parse(cli(["status", "loop", "--json"]).stdout);
+    assert.equal(json.state, "restarting");
+    assert.equal(json.pid, null);
+    assert.equal(json.supervisorPid, supervisor);
+    assert.equal(json.restarts, 0);
+    assert.equal(json.lastExit, "exited with status 3");
+    assert.ok(Date.parse(json.restartAt) > Date.now(), `${json.restartAt} is to come`);
+    const list = cli(["status"]);
+    assert.equal(list.code, 1, "the list says one is not up");
+    assert.match(list.stdout, /^loop +- +restarting +- +0 /m);
+    assert.equal(JSON.parse(cli(["status", "--json"]).stdout)[0].state, "restarting");
+    assert.equal(cli(["stop", "loop"]).code, 0);
+    assert.deepEqual(tagged(tag), []);
   },
 );
 
@@ -513,7 +556,7 @@ t(
       "echo config is broken >&2; exit 4",
     ]);
     assert.equal(ran.code, 1);
-    assert.match(ran.stderr, /^daemonize: startup: sh exited with status 4 within 100 ms/);
+    assert.match(ran.stderr, /^daemonize: startup: sh exited with status 4 during its start-up\n/);
     // An exit status above 128 is the program's own, not a signal's.
     const high = cli([
       "start",
@@ -526,7 +569,10 @@ t(
       "-c",
       "exit 130",
     ]);
-    assert.match(high.stderr, /^daemonize: startup: sh exited with status 130 within 100 ms/);
+    assert.match(
+      high.stderr,
+      /^daemonize: startup: sh exited with status 130 during its start-up\n/,
+    );
     assert.match(ran.stderr, /early\.log: config is broken/);
     assert.deepEqual(tagged(tag), []);
     assert.ok(!existsSync(join(home, "early.pid")));

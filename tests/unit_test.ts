@@ -20,9 +20,11 @@ import {
   cliCommand,
   formTest,
   pidOf,
+  python,
   readText,
   root,
   run,
+  tagged,
   test,
   until,
   waitFor,
@@ -83,7 +85,7 @@ test("a bad value of every option of the table is refused, naming the option", (
     );
     checked++;
   }
-  assert.equal(checked, 21, "options with a bad value to try");
+  assert.equal(checked, 22, "options with a bad value to try");
   // A switch takes no value, and an option unknown to the table is refused.
   for (const o of START_OPTIONS.filter((o) => o.type === "switch")) {
     assert.throws(() => parseArgs(["start", `${o.flag}=yes`, "--", "sleep"]), UsageError, o.flag);
@@ -370,6 +372,44 @@ t(
     assert.ok(alive(second), "only the daemon named is stopped");
     assert.equal(cli(["down", "-f", file]).code, 0);
     assert.ok(!alive(second));
+  },
+);
+
+t(
+  "up fails a daemon whose program fails during its start-up, with its message, and starts the others",
+  ({ home, work, cli, tag }) => {
+    const file = join(work, "daemonize.json");
+    // A start-up that costs 0.4 s of work, as an interpreter loading an application does.
+    const failing = [
+      python(),
+      "-c",
+      "import sys, time\nt = time.time()\nwhile time.time() - t < 0.4: pass\nsys.exit('fatal: no DATABASE_URL')",
+    ];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        daemons: [
+          { name: "bad", command: failing },
+          { name: "worse", command: failing, restart: "on-failure" },
+          { name: "good", command: ["sleep", "300"], settleLimit: 2 },
+        ],
+      }),
+    );
+    const up = cli(["up", "-f", file]);
+    assert.equal(up.code, 1, up.stdout);
+    assert.equal(up.stdout, `good started (pid ${pidOf(home, "good")})\n`);
+    for (const name of ["bad", "worse"]) {
+      assert.match(
+        up.stderr,
+        new RegExp(
+          `startup: \\S*python[\\d.]* exited with status 1 during its start-up\n  \\S*${name}\\.log: fatal: no DATABASE_URL\n`,
+        ),
+      );
+    }
+    const listed = JSON.parse(cli(["status", "-f", file, "--json"]).stdout) as { state: string }[];
+    assert.deepEqual(listed.map((d) => d.state), ["stopped", "running", "stopped"]);
+    assert.equal(cli(["down", "-f", file]).code, 0);
+    assert.deepEqual(tagged(tag), []);
   },
 );
 

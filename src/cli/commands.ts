@@ -138,6 +138,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
     unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
     restarts: null,
     lastExit: null,
+    restartAt: null,
     found: null,
     unsupervised: null,
   };
@@ -150,14 +151,28 @@ export function reportOf(name: string, pidFile: string): StatusReport {
       }
       // The program is the daemon's face; its supervisor is named beside it.
       const program = supervised.program;
+      if (program === null) {
+        // Between two runs: not up, whatever its supervisor does.
+        const next = supervised.nextStart;
+        return {
+          ...base,
+          state: "restarting",
+          ...usage,
+          pid: null,
+          supervisorPid: s.pid,
+          restarts: supervised.restarts,
+          lastExit: supervised.lastExit,
+          restartAt: next === null ? null : new Date(next).toISOString(),
+        };
+      }
       return {
         ...base,
         state: "running",
-        ...processFacts(program ?? s.pid),
+        ...processFacts(program),
         ...usage,
         pid: program,
         supervisorPid: s.pid,
-        otherProcesses: Math.max(0, s.others - (program === null ? 0 : 1)),
+        otherProcesses: Math.max(0, s.others - 1),
         restarts: supervised.restarts,
         lastExit: supervised.lastExit,
         ...(supervised.health ? { health: supervised.health } : {}),
@@ -183,7 +198,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
   }
 }
 
-/** `status` of one daemon: LSB exit status 0, 1, 3 (or 4 if unknown). */
+/** `status` of one daemon: LSB exit status 0, 1, 3 (also while restarting), or 4 if unknown. */
 export function statusCommand(
   name: string,
   pidFile: string,
@@ -243,13 +258,14 @@ export function statusAllCommand(
       continue;
     }
     const main = report.supervisorPid ?? report.pid;
-    if (report.state === "running" && pids.has(main!)) continue;
-    if (report.state === "running") pids.add(main!);
+    const live = report.state === "running" || report.state === "restarting";
+    if (live && pids.has(main!)) continue;
+    if (live) pids.add(main!);
     reports.push(report);
   }
   if (json) io.out(JSON.stringify(reports) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
   else io.out(statusTable(reports, io.colour));
-  // Non-zero when one is not as it should be: dead, failed, or unknown.
-  return reports.some((r) => r.state === "dead" || r.state === "failed") ? 1 : 0;
+  // Non-zero when one is not as it should be: dead, failed, or its program not up.
+  return reports.some((r) => ["dead", "failed", "restarting"].includes(r.state)) ? 1 : 0;
 }

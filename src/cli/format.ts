@@ -10,7 +10,8 @@ import type { HealthResult } from "../supervisor/record.ts";
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
-  readonly state: "running" | "dead" | "stopped" | "failed";
+  /** `restarting`: its supervisor runs, its program is between two runs. */
+  readonly state: "running" | "restarting" | "dead" | "stopped" | "failed";
   /** The main process; under a supervisor, the program (null between its runs). */
   readonly pid: number | null;
   /** The supervisor's pid, when one runs the program. */
@@ -30,6 +31,8 @@ export interface StatusReport {
   readonly restarts: number | null;
   /** Under a supervisor: how the program's last run ended, if one did. */
   readonly lastExit: string | null;
+  /** Restarting: when the supervisor starts the program again (ISO 8601, UTC), if it said. */
+  readonly restartAt: string | null;
   /** What the pid file is, when it names no daemon of ours (`it holds no pid: "x"`). */
   readonly found: string | null;
   /** A supervised program whose supervisor was killed: it runs on, and a start takes it over. */
@@ -48,8 +51,8 @@ export function healthFacts(health: HealthResult, now: number): string {
 
 /**
  * The LSB exit status of `status` for one daemon: 0 running, 1 dead with
- * its pid file left, 3 not running; 4 (unknown) when processes of its
- * session could not be checked.
+ * its pid file left, 3 not running (its program between two runs too); 4
+ * (unknown) when processes of its session could not be checked.
  */
 export function lsbStatus(report: Pick<StatusReport, "state" | "unverifiedProcesses">): number {
   if (report.state === "running") return 0;
@@ -105,6 +108,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
   const restarts = report.restarts
     ? `${report.restarts} restart${report.restarts === 1 ? "" : "s"}`
     : undefined;
+  if (report.state === "restarting") return `${report.name}: ${state} (${restartFacts(report)})`;
   if (report.state === "failed") {
     return `${report.name}: ${paint("failed", "red", colour)} (${
       [report.lastExit ? `last run ${report.lastExit}` : undefined, restarts].filter(Boolean)
@@ -115,7 +119,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
     const n = report.otherProcesses;
     const supervised = report.supervisorPid !== null;
     const facts = [
-      report.pid === null ? "program waiting to restart" : `pid ${report.pid}`,
+      `pid ${report.pid}`,
       supervised ? `supervisor pid ${report.supervisorPid}` : undefined,
       !supervised && n ? `and ${n} process${n === 1 ? "" : "es"} it started` : undefined,
       restarts,
@@ -157,16 +161,36 @@ export function statusLine(report: StatusReport, colour: boolean): string {
   return `${report.name}: ${state}`;
 }
 
+/**
+ * What a restarting daemon's line says: when its program starts again, the
+ * restarts so far, how its last run ended, its supervisor.
+ */
+function restartFacts(report: StatusReport, now = Date.now()): string {
+  const at = report.restartAt === null ? undefined : new Date(report.restartAt);
+  const seconds = at && Math.max(0, (at.getTime() - now) / 1000);
+  const n = report.restarts ?? 0;
+  return [
+    at ? `next start at ${at.toTimeString().slice(0, 8)}, in ${seconds!.toFixed(1)} s` : undefined,
+    `${n} restart${n === 1 ? "" : "s"} so far`,
+    report.lastExit ? `last run ${report.lastExit}` : undefined,
+    `supervisor pid ${report.supervisorPid}`,
+  ].filter(Boolean).join("; ");
+}
+
 /** The colour of a state word. */
 function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
-  return state === "running" ? "green" : state === "stopped" ? "yellow" : "red";
+  return state === "running"
+    ? "green"
+    : state === "stopped" || state === "restarting"
+    ? "yellow"
+    : "red";
 }
 
 /** The list of daemons as a table: name, pid, state, uptime, restarts, CPU, memory. */
 export function statusTable(reports: readonly StatusReport[], colour: boolean): string {
   const rows = reports.map((r) => [
     r.name,
-    r.pid === null ? (r.supervisorPid === null ? "-" : "waiting") : String(r.pid),
+    r.pid === null ? "-" : String(r.pid),
     r.state,
     r.uptimeSeconds === null ? "-" : formatDuration(r.uptimeSeconds),
     r.restarts === null ? "-" : String(r.restarts),

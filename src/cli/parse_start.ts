@@ -74,6 +74,7 @@ export function parseStart(
     env: Object.fromEntries(v.env),
     clearEnv: v.clearEnv,
     grace: v.grace,
+    settleLimit: v.settleLimit,
     notify: v.notify,
     ready: readyCheck(v),
     reloadSignal: v.reloadSignal,
@@ -120,6 +121,11 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   }
   if (ready.length && command === "run") {
     throw new UsageError(`${ready[0]} is for start (run has no starter to wait)`, command);
+  }
+  // The settling limit is the default judge's: nothing else waits for it.
+  const other = s.values.has("--grace") ? "--grace" : v.notify ? "--notify" : ready[0];
+  if (s.values.has("--settle-limit") && other) {
+    throw new UsageError(`give --settle-limit or ${other}, not both`, command);
   }
   if (v.exec && command === "start") {
     throw new UsageError("--exec is an option of run (start execs unless supervising)", command);

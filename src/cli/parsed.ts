@@ -25,8 +25,13 @@ export interface StartCommand {
   readonly program: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly clearEnv: boolean;
-  /** Milliseconds the program must stay up for `start` to succeed. */
-  readonly grace: number;
+  /**
+   * Milliseconds the program must stay up for `start` to succeed; undefined:
+   * until it settles (up to `settleLimit`).
+   */
+  readonly grace: number | undefined;
+  /** Without `grace` or a check: the longest `start` waits for the program to settle (ms). */
+  readonly settleLimit: number;
   /** Wait for the program's `READY=1` on `$NOTIFY_SOCKET`. */
   readonly notify: boolean;
   /** What proves the program ready, instead of `grace`. */

@@ -135,6 +135,7 @@ async function startLocked(
     env: replayed ? { ...Object.fromEntries(envNames(savedEnv)), ...parsed.env } : parsed.env,
     clearEnv: parsed.clearEnv || replayed,
     grace: parsed.grace,
+    settleLimit: parsed.settleLimit,
     notify: parsed.notify,
     supervise: parsed.supervision,
     ready: parsed.ready,

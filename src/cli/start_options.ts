@@ -203,8 +203,23 @@ const OPTIONS = [
     type: "seconds",
     value: "SEC",
     key: "grace",
-    default: DEFAULTS.grace,
-    help: "an exit within this long after start is a failed start",
+    shown: "until it settles",
+    help:
+      "an exit within this long after start is a failed start; the start waits this long exactly",
+    section: "start",
+    unit: "none: systemd judges a start at the program's exec (Type=exec)",
+  },
+  {
+    flag: "--settle-limit",
+    type: "seconds",
+    value: "SEC",
+    key: "settleLimit",
+    default: DEFAULTS.settleLimit,
+    positive: true,
+    help:
+      `without --grace or a check, the start waits until the program settles (idle, waiting; at least ${
+        DEFAULTS.settleMinimum / 1000
+      } s), at most this long`,
     section: "start",
     unit: "none: systemd judges a start at the program's exec (Type=exec)",
   },

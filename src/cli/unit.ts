@@ -62,7 +62,8 @@ function unmapped(start: StartCommand): string[] {
   const given: string[] = [];
   if (start.pidFile !== undefined) given.push("--pid-file");
   if (start.clearEnv) given.push("--clear-env");
-  if (start.grace !== DEFAULTS.grace && !start.notify) given.push("--grace");
+  if (start.grace !== undefined && !start.notify) given.push("--grace");
+  if (start.settleLimit !== DEFAULTS.settleLimit) given.push("--settle-limit");
   if (start.ready?.port !== undefined) given.push("--ready-port");
   if (start.ready?.log !== undefined) given.push("--ready-log");
   if (start.ready?.command !== undefined) given.push("--ready-cmd");

@@ -30,6 +30,8 @@ export interface Supervised {
   readonly restartPolicy: RestartPolicy;
   /** The last health check's result, when its health is checked and was once. */
   readonly health?: HealthResult | undefined;
+  /** Between its runs: when the program is started again (ms since the epoch), if said. */
+  readonly nextStart: number | null;
 }
 
 /** What a pid file says about its daemon. */
@@ -156,5 +158,6 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     lastExit: record.lastExit,
     restartPolicy: record.restartPolicy,
     ...(record.health ? { health: record.health } : {}),
+    nextStart: program === null ? record.nextStart ?? null : null,
   };
 }

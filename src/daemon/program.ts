@@ -28,8 +28,18 @@ export interface Program {
   /**
    * Milliseconds the program must stay up after it started for the start to
    * count as a success; an exit within them is reported with its status.
+   * Omitted, the start waits until the program has settled instead: every
+   * process of it asleep in a call that waits (poll, accept, a sleep, a read
+   * on a pipe or socket…) with its CPU time still, no sooner than 100 ms
+   * after it started and no later than `settleLimit`; an exit before is a
+   * failed start.
    */
-  readonly grace: number;
+  readonly grace?: number | undefined;
+  /**
+   * Without `grace`: the longest (ms) the start waits for the program to
+   * settle; still busy then, it counts as started (5000 unless given).
+   */
+  readonly settleLimit?: number | undefined;
   /**
    * Wait until the program sends `READY=1` to `$NOTIFY_SOCKET` (the systemd
    * readiness protocol), up to the ready timeout, instead of `grace`.
@@ -96,7 +106,7 @@ export function checkProgram(program: Program): void {
   if (typeof program !== "object" || program === null) {
     throw optionError(`Invalid program: expected an object, got ${show(program)}`);
   }
-  const { command, env, grace, supervise, ready } = program;
+  const { command, env, grace, settleLimit, supervise, ready } = program;
   const text = (value: unknown) => typeof value === "string" && !value.includes("\0");
   if (!Array.isArray(command) || command.length === 0 || command[0] === "") {
     bad("command", "the program and its arguments (strings)", command);
@@ -116,8 +126,11 @@ export function checkProgram(program: Program): void {
       if (!text(value)) bad(`env.${name}`, "a string without NUL", value);
     }
   }
-  if (typeof grace !== "number" || !(grace >= 0) || grace === Infinity) {
-    bad("grace", "milliseconds (a finite number, 0 or more)", grace, typeof grace === "number");
+  for (const [field, value] of [["grace", grace], ["settleLimit", settleLimit]] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
+      bad(field, "milliseconds (a finite number, 0 or more)", value, typeof value === "number");
+    }
   }
   if (ready !== undefined) checkReady(ready, bad);
   if (supervise === undefined) return;

@@ -13,28 +13,12 @@ import { leftBehind, type Member } from "../process/process_tree.ts";
 import type { PidFile } from "../process/pid_file.ts";
 import { sleepSync } from "../process/pid_lock.ts";
 import { isRunning, readStat, sessionStats } from "../process/proc.ts";
-import { describeEnd, printable } from "../text.ts";
+import { describeEnd } from "../text.ts";
+import { logTail } from "./log_tail.ts";
 import type { ProgramStart, StartPlan } from "./plan.ts";
 import { parseMessage } from "./ready_channel.ts";
 import { describeCheck, ReadyProbe } from "./ready_probe.ts";
-
-/** The last lines the start wrote to the logs, indented, or "". */
-function logTail(marks: Map<string, number>): string {
-  const lines: string[] = [];
-  for (const [path, from] of marks) {
-    try {
-      const added = new TextDecoder().decode(getLibc().readFile(path).subarray(from)).trimEnd();
-      if (added) {
-        lines.push(
-          ...added.split("\n").slice(-10).map((l) => `  ${path}: ${printable(l)}`),
-        );
-      }
-    } catch {
-      // Unreadable log: nothing to show.
-    }
-  }
-  return lines.length ? "\n" + lines.join("\n") : "";
-}
+import { SettleWatch } from "./settle.ts";
 
 /** Waits up to `ms` for `pid` to be gone or a zombie (not our child: no waitpid). */
 function waitGone(pid: number, ms: number): void {
@@ -172,8 +156,9 @@ function readReadinessPipe(w: Waiting, p: Progress, pipe: LineReader): number | 
 }
 
 /**
- * Phase 2: the program runs; it must last its grace period, or say READY=1
- * (with --notify), or pass its readiness check, before the ready timeout.
+ * Phase 2: the program runs; it must last its grace period, or settle (be
+ * seen idle, up to its limit), or say READY=1 (with --notify), or pass its
+ * readiness check, before the ready timeout.
  * A supervisor reports its end on the readiness pipe; a watching shell on
  * its own pipe. True once the program has proved itself.
  */
@@ -188,7 +173,13 @@ function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
     // The ready timeout bounds the whole start, a longer grace period too.
     const windowEnd = judge.kind === "grace"
       ? Math.min(p.deadline, p.execedAt! + judge.ms)
+      : judge.kind === "settle"
+      ? Math.min(p.deadline, p.execedAt! + judge.limit)
       : p.deadline;
+    // Its processes are looked at, the program's own (not its supervisor).
+    const settle = judge.kind === "settle"
+      ? new SettleWatch(p.programPid ?? p.daemonPid!, p.execedAt! + judge.minimum)
+      : undefined;
     const report = plan.endReport === "supervisor"
       ? pipe
       : w.reportFd === undefined
@@ -219,14 +210,25 @@ function awaitProof(w: Waiting, p: Progress, pipe: LineReader): boolean {
         if (proven) break;
         nextProbe = Date.now() + PROBE_EVERY;
       }
+      if (settle?.untilNext() === 0 && settle.look()) {
+        proven = true;
+        break;
+      }
       const left = windowEnd - Date.now();
       if (left <= 0) {
+        // Still busy at its settling limit, a program counts as started; the
+        // ready timeout, which bounds the whole start, fails it.
         if (waitsForSign || Date.now() >= p.deadline) p.timedOut = true;
         else proven = true;
         break;
       }
       const fds = [report?.fd, w.notifyFd].filter((fd): fd is number => fd !== undefined);
-      const wait = Math.min(left, single ? 5 : left, probe ? PROBE_EVERY : left);
+      const wait = Math.min(
+        left,
+        single ? 5 : left,
+        probe ? PROBE_EVERY : left,
+        settle ? Math.max(1, settle.untilNext()) : left,
+      );
       const ready = fds.length ? libc.poll(fds, wait) : [];
       if (!fds.length) sleepSync(Math.min(5, wait));
       if (w.notifyFd !== undefined && ready.includes(w.notifyFd)) {
@@ -317,9 +319,9 @@ function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): Dae
     const n = leftPids.length;
     return new DaemonError(
       "startup",
-      `${program.name} put itself in the background: it exited with status 0 within ${program.grace} ms of starting, leaving pid ${
-        leftPids.slice(0, 5).join(", ")
-      } running (now stopped${
+      `${program.name} put itself in the background: it exited with status 0 ${
+        startWindow(program)
+      }, leaving pid ${leftPids.slice(0, 5).join(", ")} running (now stopped${
         n > 1 ? `: ${n} processes` : ""
       }); run it in the foreground instead (its "no daemon" or "foreground" option)` +
         logTail(w.logs),
@@ -330,7 +332,7 @@ function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): Dae
       ? "before it sent READY=1"
       : program.ready
       ? `before it was ${describeCheck(program.ready)}`
-      : `within ${program.grace} ms of starting`;
+      : startWindow(program);
     return new DaemonError(
       "startup",
       `${program.name} ${describeEnd(ended)} ${when}` + logTail(w.logs),
@@ -351,6 +353,13 @@ function startFailure(w: Waiting, p: Progress, leftPids: readonly number[]): Dae
     "startup",
     `${who}: it closed the readiness pipe without a word` + logTail(w.logs),
   );
+}
+
+/** When a program ended, for messages: within its grace period, or during its start-up. */
+function startWindow(program: ProgramStart): string {
+  return program.grace === undefined
+    ? "during its start-up"
+    : `within ${program.grace} ms of starting`;
 }
 
 /** How often a readiness check is polled (ms). */

@@ -8,6 +8,7 @@
  */
 import type { FileAction } from "../../ffi/libc.ts";
 import type { PlatformConstants } from "../../ffi/platform.ts";
+import { DEFAULTS } from "../defaults.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { readyDescriptor } from "./ready_channel.ts";
 import type { ReadyCheck } from "./ready_probe.ts";
@@ -18,8 +19,14 @@ import { LISTEN_MARKER } from "../daemon/socket_activation.ts";
 export interface ProgramStart {
   /** The program's name, for messages. */
   readonly name: string;
-  /** Milliseconds it must stay up after it started. */
-  readonly grace: number;
+  /**
+   * Milliseconds it must stay up after it started; undefined: until it has
+   * settled (idle, waiting), at least `DEFAULTS.settleMinimum`, at most
+   * `settleLimit`.
+   */
+  readonly grace?: number | undefined;
+  /** Without `grace`: the longest the start waits for it to settle (ms). */
+  readonly settleLimit?: number | undefined;
   /** Wait for `READY=1` on a `NOTIFY_SOCKET` instead of the grace period. */
   readonly notify?: boolean;
   /** A supervisor of ours stays as its parent, and reports on the readiness pipe. */
@@ -60,6 +67,8 @@ export type Detach = "direct" | "double" | "single";
 export type Judge =
   | { readonly kind: "daemon" }
   | { readonly kind: "grace"; readonly ms: number }
+  /** Up at least `minimum` ms and settled (idle, waiting), or up `limit` ms. */
+  | { readonly kind: "settle"; readonly minimum: number; readonly limit: number }
   | { readonly kind: "notify" }
   | { readonly kind: "check"; readonly check: ReadyCheck };
 
@@ -75,7 +84,7 @@ export interface StartPlan {
   readonly readyFd: number;
   /** A shell stays to report the program's end, on `readyFd + 1`. */
   readonly watch: boolean;
-  /** Ready by the daemon's own word, or the program's grace, sign or check. */
+  /** Ready by the daemon's own word, or the program's grace, settling, sign or check. */
   readonly judge: Judge;
   /** Where the program's end during the start is heard from. */
   readonly endReport: EndReport;
@@ -106,11 +115,17 @@ export function planStart(input: PlanInput): StartPlan {
     ? { kind: "notify" }
     : program.ready
     ? { kind: "check", check: program.ready }
-    : { kind: "grace", ms: program.grace };
+    : program.grace !== undefined
+    ? { kind: "grace", ms: program.grace }
+    : {
+      kind: "settle",
+      minimum: DEFAULTS.settleMinimum,
+      limit: program.settleLimit ?? DEFAULTS.settleLimit,
+    };
   // In double mode a shell watching the program reports how it ended.
   const watch = !!direct ||
     (detach === "double" && program !== undefined && !program.supervised &&
-      (program.grace > 0 || judge.kind !== "grace"));
+      (judge.kind !== "grace" || judge.ms > 0));
   const endReport: EndReport = program?.supervised
     ? "supervisor"
     : detach === "single"

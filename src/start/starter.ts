@@ -26,6 +26,7 @@ export function launchDaemon(options: ResolvedOptions, program?: Program): numbe
   return launch(options, {
     name: name!,
     grace: program.grace,
+    settleLimit: program.settleLimit,
     notify: !!program.notify,
     supervised: !!program.supervise,
     ready: program.ready,

@@ -40,7 +40,8 @@ export interface SupervisorRecord {
   readonly keeper?: KeeperRecord | undefined;
   /** The program was taken over from a supervisor that was killed: not this one's child. */
   readonly adopted?: boolean | undefined;
-  readonly state: "running" | "waiting" | "failed" | "stopped";
+  /** `restarting`: between two runs, waiting for the next (an earlier version wrote `waiting`). */
+  readonly state: "running" | "restarting" | "failed" | "stopped";
   readonly restarts: number;
   /** When the program (or the wait for its restart) started, ms since the epoch. */
   readonly since: number;
@@ -51,6 +52,8 @@ export interface SupervisorRecord {
   readonly droppedLines?: number;
   /** The last health check's result, when the program's health is checked and was once. */
   readonly health?: HealthResult | undefined;
+  /** While restarting: when the program is started again, ms since the epoch. */
+  readonly nextStart?: number;
 }
 
 /** How the last health check went. */
@@ -75,6 +78,8 @@ export function parseRecord(text: string | undefined): SupervisorRecord | undefi
     if (typeof value?.supervisor !== "number" || typeof value?.state !== "string") {
       return undefined;
     }
+    // A supervisor started by an earlier version names the wait before a restart so.
+    if (value.state === "waiting") value.state = "restarting";
     return value as SupervisorRecord;
   } catch {
     return undefined;

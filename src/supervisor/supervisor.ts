@@ -135,7 +135,7 @@ class Supervisor {
     return false;
   }
 
-  #record(state: SupervisorRecord["state"]): void {
+  #record(state: SupervisorRecord["state"], nextStart?: number): void {
     const { pidFile, supervision } = this.#plan;
     if (!pidFile) return;
     const run = state === "running" ? this.#run : undefined;
@@ -150,6 +150,7 @@ class Supervisor {
       restartPolicy: supervision.restart,
       ...(this.#lastHealth ? { health: this.#lastHealth } : {}),
       droppedLines: this.#output.droppedLines,
+      ...(nextStart === undefined ? {} : { nextStart }),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -280,7 +281,7 @@ class Supervisor {
     this.#output.say(
       `${program.name} ${this.#lastExit}; restarting in ${formatDelay(decision.delay)}`,
     );
-    this.#record("waiting");
+    this.#record("restarting", Date.now() + decision.delay);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopping) return;
