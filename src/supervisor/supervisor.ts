@@ -106,7 +106,9 @@ class Supervisor {
     else this.#start();
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
-    if (this.#run) this.#plan.channel?.programStarted(this.#run.pid);
+    // A program taken over has long started: supervised again is ready.
+    if (this.#run?.adopted) this.#plan.channel?.ready(ownPid());
+    else if (this.#run) this.#plan.channel?.programStarted(this.#run.pid);
     // Started: what the runtime needed to get here can leave memory. (After
     // the word to the starter: Deno's first timer costs it 6 ms or more.)
     setTimeout(releaseExecutablePages, TRIM_AFTER);
