@@ -107,7 +107,17 @@ t(
   async ({ home, work, cli, tag }) => {
     const counter = join(work, "counter");
     assert.equal(
-      cli(["start", "--name", "r", "--restart", "always", "--", ...counting(counter)]).code,
+      cli([
+        "start",
+        "--name",
+        "r",
+        "--restart",
+        "always",
+        "--grace",
+        "0.2",
+        "--",
+        ...counting(counter),
+      ]).code,
       0,
     );
     const first = record(home, "r")!.program!;
