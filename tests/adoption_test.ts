@@ -5,6 +5,7 @@
  * twice, and the program is restarted by the saved policy when it ends.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { alive, formTest, pidOf, readText, tagged, until } from "./harness.ts";
@@ -160,6 +161,41 @@ t(
     assert.match(again.stdout, /^e started \(pid \d+\)\n$/);
     assert.ok(!alive(keeper!.pid), "the old keeper is gone");
     assert.equal(cli(["stop", "e"]).code, 0);
+    assert.deepEqual(tagged(tag), []);
+  },
+);
+
+t(
+  "up takes over a program of its file whose supervisor was killed, and starts the others",
+  async ({ home, work, cli, tag }) => {
+    const file = join(work, "daemonize.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        daemons: [
+          { name: "kept", command: ["sleep", "300"], restart: "always" },
+          { name: "other", command: ["sleep", "300"] },
+        ],
+      }),
+    );
+    assert.equal(cli(["up", "-f", file, "kept"]).code, 0);
+    const program = record(home, "kept")!.program!;
+    const supervisor = pidOf(home, "kept");
+    process.kill(supervisor, "SIGKILL");
+    await until(() => !alive(supervisor), "the supervisor's death");
+    const up = cli(["up", "-f", file]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(
+      up.stdout,
+      new RegExp(
+        `^kept supervised again \\(pid \\d+\\): its program, pid ${program}, ran on$`,
+        "m",
+      ),
+    );
+    assert.match(up.stdout, /^other started \(pid \d+\)$/m);
+    assert.equal(record(home, "kept")!.program, program);
+    assert.equal(cli(["down", "-f", file]).code, 0);
+    assert.ok(!alive(program));
     assert.deepEqual(tagged(tag), []);
   },
 );

@@ -9,6 +9,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
+import { findOrphan } from "../supervisor/orphan.ts";
 import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
 import { withoutEnvValues } from "./env_values.ts";
@@ -65,8 +66,11 @@ export async function upCommand(path: string | undefined, names: readonly string
   const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
   let failed = 0;
   for (const d of daemons) {
-    const running = new PidFile(pidFileOf(d)).running();
-    if (running) {
+    const file = new PidFile(pidFileOf(d));
+    const running = file.running();
+    // A program whose supervisor was killed: its start takes it over.
+    const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
+    if (running && !orphan) {
       io.out(`${d.name} ${runningMessage(running)}\n`);
       continue;
     }
