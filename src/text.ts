@@ -32,3 +32,8 @@ export function printable(line: string): string {
 export function oneLine(text: string): string {
   return printable(text.replaceAll("\n", "\\n").replaceAll("\t", "\\t"));
 }
+
+/** A delay for a message: `250 ms`, `2 s`, `1.5 s`. */
+export function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
+}

@@ -126,6 +126,11 @@ export function publicRecord(identity: Identity): string {
   return JSON.stringify(rest) + "\n";
 }
 
+/** Whether `a` and `b` name the same process (pid, start time and boot; tokens aside). */
+export function isSameProcess(a: Identity, b: Identity): boolean {
+  return a.pid === b.pid && a.start === b.start && a.boot === b.boot;
+}
+
 /** Whether two identities name the same start of the same process. */
 export function sameStart(a: Identity, b: Identity): boolean {
   return a.pid === b.pid && a.start === b.start && a.boot === b.boot &&

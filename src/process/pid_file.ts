@@ -14,7 +14,14 @@
 import { getLibc, SysCallError } from "../../ffi/libc.ts";
 import { asDaemonError, DaemonError, optionError } from "../errors.ts";
 import { pid as ownPid } from "../host.ts";
-import { type Identity, newToken, sameStart, selfIdentity, TOKEN_VARIABLE } from "./identity.ts";
+import {
+  type Identity,
+  isSameProcess,
+  newToken,
+  sameStart,
+  selfIdentity,
+  TOKEN_VARIABLE,
+} from "./identity.ts";
 import { describePidFile, unsafePidFile } from "./pid_file_check.ts";
 import { lockPidFile, pidFileId, waitForLock } from "./pid_lock.ts";
 import { readRecord, writeRecord } from "./pid_record.ts";
@@ -372,10 +379,6 @@ export function pidFileOf(value: string | PidFile): PidFile {
     );
   }
   return new PidFile(value);
-}
-
-function isSameProcess(a: Identity, b: Identity): boolean {
-  return a.pid === b.pid && a.start === b.start && a.boot === b.boot;
 }
 
 /**

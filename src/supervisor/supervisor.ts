@@ -17,7 +17,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { exitProgram, onSignal, pid as ownPid, removeFile, writeTextFile } from "../host.ts";
 import { FORWARDED_SIGNALS } from "../daemon/signals.ts";
-import { describeEnd } from "../text.ts";
+import { describeEnd, formatDelay } from "../text.ts";
 import { releaseExecutablePages } from "../daemon/memory.ts";
 import { readStat, whyFatal } from "../process/proc.ts";
 import { OutputCapture } from "./capture.ts";
@@ -397,8 +397,4 @@ class Supervisor {
     this.#plan.pidFile?.release();
     exitProgram(state === "failed" ? Math.max(1, exitStatusOf(end)) : exitStatusOf(end));
   }
-}
-
-function formatDelay(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
 }
