@@ -6,7 +6,7 @@
  * entry; `unit -f FILE` prints the whole set.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   alive,
@@ -401,5 +401,20 @@ t(
     assert.notEqual(verified.code, null, "systemd-analyze ran (apt-get install systemd)");
     assert.equal(`${verified.stdout}${verified.stderr}`.trim(), "");
     assert.equal(verified.code, 0);
+  },
+);
+
+t(
+  "up again leaves a running daemon alone though its program was removed meanwhile",
+  ({ home, work, cli }) => {
+    writeFileSync(join(work, "app.sh"), "#!/bin/sh\nexec sleep 300\n", { mode: 0o755 });
+    const file = join(work, "daemonize.json");
+    writeFileSync(file, JSON.stringify({ daemons: [{ name: "app", command: ["./app.sh"] }] }));
+    assert.equal(cli(["up", "-f", file]).code, 0);
+    const pid = pidOf(home, "app");
+    rmSync(join(work, "app.sh"));
+    const again = cli(["up", "-f", file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `app already running (pid ${pid})\n`);
   },
 );

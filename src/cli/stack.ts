@@ -67,7 +67,11 @@ export async function upCommand(path: string | undefined, names: readonly string
   const all = daemonFile(path);
   chosen(path, names);
   const daemons = names.length ? withDependencies(all, names) : all;
-  await checkPrograms(path ?? DEFAULTS.daemonFile, daemons);
+  // Those running are left alone: a program replaced meanwhile is not a mistake of the file.
+  await checkPrograms(
+    path ?? DEFAULTS.daemonFile,
+    daemons.filter((d) => !new PidFile(pidFileOf(d)).running()),
+  );
   const { sameCommand } = await import("../start/relaunch.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const libc = getLibc();
