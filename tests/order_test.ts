@@ -199,22 +199,23 @@ t(
   "down stops a daemon before those it comes after; up of one name starts what it comes after too",
   ({ home, work, cli, tag }) => {
     const order = join(work, "stops");
-    // Each writes its name to the shared file when told to stop, then ends.
+    // Each writes its name to the shared file when told to stop, then ends; it is ready once it
+    // would.
     const program = (name: string) => [
       python(),
       "-c",
       `import signal, sys, time\ndef end(*_):\n  open(${
         JSON.stringify(order)
-      }, "a").write("${name}\\n")\n  sys.exit(0)\nsignal.signal(signal.SIGTERM, end)\nwhile True: time.sleep(60)`,
+      }, "a").write("${name}\\n")\n  sys.exit(0)\nsignal.signal(signal.SIGTERM, end)\nprint("ready", flush=True)\nwhile True: time.sleep(60)`,
     ];
     const file = join(work, "daemonize.json");
     writeFileSync(
       file,
       JSON.stringify({
         daemons: [
-          { name: "db", command: program("db"), grace: 0.2 },
-          { name: "api", command: program("api"), after: ["db"], grace: 0.2 },
-          { name: "worker", command: program("worker"), after: ["api"], grace: 0.2 },
+          { name: "db", command: program("db"), readyLog: "^ready$" },
+          { name: "api", command: program("api"), after: ["db"], readyLog: "^ready$" },
+          { name: "worker", command: program("worker"), after: ["api"], readyLog: "^ready$" },
           { name: "web", command: ["sleep", "300"], grace: 0.2 },
         ],
       }),
