@@ -194,15 +194,20 @@ export class ProcessCalls extends CoreCalls {
   }
   /**
    * Reaps one ended child, any of them (`waitpid(-1, WNOHANG)`): its pid and
-   * how it ended, or undefined when none has ended (or there is none).
+   * how it ended, or undefined when none has ended (or there is none). With
+   * `block`, waits for one to end (undefined only when there is none).
    */
-  reapAny(): { pid: number; status: ExitStatus } | undefined {
+  reapAny(block = false): { pid: number; status: ExitStatus } | undefined {
     const status = new Int32Array(1);
     for (;;) {
       try {
         const pid = this.check(
           "waitpid",
-          this.spawnFns.waitpid!(-1, new Uint8Array(status.buffer), this.constants.WNOHANG),
+          this.spawnFns.waitpid!(
+            -1,
+            new Uint8Array(status.buffer),
+            block ? 0 : this.constants.WNOHANG,
+          ),
         );
         if (pid === 0) return undefined;
         return { pid, status: decodeWaitStatus(status[0]!) };

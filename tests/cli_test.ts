@@ -657,17 +657,26 @@ t(
 );
 
 t(
-  "a program given by a relative path is found from where start was run, whatever --cwd",
+  "a program given by a relative path is found in the daemon's directory (--cwd), as a shell there would",
   ({ home, work, tag }) => {
     writeFileSync(join(work, "local.sh"), "#!/bin/sh\nexec sleep 300\n", { mode: 0o755 });
-    const ran = run(cliCommand(["start", "--cwd", "/", "--name", "local", "--", "./local.sh"]), {
-      cwd: work,
+    const ran = run(cliCommand(["start", "--cwd", work, "--name", "local", "--", "./local.sh"]), {
+      cwd: "/",
       env: { DAEMONIZE_HOME: home, TEST_TAG: tag },
     });
     assert.equal(ran.code, 0, ran.stderr);
     const pid = pidOf(home, "local");
     assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), "sleep\x00300\x00");
-    assert.equal(readlinkSync(`/proc/${pid}/cwd`), "/");
+    assert.equal(readlinkSync(`/proc/${pid}/cwd`), work);
+    const missing = run(
+      cliCommand(["start", "--cwd", "/", "--name", "other", "--", "./local.sh"]),
+      {
+        cwd: work,
+        env: { DAEMONIZE_HOME: home, TEST_TAG: tag },
+      },
+    );
+    assert.equal(missing.code, 127);
+    assert.equal(missing.stderr, "daemonize: program: program not found: ./local.sh (in /)\n");
   },
 );
 

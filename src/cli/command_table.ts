@@ -113,7 +113,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "unit",
     words: ["unit"],
-    overview: [["[options] -- PROGRAM | -f F NAME", "print a systemd unit for the daemon"]],
+    overview: [["[options] -- PROGRAM | -f F [NAME]", "print a systemd unit for the daemon"]],
   },
   { name: "help", words: ["help"], hidden: ["--help", "-h"], overview: [] },
   { name: "version", words: [], hidden: ["--version", "-V"], overview: [] },

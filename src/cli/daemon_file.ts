@@ -4,11 +4,15 @@
  * for `--ready-timeout`), `command` the program and its arguments, `env` an
  * object. Comments (`//` and `/* … *\/`) are allowed. Each entry is checked
  * by the same parser as the command line; a mistake names the file, the
- * daemon and the key.
+ * daemon and the key. `after` (names of the file's daemons) is the file's
+ * own key: see `daemon_order.ts`. Every relative path of an entry (`cwd`,
+ * `log`, `stdout`, `stderr`, `pidFile`, `envFile`, `chroot`) is relative to
+ * the file, and a daemon without `cwd` runs in the file's directory.
  *
  * @module
  */
 import { resolvePath } from "../paths.ts";
+import { jsonMistake } from "./json_syntax.ts";
 import { didYouMean, parseArgs, type StartCommand, UsageError } from "./parse.ts";
 import { DaemonFileError } from "./usage.ts";
 import { START_OPTIONS } from "./start_options.ts";
@@ -21,7 +25,14 @@ export interface FileDaemon {
   /** `start` and its arguments, as they would be typed. */
   readonly args: readonly string[];
   readonly parsed: StartCommand;
+  /** The daemons of the file it starts after (and stops before). */
+  readonly after: readonly string[];
+  /** How the file's messages name it: `daemon "web" (entry 2)`. */
+  readonly label: string;
 }
+
+/** Keys whose relative path is relative to the file. */
+const PATH_KEYS = new Set(["cwd", "log", "stdout", "stderr", "pidFile", "envFile", "chroot"]);
 
 /** The text with its comments blanked out (strings are left alone). */
 export function withoutComments(text: string): string {
@@ -56,10 +67,16 @@ export function parseDaemonFile(path: string, text: string, directory: string): 
     throw new DaemonFileError(`${path}: ${what}`);
   };
   let data: unknown;
+  const json = withoutComments(text);
   try {
-    data = JSON.parse(withoutComments(text));
+    data = JSON.parse(json);
   } catch (error) {
-    fail(`not valid JSON: ${(error as Error).message}`);
+    const at = jsonMistake(json);
+    fail(
+      at
+        ? `line ${at.line}, column ${at.column}: not valid JSON: ${at.what}`
+        : `not valid JSON: ${(error as Error).message}`,
+    );
   }
   const list = (data as { daemons?: unknown } | null)?.daemons;
   if (typeof data !== "object" || data === null || Array.isArray(data) || !Array.isArray(list)) {
@@ -84,7 +101,7 @@ function daemonEntry(
   fail: (what: string) => never,
 ): FileDaemon {
   const label = typeof (entry as { name?: unknown })?.name === "string"
-    ? `daemon ${JSON.stringify((entry as { name: string }).name)}`
+    ? `daemon ${JSON.stringify((entry as { name: string }).name)} (entry ${index + 1})`
     : `daemon #${index + 1}`;
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     fail(`${label}: expected an object`);
@@ -98,8 +115,18 @@ function daemonEntry(
     fail(`${label}: "command" must be the program and its arguments, as an array of strings`);
   }
   const args: string[] = [];
+  let after: string[] = [];
+  // Without one of its own, a daemon runs where its file is (inside a root directory, at its root).
+  if (e.cwd === undefined && e.chroot === undefined) args.push(`--cwd=${directory}`);
   for (const [key, value] of Object.entries(e)) {
     if (key === "command") continue;
+    if (key === "after") {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v !== "")) {
+        fail(`${label}: "after" must be an array of daemon names`);
+      }
+      after = [...new Set(value as string[])];
+      continue;
+    }
     const option = KEYS.get(key);
     if (!option) {
       fail(`${label}: unknown key ${JSON.stringify(key)}${didYouMean(key, [...KEYS.keys()])}`);
@@ -117,12 +144,17 @@ function daemonEntry(
         args.push(`--env=${name}=${v}`);
       }
     } else {
-      if (typeof value !== "string" && typeof value !== "number") {
-        fail(`${label}: "${key}" must be a string or a number`);
+      // A relative path is relative to the file, as pm2's ecosystem file has it for cwd.
+      const words = Array.isArray(value) && key === "envFile" ? value : [value];
+      for (const word of words) {
+        if (typeof word !== "string" && typeof word !== "number") {
+          fail(`${label}: "${key}" must be a string or a number`);
+        }
+        const text = PATH_KEYS.has(key) && String(word) !== ""
+          ? resolvePath(directory, String(word))
+          : String(word);
+        args.push(`${o.flag}=${text}`);
       }
-      // A relative directory is relative to the file, as in pm2's ecosystem file.
-      const text = key === "cwd" ? resolvePath(directory, String(value)) : String(value);
-      args.push(`${o.flag}=${text}`);
     }
   }
   const startArgs = ["start", ...args, "--", ...(command as string[])];
@@ -142,5 +174,12 @@ function daemonEntry(
     fail(`${label}: ${message}`);
   }
   if (parsed!.command !== "start") fail(`${label}: not a daemon`);
-  return { name: (parsed as StartCommand).name, args: startArgs, parsed: parsed as StartCommand };
+  const name = (parsed as StartCommand).name;
+  return {
+    name,
+    args: startArgs,
+    parsed: parsed as StartCommand,
+    after,
+    label: `daemon ${JSON.stringify(name)} (entry ${index + 1})`,
+  };
 }

@@ -63,23 +63,30 @@ Refused (exit 1) when the program would die of it: use restart then.`,
 Print the last N lines [${DEFAULTS.logLines}] of the daemon's log; with -f, go on printing
 what is written, across rotations, until interrupted.`,
     unit: `${program} unit [start options] -- PROGRAM [ARGS...]
-${program} unit -f FILE NAME
+${program} unit -f FILE [NAME]
 
 Print a systemd service unit that runs PROGRAM as start would: Type=exec
 (Type=notify with --notify), User=, WorkingDirectory=, UMask=, Environment=,
 Restart=, MemoryMax=, LimitCORE=0, KillMode=mixed, ExecStart= quoted the
 systemd way. An option systemd has no setting for is left out, with a note.
-Run as another user than root, it prints a user unit (systemctl --user).`,
+Run as another user than root, it prints a user unit (systemctl --user).
+With -f FILE and no NAME: a .target for the file's set and a service per
+daemon, its "after" as After= and Requires=, each headed by "# NAME".`,
     up: `${program} up [-f FILE] [NAME...]
 
 Start the daemons of a file of daemons [./${DEFAULTS.daemonFile}] that are not
 running (those running are left alone, and said so). The file:
   { "daemons": [ { "name": "web", "command": ["python3", "-m", "http.server"],
                    "cwd": "/srv", "restart": "on-failure", "env": {"A": "b"} } ] }
-Keys are the long options of start in camelCase; comments are allowed.`,
+Keys are the long options of start in camelCase; comments are allowed.
+"after": ["db"] starts a daemon once db is ready (independent ones start at
+once); named daemons bring what they come after along. Relative paths (cwd,
+log, pidFile...) are relative to the file; a daemon without cwd runs in the
+file's folder, and a program like ./run.sh is found in its cwd.`,
     down: `${program} down [-f FILE] [NAME...]
 
-Stop the daemons of a file of daemons [./${DEFAULTS.daemonFile}], as stop does.`,
+Stop the daemons of a file of daemons [./${DEFAULTS.daemonFile}], as stop does:
+each before those it comes after, independent ones at once.`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,

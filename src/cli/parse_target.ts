@@ -81,20 +81,20 @@ function fileOption(s: Scanned, command: string): string | undefined {
   return file;
 }
 
-/** `unit [start options] -- PROGRAM`, or `unit -f FILE NAME`. */
+/** `unit [start options] -- PROGRAM`, or `unit -f FILE [NAME]` (without NAME, every daemon). */
 export function parseUnit(args: readonly string[]): Parsed {
   if (args[0] === "-f" || args[0] === "--file" || /^--file=/.test(args[0] ?? "")) {
     const s = scan("unit", args, new Set(["-f", "--file"]), HELP, false);
     if (s.flags.size) return { command: "help", topic: "unit" };
     if (s.rest !== undefined) s.positionals.push(...s.rest);
-    if (s.positionals.length !== 1) {
-      throw new UsageError("give the NAME of one daemon of the file", "unit");
+    if (s.positionals.length > 1) {
+      throw new UsageError("give the NAME of one daemon of the file, or none for all", "unit");
     }
     return {
       command: "unit",
       start: undefined,
       file: fileOption(s, "unit"),
-      name: daemonName(s.positionals[0]!, "NAME", "unit"),
+      name: s.positionals.length ? daemonName(s.positionals[0]!, "NAME", "unit") : undefined,
     };
   }
   const start = parseStart("start", args, "unit");

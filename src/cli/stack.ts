@@ -14,6 +14,8 @@ import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
 import { withoutEnvValues } from "./env_values.ts";
 import { didYouMean } from "./parse.ts";
+import { checkOrder, runInOrder, withDependencies } from "./daemon_order.ts";
+import { checkPrograms } from "./file_checks.ts";
 import { namedFiles } from "./state.ts";
 
 /** The daemons of a file of daemons (`./daemonize.json` unless given). */
@@ -23,11 +25,13 @@ export function daemonFile(path: string | undefined): FileDaemon[] {
   if (text === undefined) {
     throw new DaemonFileError(`${path ?? DEFAULTS.daemonFile}: no such file`);
   }
-  return parseDaemonFile(
+  const daemons = parseDaemonFile(
     path ?? DEFAULTS.daemonFile,
     text,
     file.slice(0, file.lastIndexOf("/")) || "/",
   );
+  checkOrder(path ?? DEFAULTS.daemonFile, daemons);
+  return daemons;
 }
 
 /** The daemons of the file named by `names` (all without names); a mistake for a name not in it. */
@@ -55,29 +59,37 @@ export function pidFileOf(d: FileDaemon): string {
 /**
  * `up`: starts the file's daemons that are not running, each by a `start`
  * of its own (a daemon's set-up may run its start command again, which must
- * be that daemon's, not `up`); says so of those running already.
+ * be that daemon's, not `up`), each once those it comes after are ready and
+ * as many at once as can be; says so of those running already. Named ones
+ * bring what they come after along.
  */
 export async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
-  const daemons = chosen(path, names);
+  const all = daemonFile(path);
+  chosen(path, names);
+  const daemons = names.length ? withDependencies(all, names) : all;
+  // Those running are left alone: a program replaced meanwhile is not a mistake of the file.
+  await checkPrograms(
+    path ?? DEFAULTS.daemonFile,
+    daemons.filter((d) => !new PidFile(pidFileOf(d)).running()),
+  );
   const { sameCommand } = await import("../start/relaunch.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const libc = getLibc();
   const self = sameCommand();
   const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
-  let failed = 0;
-  for (const d of daemons) {
+  const begin = (d: FileDaemon): number | { done: boolean } => {
     const file = new PidFile(pidFileOf(d));
     const running = file.running();
     // A program whose supervisor was killed: its start takes it over.
     const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
     if (running && !orphan) {
       io.out(`${d.name} ${runningMessage(running)}\n`);
-      continue;
+      return { done: true };
     }
     // Its --env values go in the environment, out of the process list.
     const hidden = withoutEnvValues(d.args);
     const names = new Set(hidden.env.map((e) => e.slice(0, e.indexOf("=") + 1)));
-    const pid = libc.spawn({
+    return libc.spawn({
       path: self.path,
       argv: [...prefix, ...hidden.args],
       env: [...self.env.filter((e) => !names.has(e.slice(0, e.indexOf("=") + 1))), ...hidden.env],
@@ -85,13 +97,30 @@ export async function upCommand(path: string | undefined, names: readonly string
       defaultSignals: [],
       fileActions: [],
     });
-    const status = libc.waitpid(pid);
-    if (!status || !("code" in status) || status.code !== 0) failed++;
-  }
-  return failed ? 1 : 0;
+  };
+  const wait = (running: ReadonlyMap<number, FileDaemon>): [number, boolean] => {
+    for (;;) {
+      const reaped = libc.reapAny(true);
+      if (!reaped) throw new Error("up: a start went missing");
+      if (running.has(reaped.pid)) {
+        return [reaped.pid, "code" in reaped.status && reaped.status.code === 0];
+      }
+    }
+  };
+  const outcomes = runInOrder(
+    daemons,
+    (d) => d.after,
+    begin,
+    wait,
+    (d, by) => io.err(`daemonize: ${d.name}: not started: ${by} failed to start\n`),
+  );
+  return [...outcomes.values()].some((o) => !o.ok) ? 1 : 0;
 }
 
-/** `down`: stops the file's daemons. */
+/**
+ * `down`: stops the file's daemons, each before those it comes after
+ * (independent ones at once).
+ */
 export async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
   const daemons = chosen(path, names);
   // Run from inside one of them (a hook of its own), it goes on outside it first.
@@ -99,15 +128,17 @@ export async function downCommand(path: string | undefined, names: readonly stri
     if (await goOnOutside(d.name, pidFileOf(d), "down", io)) return 0;
   }
   let status = 0;
-  for (const d of daemons) {
-    const code = await stopCommand(
-      d.name,
-      pidFileOf(d),
-      DEFAULTS.stopTimeout,
-      DEFAULTS.stopSignal,
-      io,
+  const left = new Set(daemons);
+  while (left.size) {
+    // Those none left comes after: their dependents are stopped already.
+    const wave = [...left].filter((d) => ![...left].some((o) => o.after.includes(d.name)));
+    wave.forEach((d) => left.delete(d));
+    const codes = await Promise.all(
+      wave.map((d) =>
+        stopCommand(d.name, pidFileOf(d), DEFAULTS.stopTimeout, DEFAULTS.stopSignal, io)
+      ),
     );
-    status = Math.max(status, code);
+    status = Math.max(status, ...codes);
   }
   return status;
 }

@@ -96,7 +96,7 @@ const OPTIONS = [
     value: "DIR",
     key: "cwd",
     shown: "the directory start is run from; / with --chroot",
-    help: "working directory",
+    help: "working directory (a relative program is found there)",
     section: "start",
     unit: "WorkingDirectory=",
   },

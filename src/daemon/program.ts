@@ -232,9 +232,13 @@ export function findProgram(
     try {
       getLibc().fileIdAt(path);
     } catch {
-      throw new DaemonError("program", `program not found: ${name}`, {
-        code: "ENOENT",
-      });
+      throw new DaemonError(
+        "program",
+        `program not found: ${name}${isAbsolute(name) ? "" : ` (in ${cwd})`}`,
+        {
+          code: "ENOENT",
+        },
+      );
     }
     if (!executable(path)) {
       throw new DaemonError("program", `program is not executable: ${name}`, {
@@ -250,6 +254,16 @@ export function findProgram(
   throw new DaemonError("program", `program not found in PATH: ${name}`, {
     code: "ENOENT",
   });
+}
+
+/**
+ * Where a program named by a relative path is found, seen from outside the
+ * daemon: its working directory (inside its root directory, if any), as a
+ * shell started there would find it.
+ */
+export function programDirectory(options: ResolvedOptions): string {
+  const root = options.chrootDirectory;
+  return root === undefined ? options.workingDirectory : join(root, options.workingDirectory);
 }
 
 /**

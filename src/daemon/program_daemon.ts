@@ -18,7 +18,7 @@ import { endLeftKeeper } from "../supervisor/output_keeper.ts";
 import { daemonStart, daemonToken } from "./daemon.ts";
 import type { DaemonStart } from "./handle.ts";
 import { OwnerChange } from "./privileges.ts";
-import { envValue, findProgram, type Program, programEnv } from "./program.ts";
+import { envValue, findProgram, type Program, programDirectory, programEnv } from "./program.ts";
 import {
   DAEMON_SET_UP,
   daemonValues,
@@ -34,8 +34,10 @@ interface Launch {
   readonly start: DaemonStart;
   /** The program's environment (read before the privilege drop: /proc/self is root's until exec then). */
   readonly env: string[];
-  /** Where this process started: a program named by a relative path is found from there. */
+  /** Where this process started (the supervisor's own command is found from there). */
   readonly startedIn: string;
+  /** The daemon's working directory: a program named by a relative path is found from there. */
+  readonly programDir: string;
 }
 
 /**
@@ -47,7 +49,9 @@ export function runProgramDaemon(
   markers: Markers | undefined,
   program: Program,
 ): void {
-  if (!markers) findProgram(program.command[0] ?? "", getLibc().getenv("PATH"));
+  if (!markers) {
+    findProgram(program.command[0] ?? "", getLibc().getenv("PATH"), programDirectory(options));
+  }
   const start = daemonStart(options, markers);
   const token = daemonToken(start);
   const launch = {
@@ -55,6 +59,8 @@ export function runProgramDaemon(
     start,
     env: programEnv(program, token),
     startedIn: currentDirectory(),
+    // Looked up after the set-up, inside the root directory if any.
+    programDir: options.workingDirectory,
   };
   const supervision = program.supervise;
   const privileged = supervision !== undefined &&
@@ -106,7 +112,7 @@ export function runProgramStage(options: ResolvedOptions, program: Program): nev
   } catch (error) {
     start.fail(error as DaemonError);
   }
-  return become({ program, start, env, startedIn });
+  return become({ program, start, env, startedIn, programDir: options.workingDirectory });
 }
 
 /** Stays as the program's parent: a supervisor (see `supervisor/supervisor.ts`). */
@@ -117,12 +123,12 @@ function supervise(
   token: string,
   orphan: Orphan | undefined,
 ): void {
-  const { program, start, env, startedIn } = launch;
+  const { program, start, env, startedIn, programDir } = launch;
   const [name, ...args] = program.command;
   let command: { path: string; argv: readonly string[]; env: readonly string[] };
   try {
     command = privileged ? sameCommand([`${PROGRAM_STAGE}`, `${TOKEN_VARIABLE}=${token}`]) : {
-      path: findProgram(name!, envValue(env, "PATH"), startedIn),
+      path: findProgram(name!, envValue(env, "PATH"), programDir),
       argv: [name!, ...args],
       env,
     };
@@ -156,11 +162,11 @@ function supervise(
 }
 
 /** Replaces this process with the program (same pid: the recorded identity stays true). */
-function become({ program, start, env, startedIn }: Launch): never {
+function become({ program, start, env, programDir }: Launch): never {
   let failure: unknown;
   try {
     const [name, ...args] = program.command;
-    const path = findProgram(name!, envValue(env, "PATH"), startedIn);
+    const path = findProgram(name!, envValue(env, "PATH"), programDir);
     start.channel?.execing();
     getLibc().execve(path, [name!, ...args], env);
   } catch (error) {

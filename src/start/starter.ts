@@ -6,10 +6,16 @@
  * @module
  */
 import { getLibc } from "../../ffi/libc.ts";
-import { cwd as currentDirectory, platform } from "../host.ts";
+import { platform } from "../host.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
-import { envValue, findProgram, type Program, programEnv } from "../daemon/program.ts";
+import {
+  envValue,
+  findProgram,
+  type Program,
+  programDirectory,
+  programEnv,
+} from "../daemon/program.ts";
 import { launch } from "./launch.ts";
 import type { DirectStart } from "./plan.ts";
 
@@ -22,7 +28,7 @@ import type { DirectStart } from "./plan.ts";
 export function launchDaemon(options: ResolvedOptions, program?: Program): number {
   if (!program) return launch(options);
   const [name] = program.command;
-  findProgram(name ?? "", getLibc().getenv("PATH"));
+  findProgram(name ?? "", getLibc().getenv("PATH"), programDirectory(options));
   return launch(options, {
     name: name!,
     grace: program.grace,
@@ -49,7 +55,7 @@ function directStart(program: Program, o: ResolvedOptions): DirectStart | undefi
   const [name, ...args] = program.command;
   // Its environment once; the starter adds the token of this start.
   const env = programEnv(program, "").filter((e) => !e.startsWith(`${TOKEN_VARIABLE}=`));
-  const path = findProgram(name!, envValue(env, "PATH"), currentDirectory());
+  const path = findProgram(name!, envValue(env, "PATH"), o.workingDirectory);
   return {
     path,
     argv: [name!, ...args],
