@@ -15,6 +15,7 @@ import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file
 import { withoutEnvValues } from "./env_values.ts";
 import { didYouMean } from "./parse.ts";
 import { namedFiles } from "./state.ts";
+import { markStopped, stoppedOnPurpose } from "./stop_mark.ts";
 
 /** The daemons of a file of daemons (`./daemonize.json` unless given). */
 export function daemonFile(path: string | undefined): FileDaemon[] {
@@ -65,6 +66,7 @@ export async function upCommand(path: string | undefined, names: readonly string
   const self = sameCommand();
   const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
   let failed = 0;
+  const named = names.length > 0;
   for (const d of daemons) {
     const file = new PidFile(pidFileOf(d));
     const running = file.running();
@@ -72,6 +74,11 @@ export async function upCommand(path: string | undefined, names: readonly string
     const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
     if (running && !orphan) {
       io.out(`${d.name} ${runningMessage(running)}\n`);
+      continue;
+    }
+    // Stopped on purpose (stop NAME), it stays stopped unless named.
+    if (!named && stoppedOnPurpose(d.name)) {
+      io.out(`${d.name} left stopped: it was stopped on purpose (up ${d.name} starts it)\n`);
       continue;
     }
     // Its --env values go in the environment, out of the process list.
@@ -108,6 +115,8 @@ export async function downCommand(path: string | undefined, names: readonly stri
       io,
     );
     status = Math.max(status, code);
+    // Named, it was stopped on purpose; the whole file going down (as at shutdown) was not.
+    if (code === 0 && names.length) markStopped(d.name);
   }
   return status;
 }
