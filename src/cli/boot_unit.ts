@@ -79,8 +79,7 @@ function environmentLine(name: string, value: string): string {
 /** The boot unit of a file of daemons, headed by a comment naming its file name. */
 export function bootUnit(facts: BootFacts): string {
   const name = unitName(facts.file);
-  const run = (verb: string) =>
-    [...facts.command, verb, "-f", facts.file].map(execWord).join(" ");
+  const run = (verb: string) => [...facts.command, verb, "-f", facts.file].map(execWord).join(" ");
   const unit = [
     `# ${name}`,
     MARK,
