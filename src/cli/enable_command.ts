@@ -234,7 +234,7 @@ function enableOrDisable(request: EnableRequest, io: Output): number {
   }
   try {
     makeDirectory(directory, 0o755);
-    writeTextFile(path, bootUnit(facts), 0o644);
+    writeTextFile(path, bootUnit(facts), 0o644, true);
   } catch (error) {
     throw new StepFailed(`cannot write ${path}: ${(error as Error).message}`);
   }

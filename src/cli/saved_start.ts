@@ -107,7 +107,7 @@ export function checkOwnFiles(name: string, pidFile: string): void {
 /** Saves daemon `name`'s start (mode 0600, written whole or not at all). */
 export function writeSaved(name: string, saved: SavedStart): void {
   const files = namedFiles(name);
-  writeTextFile(files.commandFile, JSON.stringify({ kind: KIND, ...saved }) + "\n", 0o600);
+  writeTextFile(files.commandFile, JSON.stringify({ kind: KIND, ...saved }) + "\n", 0o600, true);
   // An earlier version's file goes once the start is saved anew.
   for (const path of files.oldCommandFiles) if (parseOld(path)) removeFile(path);
 }

@@ -39,7 +39,7 @@ export function markStopped(name: string, at: Date = new Date()): boolean {
   if (text !== undefined && !isMark(text)) return false;
   try {
     ensureDirs([stateDirs().state]);
-    writeTextFile(path, JSON.stringify({ kind: KIND, at: at.toISOString() }) + "\n", 0o644);
+    writeTextFile(path, JSON.stringify({ kind: KIND, at: at.toISOString() }) + "\n", 0o644, true);
     return true;
   } catch {
     return false;
