@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive, type Ctx, formTest, pidOf, readText, run } from "./harness.ts";
+import { alive, cliCommand, type Ctx, formTest, pidOf, readText, run } from "./harness.ts";
 
 /** A file of three daemons: one with a secret in its environment. */
 function threeDaemons(work: string): string {
@@ -214,3 +214,24 @@ formTest(
     assert.match(disabled.stderr, /^daemonize: systemd does not run here .*crontab -e\)\n$/);
   },
 );
+
+formTest("enable of a system unit by another user than root is refused in one line", (c) => {
+  const file = threeDaemons(c.work);
+  const ran = run([
+    "setpriv",
+    "--reuid=nobody",
+    "--regid=nogroup",
+    "--clear-groups",
+    "env",
+    `HOME=${c.work}`,
+    `DENO_DIR=${join(c.work, "deno")}`,
+    ...Object.entries(seams(c.work)).map(([k, v]) => `${k}=${v}`),
+    ...cliCommand(["enable", "-f", file]),
+  ], { cwd: c.work });
+  assert.equal(ran.code, 2, ran.stderr);
+  assert.equal(
+    ran.stderr,
+    "daemonize: a system unit needs root: run enable as root, or give --user (see 'daemonize enable --help')\n",
+  );
+  assert.ok(!existsSync(join(c.work, "units")), "nothing installed");
+});
