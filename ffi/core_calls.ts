@@ -150,6 +150,10 @@ export class CoreCalls extends LibcBinding {
   fchmod(fd: number, mode: number): void {
     this.check("fchmod", this.coreFns.fchmod!(fd, mode));
   }
+  /** `fsync(2)`: the file's data on the disk. */
+  fsync(fd: number): void {
+    this.check("fsync", this.coreFns.fsync!(fd));
+  }
   /** `unlink(2)`. */
   unlink(path: string): void {
     this.check("unlink", this.coreFns.unlink!(cString(path)));

@@ -29,6 +29,8 @@ export const core = {
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   // int fchmod(int fd, mode_t mode);
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  // int fsync(int fd);
+  fsync: { parameters: ["i32"], result: "i32" },
   // int unlink(const char *path);
   unlink: { parameters: ["buffer"], result: "i32" },
   // int rename(const char *from, const char *to);

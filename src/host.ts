@@ -249,9 +249,11 @@ export function makeDirectory(path: string, mode: number): void {
 
 /**
  * Replaces `path` at once with `text`, created with `mode` (never through a
- * symbolic link): written beside it, then renamed over it.
+ * symbolic link): written beside it, then renamed over it. `durable`: on the
+ * disk before the rename, so that a power loss leaves the old text or the
+ * new one, never an empty file (for state kept across reboots).
  */
-export function writeTextFile(path: string, text: string, mode: number): void {
+export function writeTextFile(path: string, text: string, mode: number, durable = false): void {
   const libc = getLibc();
   const c = libc.constants;
   const temporary = `${path}.${pid()}`;
@@ -270,6 +272,7 @@ export function writeTextFile(path: string, text: string, mode: number): void {
     try {
       libc.fchmod(fd, mode);
       libc.writeAll(fd, text);
+      if (durable) libc.fsync(fd);
     } finally {
       libc.close(fd);
     }

@@ -111,6 +111,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     pad: 5,
   },
   {
+    name: "enable",
+    words: ["enable"],
+    overview: [["[-f FILE] [--user] [--print]", "bring the file's daemons up at every boot"]],
+    pad: 8,
+  },
+  {
+    name: "disable",
+    words: ["disable"],
+    overview: [["[-f FILE] [--user]", "no longer (systemd unit removed)"]],
+    pad: 8,
+  },
+  {
     name: "unit",
     words: ["unit"],
     overview: [["[options] -- PROGRAM | -f F [NAME]", "print a systemd unit for the daemon"]],

@@ -14,6 +14,7 @@ import type { Output } from "./commands.ts";
 import { parseArgs, type Target } from "./parse.ts";
 import { readSaved, removeSaved } from "./saved_start.ts";
 import { namedFiles } from "./state.ts";
+import { clearStopMark } from "./stop_mark.ts";
 import { resolveTarget } from "./targets.ts";
 import { EXIT } from "./exit_codes.ts";
 
@@ -63,6 +64,7 @@ export function forget(target: Target, io: Output): number {
   };
   pidFile.removeIfStale();
   if (saved && removeSaved(t.savedName!)) removed.push("saved start");
+  if (t.savedName !== undefined) clearStopMark(t.savedName);
   remove("supervisor's record", [recordPath(t.pidFile)]);
   if (!("pidFile" in target)) {
     const files = namedFiles(t.name);

@@ -34,8 +34,10 @@ ${optionHelp("supervision")}
 The start is saved (command, directory, environment): 'start NAME' alone
 starts a stopped daemon again as it was started.
 
-State folders: $DAEMONIZE_HOME, else for root /run/daemonize and
-/var/log/daemonize, else $XDG_RUNTIME_DIR/daemonize and ~/.local/state/daemonize.`,
+State folders: $DAEMONIZE_HOME, else for root /run/daemonize (pid files),
+/var/lib/daemonize (saved starts) and /var/log/daemonize, else
+$XDG_RUNTIME_DIR/daemonize (pid files) and $XDG_STATE_HOME/daemonize
+[~/.local/state/daemonize] (saved starts and logs).`,
     run: self
       ? `${program} run\n\nRun this program in the foreground with the daemon's set-up.`
       : `${program} run [options] -- PROGRAM [ARGS...]
@@ -87,6 +89,22 @@ file's folder, and a program like ./run.sh is found in its cwd.`,
 
 Stop the daemons of a file of daemons [./${DEFAULTS.daemonFile}], as stop does:
 each before those it comes after, independent ones at once.`,
+    enable: `${program} enable [-f FILE] [--user] [--after-network] [--print]
+
+Bring the daemons of a file of daemons [./${DEFAULTS.daemonFile}] up at every boot: a
+systemd service (Type=oneshot, RemainAfterExit=yes) that runs 'up -f FILE' at
+start and 'down -f FILE' at stop, installed and enabled (systemctl enable).
+  --user           a unit of your own manager (systemctl --user); says how to
+                   turn on lingering when it is off (without it, at login only)
+  --after-network  start once the network is up (network-online.target)
+  --print          print the unit instead of installing it
+A unit file it did not write is never replaced. Without systemd, it prints
+the line to add to your crontab instead.
+'stop NAME' keeps a daemon stopped at boot, until 'start NAME' or 'up NAME'.`,
+    disable: `${program} disable [-f FILE] [--user]
+
+Disable and remove the unit enable installed for the file (its daemons keep
+running: 'down -f FILE' stops them).`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,

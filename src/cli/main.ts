@@ -71,13 +71,18 @@ export async function main(
       case "stop": {
         const t = resolveTarget(parsed.target, false);
         if (await goOnOutside(t.name, t.pidFile, "stop", io)) return 0;
-        return await stopCommand(
+        const stopped = await stopCommand(
           t.name,
           t.pidFile,
           parsed.timeout,
           parsed.signal,
           io,
         );
+        // Stopped on purpose: up leaves it stopped, after a reboot too.
+        if (stopped === 0 && "name" in parsed.target) {
+          (await import("./stop_mark.ts")).markStopped(t.name);
+        }
+        return stopped;
       }
       case "restart": {
         const { restart } = await import("./start_command.ts");
@@ -122,6 +127,9 @@ export async function main(
         return await (await import("./stack.ts")).upCommand(parsed.file, parsed.names, io);
       case "down":
         return await (await import("./stack.ts")).downCommand(parsed.file, parsed.names, io);
+      case "enable":
+      case "disable":
+        return await (await import("./enable_command.ts")).enableCommand(parsed, io);
     }
   } catch (error) {
     return reportFailure((text) => io.err(text), program, error);

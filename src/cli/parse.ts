@@ -6,6 +6,7 @@
  * @module
  */
 import { type CommandName, COMMANDS, type CommandSpec } from "./command_table.ts";
+import { parseEnable } from "./parse_enable.ts";
 import { parseStart } from "./parse_start.ts";
 import { parseTarget, parseUnit, parseUpDown } from "./parse_target.ts";
 import type { Parsed } from "./parsed.ts";
@@ -23,6 +24,8 @@ const PARSERS: { readonly [C in CommandName]: (args: readonly string[]) => Parse
   unit: parseUnit,
   up: (args) => parseUpDown("up", args),
   down: (args) => parseUpDown("down", args),
+  enable: (args) => parseEnable("enable", args),
+  disable: (args) => parseEnable("disable", args),
   stop: (args) => parseTarget("stop", args),
   restart: (args) => parseTarget("restart", args),
   reload: (args) => parseTarget("reload", args),

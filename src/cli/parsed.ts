@@ -86,6 +86,17 @@ export type Parsed =
     readonly name: string | undefined;
   }
   | {
+    readonly command: "enable" | "disable";
+    /** The file of daemons brought back at boot (`./daemonize.json` unless given). */
+    readonly file: string | undefined;
+    /** A unit of the user's own manager (`systemctl --user`). */
+    readonly user: boolean;
+    /** Start it once the network is up. */
+    readonly afterNetwork: boolean;
+    /** Print the unit instead of installing it. */
+    readonly print: boolean;
+  }
+  | {
     readonly command: "up" | "down";
     readonly file: string | undefined;
     /** The daemons of the file to act on; all when empty. */

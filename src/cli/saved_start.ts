@@ -4,6 +4,9 @@
  * NAME` and `status`. The file is the daemon's own (`NAME.start.json`, mode
  * 0600: the environment holds secrets), marked as a saved start; a file of
  * another kind where one must be written is refused, never overwritten.
+ * It lives in the state folder, which a reboot keeps; a start saved by an
+ * earlier version beside the pid files is still read, and moved on its next
+ * save.
  *
  * @module
  */
@@ -50,14 +53,25 @@ function parseSaved(text: string | undefined, marked: boolean): SavedStart | und
   }
 }
 
+/** A saved start of an earlier version at `path`: `NAME.start.json` is marked, `NAME.json` not. */
+function parseOld(path: string): SavedStart | undefined {
+  return parseSaved(readTextFileIfAny(path), path.endsWith(SUFFIX));
+}
+
 /**
  * The saved start of daemon `name`: its own file, else one saved by an
- * earlier version (`NAME.json`, read only when it has a saved start's shape).
+ * earlier version beside the pid files (`NAME.start.json`, or `NAME.json`
+ * read only when it has a saved start's shape).
  */
 export function readSaved(name: string): SavedStart | undefined {
   const files = namedFiles(name);
-  return parseSaved(readTextFileIfAny(files.commandFile), true) ??
-    parseSaved(readTextFileIfAny(files.legacyCommandFile), false);
+  const saved = parseSaved(readTextFileIfAny(files.commandFile), true);
+  if (saved) return saved;
+  for (const path of files.oldCommandFiles) {
+    const old = parseOld(path);
+    if (old) return old;
+  }
+  return undefined;
 }
 
 /**
@@ -93,11 +107,9 @@ export function checkOwnFiles(name: string, pidFile: string): void {
 /** Saves daemon `name`'s start (mode 0600, written whole or not at all). */
 export function writeSaved(name: string, saved: SavedStart): void {
   const files = namedFiles(name);
-  writeTextFile(files.commandFile, JSON.stringify({ kind: KIND, ...saved }) + "\n", 0o600);
-  // The earlier version's file goes once the start is saved anew.
-  if (parseSaved(readTextFileIfAny(files.legacyCommandFile), false)) {
-    removeFile(files.legacyCommandFile);
-  }
+  writeTextFile(files.commandFile, JSON.stringify({ kind: KIND, ...saved }) + "\n", 0o600, true);
+  // An earlier version's file goes once the start is saved anew.
+  for (const path of files.oldCommandFiles) if (parseOld(path)) removeFile(path);
 }
 
 /** Removes daemon `name`'s saved start (both forms); true if there was one. */
@@ -107,20 +119,22 @@ export function removeSaved(name: string): boolean {
   if (parseSaved(readTextFileIfAny(files.commandFile), true)) {
     removed = removeFile(files.commandFile) || removed;
   }
-  if (parseSaved(readTextFileIfAny(files.legacyCommandFile), false)) {
-    removed = removeFile(files.legacyCommandFile) || removed;
+  for (const path of files.oldCommandFiles) {
+    if (parseOld(path)) removed = removeFile(path) || removed;
   }
   return removed;
 }
 
-/** The names with a saved start in the state folder. */
+/** The names with a saved start in the state folder (or where earlier versions saved them). */
 export function savedNames(): string[] {
-  const run = stateDirs().run;
-  let files: string[] = [];
-  try {
-    files = readDirectory(run);
-  } catch {
-    return [];
+  const dirs = stateDirs();
+  const files: string[] = [];
+  for (const dir of new Set([dirs.state, dirs.run])) {
+    try {
+      files.push(...readDirectory(dir));
+    } catch {
+      // No such folder yet.
+    }
   }
   const names = new Set<string>();
   for (const file of files) {

@@ -17,6 +17,7 @@ import { didYouMean } from "./parse.ts";
 import { checkOrder, runInOrder, withDependencies } from "./daemon_order.ts";
 import { checkPrograms } from "./file_checks.ts";
 import { namedFiles } from "./state.ts";
+import { markStopped, stoppedOnPurpose } from "./stop_mark.ts";
 
 /** The daemons of a file of daemons (`./daemonize.json` unless given). */
 export function daemonFile(path: string | undefined): FileDaemon[] {
@@ -77,6 +78,7 @@ export async function upCommand(path: string | undefined, names: readonly string
   const libc = getLibc();
   const self = sameCommand();
   const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
+  const named = names.length > 0;
   const begin = (d: FileDaemon): number | { done: boolean } => {
     const file = new PidFile(pidFileOf(d));
     const running = file.running();
@@ -84,6 +86,11 @@ export async function upCommand(path: string | undefined, names: readonly string
     const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
     if (running && !orphan) {
       io.out(`${d.name} ${runningMessage(running)}\n`);
+      return { done: true };
+    }
+    // Stopped on purpose (stop NAME), it stays stopped unless named.
+    if (!named && stoppedOnPurpose(d.name)) {
+      io.out(`${d.name} left stopped: it was stopped on purpose (up ${d.name} starts it)\n`);
       return { done: true };
     }
     // Its --env values go in the environment, out of the process list.
@@ -139,6 +146,10 @@ export async function downCommand(path: string | undefined, names: readonly stri
       ),
     );
     status = Math.max(status, ...codes);
+    // Named, it was stopped on purpose; the whole file going down (as at shutdown) was not.
+    wave.forEach((d, i) => {
+      if (codes[i] === 0 && names.length) markStopped(d.name);
+    });
   }
   return status;
 }

@@ -18,6 +18,7 @@ import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { maskEnvValues } from "./env_values.ts";
 import { parseArgs, type StartCommand, type Target } from "./parse.ts";
 import { checkOwnFiles, readSaved, type SavedStart, writeSaved } from "./saved_start.ts";
+import { clearStopMark } from "./stop_mark.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 import { type Resolved, resolveTarget } from "./targets.ts";
 
@@ -73,6 +74,7 @@ export async function start(
   const dirs = stateDirs();
   ensureDirs([
     dirs.run,
+    dirs.state,
     ...(parsed.stdout === undefined || parsed.stderr === undefined ? [dirs.log] : []),
   ]);
   // The daemon's stage runs this command again while its starter holds the lock.
@@ -150,6 +152,8 @@ async function startLocked(
       `daemonize: warning: cannot save the start command to ${files.commandFile}; restart won't work\n`,
     );
   }
+  // Started again: no longer stopped on purpose.
+  clearStopMark(name);
   const record = parseRecord(readTextFileIfAny(recordPath(pidFile)));
   if (record?.adopted && record.supervisor === pid && record.program !== null) {
     io.out(`${name} supervised again (pid ${pid}): its program, pid ${record.program}, ran on\n`);

@@ -2,9 +2,14 @@
  * Where named daemons keep their pid files, logs and start commands.
  *
  * - `$DAEMONIZE_HOME` when set: everything in that folder;
- * - root: pid files in `/run/daemonize`, logs in `/var/log/daemonize`;
- * - others: pid files in `$XDG_RUNTIME_DIR/daemonize` (else
- *   `~/.local/state/daemonize`), logs in `~/.local/state/daemonize`.
+ * - root: pid files in `/run/daemonize` (emptied at boot), saved starts and
+ *   stop marks in `/var/lib/daemonize`, logs in `/var/log/daemonize`;
+ * - others: pid files in `$XDG_RUNTIME_DIR/daemonize` (else the state
+ *   folder), saved starts, stop marks and logs in `$XDG_STATE_HOME/daemonize`
+ *   (`~/.local/state/daemonize` by default).
+ *
+ * Saved starts were kept beside the pid files before: they are read from
+ * there too (see `saved_start.ts`), and written anew to the state folder.
  *
  * @module
  */
@@ -15,8 +20,10 @@ import { validName } from "./option_values.ts";
 
 /** The folders of named daemons. */
 export interface StateDirs {
-  /** Pid files and saved start commands. */
+  /** Pid files, start locks and supervisors' records: boot-scoped. */
   readonly run: string;
+  /** Saved start commands and stop marks: kept across reboots. */
+  readonly state: string;
   /** Log files. */
   readonly log: string;
 }
@@ -30,12 +37,20 @@ export function stateDirs(
   // of the daemon is then absolute, wherever its set-up moves.
   const absolute = (path: string) => resolvePath(cwd(), path);
   const home = getenv("DAEMONIZE_HOME");
-  if (home) return { run: absolute(home), log: absolute(home) };
-  if (uid === 0) return { run: "/run/daemonize", log: "/var/log/daemonize" };
-  const userHome = absolute(getenv("HOME") || homeOf(uid) || "/");
-  const state = join(userHome, ".local/state/daemonize");
-  const runtime = getenv("XDG_RUNTIME_DIR");
-  return { run: runtime ? join(absolute(runtime), "daemonize") : state, log: state };
+  if (home) return { run: absolute(home), state: absolute(home), log: absolute(home) };
+  if (uid === 0) {
+    return { run: "/run/daemonize", state: "/var/lib/daemonize", log: "/var/log/daemonize" };
+  }
+  // The XDG base directory rules: a relative value is ignored.
+  const xdg = (name: string) => {
+    const value = getenv(name);
+    return value?.startsWith("/") ? value : undefined;
+  };
+  const stateHome = xdg("XDG_STATE_HOME") ??
+    join(absolute(getenv("HOME") || homeOf(uid) || "/"), ".local/state");
+  const state = join(stateHome, "daemonize");
+  const runtime = xdg("XDG_RUNTIME_DIR");
+  return { run: runtime ? join(runtime, "daemonize") : state, state, log: state };
 }
 
 /** Whether a name is a valid daemon name (see the command line's parser). */
@@ -58,18 +73,24 @@ export function checkName(name: string): string {
  */
 export function namedFiles(name: string, dirs: StateDirs = stateDirs()): {
   pidFile: string;
-  /** Its saved start (see `saved_start.ts`). */
+  /** Its saved start (see `saved_start.ts`), kept across reboots. */
   commandFile: string;
-  /** Where an earlier version saved its start. */
-  legacyCommandFile: string;
+  /** Where earlier versions saved its start, newest first (read, then removed). */
+  oldCommandFiles: string[];
+  /** Whether it was stopped on purpose (see `stop_mark.ts`), kept across reboots. */
+  stopMark: string;
   /** Held by a start of this name from its check to its saved start. */
   lock: string;
   log: string;
 } {
   return {
     pidFile: join(dirs.run, `${name}.pid`),
-    commandFile: join(dirs.run, `${name}.start.json`),
-    legacyCommandFile: join(dirs.run, `${name}.json`),
+    commandFile: join(dirs.state, `${name}.start.json`),
+    oldCommandFiles: [
+      ...(dirs.state === dirs.run ? [] : [join(dirs.run, `${name}.start.json`)]),
+      join(dirs.run, `${name}.json`),
+    ],
+    stopMark: join(dirs.state, `${name}.stopped`),
     lock: join(dirs.run, `${name}.start.lock`),
     log: join(dirs.log, `${name}.log`),
   };

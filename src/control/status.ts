@@ -7,7 +7,7 @@
  */
 import { readTextFileIfAny } from "../host.ts";
 import { type PidFile, pidFileOf } from "../process/pid_file.ts";
-import { readStat } from "../process/proc.ts";
+import { bootId, readStat } from "../process/proc.ts";
 import {
   type HealthResult,
   parseRecord,
@@ -93,6 +93,11 @@ export type DaemonStatus =
 export function status(pidFile: string | PidFile): DaemonStatus {
   const file = pidFileOf(pidFile);
   const tree = file.tree();
+  // Recorded in an earlier boot: nothing of it can run now (a reboot ended it).
+  if (tree && tree.identity.boot && tree.identity.boot !== bootId()) {
+    tree.close();
+    return { state: "stopped" };
+  }
   if (tree) {
     try {
       const seen = tree.look();

@@ -150,8 +150,15 @@ export function readCommandLine(pid: number): string | undefined {
   return text ? nulSeparated(text).join(" ") : undefined;
 }
 
-/** This boot's id: start times are only comparable within one boot. */
+/**
+ * This boot's id: start times are only comparable within one boot.
+ *
+ * Test seam: `$DAEMONIZE_TEST_BOOT_ID`, when set, is the id instead, so that
+ * a test can play a reboot (a new boot id) without rebooting the machine.
+ */
 export function bootId(): string {
+  const seam = getLibc().getenv("DAEMONIZE_TEST_BOOT_ID");
+  if (seam) return seam;
   return read("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
 }
 
