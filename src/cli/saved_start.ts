@@ -29,6 +29,8 @@ export interface SavedStart {
   readonly env: readonly string[] | undefined;
   /** The pid file it used. */
   readonly pidFile: string;
+  /** The file of daemons it was started from (an absolute path), if any. */
+  readonly daemonFile?: string;
 }
 
 /** A saved start from its text; undefined when the text is not one. */
@@ -44,6 +46,7 @@ function parseSaved(text: string | undefined, marked: boolean): SavedStart | und
       cwd: saved.cwd,
       env: strings(saved.env) ? saved.env : undefined,
       pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
+      ...(typeof saved.daemonFile === "string" ? { daemonFile: saved.daemonFile } : {}),
     };
   } catch {
     return undefined;

@@ -10,6 +10,7 @@ import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
 import { findOrphan } from "../supervisor/orphan.ts";
+import { applyEntry, originOf, recordOrigin, reportRemoved, stopRemoved } from "./apply_file.ts";
 import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
 import { withoutEnvValues } from "./env_values.ts";
@@ -55,9 +56,16 @@ export function pidFileOf(d: FileDaemon): string {
 /**
  * `up`: starts the file's daemons that are not running, each by a `start`
  * of its own (a daemon's set-up may run its start command again, which must
- * be that daemon's, not `up`); says so of those running already.
+ * be that daemon's, not `up`); restarts those running whose entry changed
+ * (with `noRestart` only says so), and says so of the others; reports the
+ * daemons started from the file that are no longer in it.
  */
-export async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
+export async function upCommand(
+  path: string | undefined,
+  names: readonly string[],
+  io: Output,
+  noRestart = false,
+) {
   const daemons = chosen(path, names);
   const { sameCommand } = await import("../start/relaunch.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
@@ -71,7 +79,7 @@ export async function upCommand(path: string | undefined, names: readonly string
     // A program whose supervisor was killed: its start takes it over.
     const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
     if (running && !orphan) {
-      io.out(`${d.name} ${runningMessage(running)}\n`);
+      if (await applyEntry(d, file.path, runningMessage(running), path, noRestart, io)) failed++;
       continue;
     }
     // Its --env values go in the environment, out of the process list.
@@ -87,18 +95,24 @@ export async function upCommand(path: string | undefined, names: readonly string
     });
     const status = libc.waitpid(pid);
     if (!status || !("code" in status) || status.code !== 0) failed++;
+    else recordOrigin(d.name, originOf(path));
   }
+  reportRemoved(path, daemonFile(path).map((d) => d.name), io);
   return failed ? 1 : 0;
 }
 
 /** `down`: stops the file's daemons. */
 export async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
-  const daemons = chosen(path, names);
+  // Those started from the file and no longer in it are stopped when named.
+  const inFile = daemonFile(path).map((d) => d.name);
+  const gone = await stopRemoved(path, names, inFile, io);
+  if (names.length && !gone.rest.length) return gone.status;
+  const daemons = chosen(path, gone.rest);
   // Run from inside one of them (a hook of its own), it goes on outside it first.
   for (const d of daemons) {
     if (await goOnOutside(d.name, pidFileOf(d), "down", io)) return 0;
   }
-  let status = 0;
+  let status = gone.status;
   for (const d of daemons) {
     const code = await stopCommand(
       d.name,
@@ -109,5 +123,6 @@ export async function downCommand(path: string | undefined, names: readonly stri
     );
     status = Math.max(status, code);
   }
+  if (!names.length) reportRemoved(path, inFile, io);
   return status;
 }
