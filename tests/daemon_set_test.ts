@@ -122,6 +122,13 @@ t(
     const all = cli(["stop", "--all"]);
     assert.equal(all.code, 0, all.stderr);
     assert.equal(all.stdout, `a is not running\nb is not running\nc stopped (pid ${c})\n`);
+    const typos = cli(["stop", "nosuch", "a", "other"]);
+    assert.equal(typos.code, 5);
+    assert.match(
+      typos.stderr,
+      /^daemonize: no daemon named "nosuch" in .*; no daemon named "other" in .*\n$/,
+    );
+    assert.equal(typos.stdout, "a is not running\n");
     assert.deepEqual(tagged(tag), []);
   },
 );

@@ -51,14 +51,12 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
       if (!m.unknown && await goOnOutside(m.name, m.pidFile, parsed.command, io)) return 0;
     }
   }
+  // The names never known, on one line; the others are acted on all the same.
+  const unknown = members.flatMap((m) => m.unknown ? [m.unknown] : []);
+  if (unknown.length) io.err(`daemonize: ${unknown.join("; ")}\n`);
   let status = 0;
   for (const [i, m] of members.entries()) {
-    let code: number;
-    if (m.unknown) {
-      io.err(`daemonize: ${m.unknown}\n`);
-      code = EXIT.unknownName;
-    } else code = await actOn(parsed, m, i, members.length, io);
-    status ||= code;
+    status ||= m.unknown ? EXIT.unknownName : await actOn(parsed, m, i, members.length, io);
   }
   return status;
 }
