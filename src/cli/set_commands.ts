@@ -56,7 +56,8 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
   if (unknown.length) io.err(`daemonize: ${unknown.join("; ")}\n`);
   let status = 0;
   for (const [i, m] of members.entries()) {
-    status ||= m.unknown ? EXIT.unknownName : await actOn(parsed, m, i, members.length, io);
+    const code = m.unknown ? EXIT.unknownName : await actOn(parsed, m, i, members.length, io);
+    status ||= code;
   }
   return status;
 }
