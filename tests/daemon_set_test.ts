@@ -219,3 +219,23 @@ t(
     assert.equal(cli(["stop", "x"]).code, 0);
   },
 );
+
+t(
+  "a daemon up started with env values is restarted and its log read by name, with the same values",
+  ({ home, work, cli }) => {
+    const file = join(work, "daemonize.json");
+    writeDaemons(file, [{ name: "keyed", env: { API_KEY: "kept-s3cret" } }]);
+    assert.equal(cli(["up", "-f", file]).code, 0);
+    const first = pidOf(home, "keyed");
+    const restart = cli(["restart", "keyed"]);
+    assert.equal(restart.code, 0, restart.stderr);
+    assert.ok(!alive(first));
+    const environ = readText(`/proc/${pidOf(home, "keyed")}/environ`).split("\0");
+    assert.ok(environ.includes("API_KEY=kept-s3cret"), "the value it was started with");
+    const logs = cli(["logs", "keyed"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    // Restarted as its entry says: up has nothing to apply.
+    assert.match(cli(["up", "-f", file]).stdout, /^keyed already running/);
+    assert.equal(cli(["down", "-f", file]).code, 0);
+  },
+);

@@ -10,6 +10,7 @@
 import { DaemonError } from "../errors.ts";
 import { readDirectory, readTextFileIfAny, removeFile, writeTextFile } from "../host.ts";
 import { PidFile } from "../process/pid_file.ts";
+import { withEnvValues } from "./env_values.ts";
 import { namedFiles, stateDirs } from "./state.ts";
 
 /** The mark of a saved start's file: what tells it from a file of the user's. */
@@ -42,7 +43,8 @@ function parseSaved(text: string | undefined, marked: boolean): SavedStart | und
     if (marked && saved?.kind !== KIND) return undefined;
     if (!strings(saved?.args) || typeof saved.cwd !== "string") return undefined;
     return {
-      args: saved.args,
+      // `up` keeps --env values out of the arguments: they are in its environment.
+      args: strings(saved.env) ? withEnvValues(saved.args, saved.env) : saved.args,
       cwd: saved.cwd,
       env: strings(saved.env) ? saved.env : undefined,
       pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
