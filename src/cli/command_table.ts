@@ -30,6 +30,8 @@ export interface CommandSpec {
 }
 
 const TARGET = "NAME | --pid-file P";
+/** The daemons a command about a set takes (and one by `--pid-file`, in its help). */
+const SET = "NAME... | -f F | --all";
 
 /** Every command, in the order the overview lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -46,7 +48,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "stop",
     words: ["stop"],
-    overview: [[TARGET, `stop it (${DEFAULTS.stopSignal}, then SIGKILL)`]],
+    overview: [[SET, `stop them (${DEFAULTS.stopSignal}, then SIGKILL)`]],
     pad: 8,
     basic: true,
     script: true,
@@ -54,7 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "restart",
     words: ["restart"],
-    overview: [[TARGET, "stop, then start as before"]],
+    overview: [[SET, "stop, then start as before"]],
     pad: 8,
     basic: true,
     script: true,
@@ -62,7 +64,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "reload",
     words: ["reload"],
-    overview: [[TARGET, `send ${DEFAULTS.reloadSignal} (or its --reload-signal)`]],
+    overview: [[SET, `send ${DEFAULTS.reloadSignal} (or its --reload-signal)`]],
     pad: 8,
     basic: true,
     script: true,
@@ -71,7 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "status",
     words: ["status", "list"],
     hidden: ["ls"],
-    overview: [[`[${TARGET}] [--json]`, "show one daemon, or all (also: list)"]],
+    overview: [["[NAME... | -f F] [--json]", "show them, or a table of all (also: list)"]],
     pad: 8,
     basic: true,
     script: true,
@@ -79,7 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "logs",
     words: ["logs"],
-    overview: [["NAME [-n N] [-f]", "show (and follow) its log"]],
+    overview: [["NAME... [-n N] [-f]", "show (and follow) their logs"]],
     pad: 8,
     basic: true,
   },
@@ -101,7 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "up",
     words: ["up"],
-    overview: [["[-f FILE] [NAME...]", "start the daemons of a file of daemons"]],
+    overview: [["[-f FILE] [NAME...]", "start a file's daemons; restart the changed"]],
     pad: 5,
   },
   {

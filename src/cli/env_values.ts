@@ -55,3 +55,18 @@ export function maskEnvValues(args: readonly string[]): string[] {
   });
   return out;
 }
+
+/**
+ * A saved start's arguments with each `--env NAME` whose value was kept out
+ * of them (in the environment it was started with, `env`) given that value
+ * again, so that they read the same wherever they are parsed.
+ */
+export function withEnvValues(args: readonly string[], env: readonly string[]): string[] {
+  const values = new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e]));
+  const out = [...args];
+  eachEnvEntry(args, (i, entry, prefix) => {
+    const kept = entry.includes("=") ? undefined : values.get(entry);
+    if (kept !== undefined) out[i] = prefix + kept;
+  });
+  return out;
+}

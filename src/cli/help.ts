@@ -15,6 +15,12 @@ export function helpText(
   self: boolean,
 ): string {
   const target = self ? "" : " NAME | --pid-file P";
+  const targets = self ? "" : " NAME... | -f FILE | --all | --pid-file P";
+  const several = self ? "" : `
+
+Several daemons (NAME..., the daemons of a file of daemons with -f FILE, or
+every known one with --all) are each acted on in turn; the exit status is 0
+when each succeeded, else that of the first that did not.`;
   const stopSeconds = DEFAULTS.stopTimeout / 1000;
   const stopSignal = DEFAULTS.stopSignal.replace(/^SIG/, "");
   const lines: { readonly [C in Exclude<CommandName, "help" | "version">]: string } = {
@@ -48,22 +54,25 @@ passes signals on, reaps orphans as a container's PID 1, removes the pid
 file and exits with the program's status (128 + N for signal N). Takes the
 options of start (--restart too), and:
 ${optionHelp("run")}`,
-    stop: `${program} stop${target} [--timeout SEC] [--signal ${stopSignal}]
+    stop: `${program} stop${targets} [--timeout SEC] [--signal ${stopSignal}]
 
 Send the signal to the daemon's main process, then to every process of its
 session still left; wait up to --timeout seconds [${stopSeconds}] until none is, then
 SIGKILL those that remain. Only processes proven to be the daemon's are
-signalled. Stopping a stopped daemon is not an error.`,
-    restart:
-      `${program} restart${target} [--timeout SEC]\n\nStop, then start again as it was last started (same environment).`,
-    reload: `${program} reload${target}
+signalled. Stopping a stopped daemon is not an error.${several}`,
+    restart: `${program} restart${targets} [--timeout SEC]
+
+Stop, then start again as it was last started (same environment). With
+-f FILE, each daemon of the file starts as its entry now says.${several}`,
+    reload: `${program} reload${targets}
 
 Send ${DEFAULTS.reloadSignal} (or the start's --reload-signal) to the daemon's main process.
-Refused (exit 1) when the program would die of it: use restart then.`,
-    logs: `${program} logs${target} [-n N] [-f]
+Refused (exit 1) when the program would die of it: use restart then.${several}`,
+    logs: `${program} logs${self ? "" : " NAME... | --file FILE | --all | --pid-file P"} [-n N] [-f]
 
 Print the last N lines [${DEFAULTS.logLines}] of the daemon's log; with -f, go on printing
-what is written, across rotations, until interrupted.`,
+what is written, across rotations, until interrupted. Of several daemons:
+each one's lines under a line "==> NAME <=="; -f follows one daemon only.`,
     unit: `${program} unit [start options] -- PROGRAM [ARGS...]
 ${program} unit -f FILE [NAME]
 
@@ -74,10 +83,14 @@ systemd way. An option systemd has no setting for is left out, with a note.
 Run as another user than root, it prints a user unit (systemctl --user).
 With -f FILE and no NAME: a .target for the file's set and a service per
 daemon, its "after" as After= and Requires=, each headed by "# NAME".`,
-    up: `${program} up [-f FILE] [NAME...]
+    up: `${program} up [-f FILE] [--no-restart] [NAME...]
 
 Start the daemons of a file of daemons [./${DEFAULTS.daemonFile}] that are not
-running (those running are left alone, and said so). The file:
+running. One running whose entry changed since its start is restarted with
+the new settings, naming what changed (an env variable by name only); with
+--no-restart it is only said to differ. The others are left alone, and said
+so. A daemon started from the file and no longer in it is named, never
+stopped: 'down NAME' stops it. The file:
   { "daemons": [ { "name": "web", "command": ["python3", "-m", "http.server"],
                    "cwd": "/srv", "restart": "on-failure", "env": {"A": "b"} } ] }
 Keys are the long options of start in camelCase; comments are allowed.
@@ -88,7 +101,8 @@ file's folder, and a program like ./run.sh is found in its cwd.`,
     down: `${program} down [-f FILE] [NAME...]
 
 Stop the daemons of a file of daemons [./${DEFAULTS.daemonFile}], as stop does:
-each before those it comes after, independent ones at once.`,
+each before those it comes after, independent ones at once; a NAME may be one
+started from the file and no longer in it.`,
     enable: `${program} enable [-f FILE] [--user] [--after-network] [--print]
 
 Bring the daemons of a file of daemons [./${DEFAULTS.daemonFile}] up at every boot: a
@@ -108,12 +122,18 @@ running: 'down -f FILE' stops them).`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,
-    status: `${program} status [${target.trim()} | -f FILE] [--json]
+    status: self
+      ? `${program} status
 
-Show pid, the processes it started, uptime, RSS and command${
-      self ? "" : "; without NAME (or as\n'list'), a table of every known daemon"
-    }. Exit status: 0 running, 1 dead but pid file left, 3 not
-running or failed, 4 unknown${self ? "" : "; the table: 1 when one is dead or failed"}.`,
+Show pid, the processes it started, uptime, RSS and command. Exit status:
+0 running, 1 dead but pid file left, 3 not running or failed, 4 unknown.`
+      : `${program} status [${targets.trim()}] [--json]
+
+Show pid, the processes it started, uptime, RSS and command. Without NAME
+(or as 'list'), with --all or -f FILE: a table of every known daemon, or of
+the file's. Exit status: 0 running, 1 dead but pid file left, 3 not running
+or failed, 4 unknown; the table: 1 when one is dead or failed; several
+names: that of the first not running.`,
   };
   if (topic !== undefined && Object.hasOwn(lines, topic)) {
     return lines[topic as keyof typeof lines] + "\n";

@@ -13,15 +13,15 @@ import {
   type Output,
   processOutput,
   reloadCommand,
-  statusAllCommand,
   statusCommand,
   stopCommand,
 } from "./commands.ts";
 import { parseArgs } from "./parse.ts";
 import { reportFailure } from "./failure.ts";
-import { readSaved, savedStarts } from "./saved_start.ts";
-import { namedFiles, stateDirs, validName } from "./state.ts";
+import { readSaved } from "./saved_start.ts";
+import { validName } from "./state.ts";
 import { logOf, neverKnown, resolveTarget } from "./targets.ts";
+import { isSingle } from "./target_set.ts";
 import { EXIT } from "./exit_codes.ts";
 
 /** The version printed by `--version`. */
@@ -35,11 +35,16 @@ export async function main(
   const program = "daemonize";
   try {
     const parsed = parseArgs(args);
+    // Several daemons, a file's or all: each in turn.
+    if ("targets" in parsed && !isSingle(parsed)) {
+      return await (await import("./set_commands.ts")).runOnSet(parsed, io);
+    }
     if (
       parsed.command === "stop" || parsed.command === "restart" ||
       parsed.command === "reload" || parsed.command === "forget" || parsed.command === "logs"
     ) {
-      const unknown = neverKnown(parsed.target, parsed.command === "forget");
+      const target = parsed.command === "forget" ? parsed.target : parsed.targets[0]!;
+      const unknown = neverKnown(target, parsed.command === "forget");
       if (unknown) {
         io.err(`${program}: ${unknown}\n`);
         return EXIT.unknownName;
@@ -69,7 +74,7 @@ export async function main(
         return await start(parsed, args, io);
       }
       case "stop": {
-        const t = resolveTarget(parsed.target, false);
+        const t = resolveTarget(parsed.targets[0]!, false);
         if (await goOnOutside(t.name, t.pidFile, "stop", io)) return 0;
         const stopped = await stopCommand(
           t.name,
@@ -79,17 +84,17 @@ export async function main(
           io,
         );
         // Stopped on purpose: up leaves it stopped, after a reboot too.
-        if (stopped === 0 && "name" in parsed.target) {
+        if (stopped === 0 && "name" in parsed.targets[0]!) {
           (await import("./stop_mark.ts")).markStopped(t.name);
         }
         return stopped;
       }
       case "restart": {
         const { restart } = await import("./start_command.ts");
-        return await restart(parsed.target, parsed.timeout, io);
+        return await restart(parsed.targets[0]!, parsed.timeout, io);
       }
       case "reload": {
-        const t = resolveTarget(parsed.target);
+        const t = resolveTarget(parsed.targets[0]!);
         const saved = t.savedName === undefined ? undefined : readSaved(t.savedName);
         const again = saved ? parseArgs(saved.args) : undefined;
         const signal = again?.command === "start" ? again.reloadSignal : DEFAULTS.reloadSignal;
@@ -98,33 +103,23 @@ export async function main(
       case "forget":
         return (await import("./forget.ts")).forget(parsed.target, io);
       case "logs": {
-        const t = resolveTarget(parsed.target, false);
+        const t = resolveTarget(parsed.targets[0]!, false);
         const { logsCommand } = await import("./logs.ts");
         return await logsCommand(t.name, logOf(t), parsed.lines, parsed.follow, io);
       }
       case "status": {
-        if (parsed.file !== undefined) {
-          const { daemonFile, pidFileOf } = await import("./stack.ts");
-          const daemons = daemonFile(parsed.file).map((d) => ({
-            name: d.name,
-            pidFile: pidFileOf(d),
-          }));
-          return statusAllCommand(stateDirs().run, daemons, parsed.json, io, true);
-        }
-        if (!parsed.target) {
-          const daemons = [...savedStarts()].map(([name, saved]) => ({
-            name,
-            pidFile: saved.pidFile || namedFiles(name).pidFile,
-          }));
-          return statusAllCommand(stateDirs().run, daemons, parsed.json, io);
-        }
-        const t = resolveTarget(parsed.target, false);
+        const t = resolveTarget(parsed.targets[0]!, false);
         return statusCommand(t.name, t.pidFile, parsed.json, io);
       }
       case "unit":
         return await (await import("./unit_command.ts")).unitCommand(parsed, io);
       case "up":
-        return await (await import("./stack.ts")).upCommand(parsed.file, parsed.names, io);
+        return await (await import("./stack.ts")).upCommand(
+          parsed.file,
+          parsed.names,
+          io,
+          parsed.noRestart,
+        );
       case "down":
         return await (await import("./stack.ts")).downCommand(parsed.file, parsed.names, io);
       case "enable":

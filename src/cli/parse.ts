@@ -12,7 +12,7 @@ import { parseTarget, parseUnit, parseUpDown } from "./parse_target.ts";
 import type { Parsed } from "./parsed.ts";
 import { didYouMean, quote, UsageError } from "./usage.ts";
 
-export type { Parsed, StartCommand, Target } from "./parsed.ts";
+export type { Parsed, StartCommand, Target, TargetSet } from "./parsed.ts";
 export { didYouMean, quote, UsageError } from "./usage.ts";
 
 /** How each command's arguments (after its word) are parsed. */

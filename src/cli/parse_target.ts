@@ -1,7 +1,8 @@
 /**
- * The arguments of the commands about daemons already known: by name or
- * pid file (`stop`, `restart`, `reload`, `status`, `forget`, `logs`), or by
- * a file of daemons (`up`, `down`, `unit -f`).
+ * The arguments of the commands about daemons already known: by names, pid
+ * file, file of daemons or all (`stop`, `restart`, `reload`, `status`,
+ * `logs`; `forget` by one name or pid file), or by a file of daemons (`up`,
+ * `down`, `unit -f`).
  *
  * @module
  */
@@ -14,52 +15,67 @@ import { quote, UsageError } from "./usage.ts";
 
 const HELP: ReadonlySet<string> = new Set(["--help", "-h"]);
 
-/** A command about one daemon, by NAME or `--pid-file`. */
+/**
+ * A command about daemons already known: one by NAME or `--pid-file`, or
+ * (all but `forget`) several NAMEs, `-f FILE` (`--file` only for `logs`,
+ * whose `-f` follows) and `--all`.
+ */
 export function parseTarget(
   command: "stop" | "restart" | "reload" | "status" | "forget" | "logs",
   args: readonly string[],
 ): Parsed {
+  const many = command !== "forget";
   const values = new Set(["--pid-file"]);
   if (command === "logs") values.add("-n").add("--lines");
   if (command === "stop" || command === "restart") values.add("--timeout");
   if (command === "stop") values.add("--signal");
   const flags = new Set(HELP);
   if (command === "status") flags.add("--json");
-  if (command === "status") values.add("-f").add("--file");
+  if (many) flags.add("--all");
+  if (many) values.add("--file");
+  if (many && command !== "logs") values.add("-f");
   if (command === "logs") flags.add("-f").add("--follow");
   const s = scan(command, args, values, flags, false);
   if (s.rest !== undefined) s.positionals.push(...s.rest);
   if (s.flags.has("--help") || s.flags.has("-h")) {
     return { command: "help", topic: command };
   }
-  if (s.positionals.length > 1) {
+  if (!many && s.positionals.length > 1) {
     throw new UsageError(`unexpected argument ${quote(s.positionals[1]!)}`, command);
   }
   const pidFile = single(s, "--pid-file", command);
-  const name = s.positionals[0] === undefined
+  const names = s.positionals.map((name) => daemonName(name, "NAME", command));
+  const file = !many
     ? undefined
-    : daemonName(s.positionals[0], "NAME", command);
-  if (name !== undefined && pidFile !== undefined) {
+    : command === "logs"
+    ? nonEmpty(single(s, "--file", command), command)
+    : fileOption(s, command);
+  const all = s.flags.has("--all");
+  if (pidFile !== undefined && (names.length || file !== undefined || all)) {
     throw new UsageError("give a NAME or --pid-file, not both", command);
   }
-  const target: Target | undefined = pidFile !== undefined
-    ? { pidFile }
-    : name !== undefined
-    ? { name }
-    : undefined;
-  if (command === "status") {
-    const file = fileOption(s, command);
-    if (file !== undefined && target !== undefined) {
-      throw new UsageError("give a NAME or --file, not both", command);
-    }
-    return { command, target, json: s.flags.has("--json"), file };
+  if (all && (names.length || file !== undefined)) {
+    throw new UsageError("--all takes no NAME and no --file", command);
   }
-  if (!target) throw new UsageError("missing NAME or --pid-file", command);
-  if (command === "reload" || command === "forget") return { command, target };
+  const targets: Target[] = pidFile !== undefined ? [{ pidFile }] : names.map((name) => ({ name }));
+  if (command === "status") return { command, targets, file, all, json: s.flags.has("--json") };
+  if (!targets.length && file === undefined && !all) {
+    const more = many ? `, ${command === "logs" ? "--file" : "-f"} FILE or --all` : "";
+    throw new UsageError(`missing NAME or --pid-file${more}`, command);
+  }
+  if (command === "forget") return { command, target: targets[0]! };
+  if (command === "reload") return { command, targets, file, all };
   if (command === "logs") {
     const text = eitherOf(s, "-n", "--lines", command);
     const lines = text === undefined ? DEFAULTS.logLines : count(text, "-n", command);
-    return { command, target, lines, follow: s.flags.has("-f") || s.flags.has("--follow") };
+    return {
+      command,
+      targets,
+      file,
+      all,
+      lines,
+      follow: s.flags.has("-f") || s.flags.has("--follow"),
+    };
   }
   const signalText = single(s, "--signal", command);
   const signal = signalText === undefined
@@ -68,17 +84,23 @@ export function parseTarget(
   const timeout = single(s, "--timeout", command);
   return {
     command,
-    target,
+    targets,
+    file,
+    all,
     timeout: timeout === undefined ? DEFAULTS.stopTimeout : seconds(timeout, "--timeout", command),
     signal,
   };
 }
 
-/** `-f FILE` or `--file FILE`, given once. */
-function fileOption(s: Scanned, command: string): string | undefined {
-  const file = eitherOf(s, "-f", "--file", command);
+/** A file option's value, refused when empty. */
+function nonEmpty(file: string | undefined, command: string): string | undefined {
   if (file === "") throw new UsageError("invalid --file: empty", command);
   return file;
+}
+
+/** `-f FILE` or `--file FILE`, given once. */
+function fileOption(s: Scanned, command: string): string | undefined {
+  return nonEmpty(eitherOf(s, "-f", "--file", command), command);
 }
 
 /** `unit [start options] -- PROGRAM`, or `unit -f FILE [NAME]` (without NAME, every daemon). */
@@ -102,14 +124,16 @@ export function parseUnit(args: readonly string[]): Parsed {
   return { command: "unit", start: start as StartCommand, file: undefined, name: undefined };
 }
 
-/** `up` or `down` `[-f FILE] [NAME...]`. */
+/** `up [--no-restart]` or `down`, `[-f FILE] [NAME...]`. */
 export function parseUpDown(command: "up" | "down", args: readonly string[]): Parsed {
-  const s = scan(command, args, new Set(["-f", "--file"]), HELP, false);
-  if (s.flags.size) return { command: "help", topic: command };
+  const flags = command === "up" ? new Set([...HELP, "--no-restart"]) : HELP;
+  const s = scan(command, args, new Set(["-f", "--file"]), flags, false);
+  if (s.flags.has("--help") || s.flags.has("-h")) return { command: "help", topic: command };
   if (s.rest !== undefined) s.positionals.push(...s.rest);
   return {
     command,
     file: fileOption(s, command),
     names: s.positionals.map((name) => daemonName(name, "NAME", command)),
+    ...(command === "up" ? { noRestart: s.flags.has("--no-restart") } : {}),
   };
 }

@@ -11,6 +11,19 @@ import type { ReadyCheck } from "../start/ready_probe.ts";
 /** Which daemon a command is about. */
 export type Target = { readonly name: string } | { readonly pidFile: string };
 
+/**
+ * The daemons a command acts on: those named (or one by pid file), the
+ * daemons of a file of daemons (only those named, when names are given
+ * too), or every known daemon.
+ */
+export interface TargetSet {
+  readonly targets: readonly Target[];
+  /** A file of daemons (`-f FILE`). */
+  readonly file: string | undefined;
+  /** Every known daemon (`--all`). */
+  readonly all: boolean;
+}
+
 /** What `start` and `run` do. */
 export interface StartCommand {
   readonly command: "start" | "run";
@@ -56,27 +69,19 @@ export type Parsed =
   | { readonly command: "help"; readonly topic: string | undefined }
   | { readonly command: "version" }
   | StartCommand
-  | {
+  | ({
     readonly command: "stop" | "restart";
-    readonly target: Target;
     readonly timeout: number;
     readonly signal: string;
-  }
-  | { readonly command: "reload"; readonly target: Target }
+  } & TargetSet)
+  | ({ readonly command: "reload" } & TargetSet)
   | { readonly command: "forget"; readonly target: Target }
-  | {
+  | ({
     readonly command: "logs";
-    readonly target: Target;
     readonly lines: number;
     readonly follow: boolean;
-  }
-  | {
-    readonly command: "status";
-    readonly target: Target | undefined;
-    readonly json: boolean;
-    /** A file of daemons whose daemons are listed. */
-    readonly file?: string | undefined;
-  }
+  } & TargetSet)
+  | ({ readonly command: "status"; readonly json: boolean } & TargetSet)
   | {
     readonly command: "unit";
     /** The daemon's options, from the command line. */
@@ -101,4 +106,6 @@ export type Parsed =
     readonly file: string | undefined;
     /** The daemons of the file to act on; all when empty. */
     readonly names: readonly string[];
+    /** `up`: only say which running daemons differ from their entry. */
+    readonly noRestart?: boolean;
   };

@@ -13,6 +13,7 @@
 import { DaemonError } from "../errors.ts";
 import { readDirectory, readTextFileIfAny, removeFile, writeTextFile } from "../host.ts";
 import { PidFile } from "../process/pid_file.ts";
+import { withEnvValues } from "./env_values.ts";
 import { namedFiles, stateDirs } from "./state.ts";
 
 /** The mark of a saved start's file: what tells it from a file of the user's. */
@@ -32,6 +33,8 @@ export interface SavedStart {
   readonly env: readonly string[] | undefined;
   /** The pid file it used. */
   readonly pidFile: string;
+  /** The file of daemons it was started from (an absolute path), if any. */
+  readonly daemonFile?: string;
 }
 
 /** A saved start from its text; undefined when the text is not one. */
@@ -43,10 +46,12 @@ function parseSaved(text: string | undefined, marked: boolean): SavedStart | und
     if (marked && saved?.kind !== KIND) return undefined;
     if (!strings(saved?.args) || typeof saved.cwd !== "string") return undefined;
     return {
-      args: saved.args,
+      // `up` keeps --env values out of the arguments: they are in its environment.
+      args: strings(saved.env) ? withEnvValues(saved.args, saved.env) : saved.args,
       cwd: saved.cwd,
       env: strings(saved.env) ? saved.env : undefined,
       pidFile: typeof saved.pidFile === "string" ? saved.pidFile : "",
+      ...(typeof saved.daemonFile === "string" ? { daemonFile: saved.daemonFile } : {}),
     };
   } catch {
     return undefined;

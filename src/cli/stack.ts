@@ -10,6 +10,7 @@ import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
 import { findOrphan } from "../supervisor/orphan.ts";
+import { applyEntry, originOf, recordOrigin, reportRemoved, stopRemoved } from "./apply_file.ts";
 import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
 import { withoutEnvValues } from "./env_values.ts";
@@ -61,10 +62,17 @@ export function pidFileOf(d: FileDaemon): string {
  * `up`: starts the file's daemons that are not running, each by a `start`
  * of its own (a daemon's set-up may run its start command again, which must
  * be that daemon's, not `up`), each once those it comes after are ready and
- * as many at once as can be; says so of those running already. Named ones
- * bring what they come after along.
+ * as many at once as can be; restarts those running whose entry changed
+ * (with `noRestart` only says so) and says so of the others; reports the
+ * daemons started from the file that are no longer in it. Named ones bring
+ * what they come after along.
  */
-export async function upCommand(path: string | undefined, names: readonly string[], io: Output) {
+export async function upCommand(
+  path: string | undefined,
+  names: readonly string[],
+  io: Output,
+  noRestart = false,
+) {
   const all = daemonFile(path);
   chosen(path, names);
   const daemons = names.length ? withDependencies(all, names) : all;
@@ -79,15 +87,22 @@ export async function upCommand(path: string | undefined, names: readonly string
   const self = sameCommand();
   const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
   const named = names.length > 0;
-  const begin = (d: FileDaemon): number | { done: boolean } => {
+  // Those running first: left alone, or started again when their entry changed.
+  const applied = new Map<string, boolean>();
+  for (const d of daemons) {
     const file = new PidFile(pidFileOf(d));
     const running = file.running();
     // A program whose supervisor was killed: its start takes it over.
     const orphan = running && !running.main && findOrphan(file.path, file.identity()?.token);
     if (running && !orphan) {
-      io.out(`${d.name} ${runningMessage(running)}\n`);
-      return { done: true };
+      const failed = await applyEntry(d, file.path, runningMessage(running), path, noRestart, io);
+      applied.set(d.name, !failed);
     }
+  }
+  const started = new Set<string>();
+  const begin = (d: FileDaemon): number | { done: boolean } => {
+    const ok = applied.get(d.name);
+    if (ok !== undefined) return { done: ok };
     // Stopped on purpose (stop NAME), it stays stopped unless named.
     if (!named && stoppedOnPurpose(d.name)) {
       io.out(`${d.name} left stopped: it was stopped on purpose (up ${d.name} starts it)\n`);
@@ -109,8 +124,11 @@ export async function upCommand(path: string | undefined, names: readonly string
     for (;;) {
       const reaped = libc.reapAny(true);
       if (!reaped) throw new Error("up: a start went missing");
-      if (running.has(reaped.pid)) {
-        return [reaped.pid, "code" in reaped.status && reaped.status.code === 0];
+      const d = running.get(reaped.pid);
+      if (d) {
+        const ok = "code" in reaped.status && reaped.status.code === 0;
+        if (ok) started.add(d.name);
+        return [reaped.pid, ok];
       }
     }
   };
@@ -121,20 +139,23 @@ export async function upCommand(path: string | undefined, names: readonly string
     wait,
     (d, by) => io.err(`daemonize: ${d.name}: not started: ${by} failed to start\n`),
   );
+  for (const name of started) recordOrigin(name, originOf(path));
+  reportRemoved(path, all.map((d) => d.name), io);
   return [...outcomes.values()].some((o) => !o.ok) ? 1 : 0;
 }
 
-/**
- * `down`: stops the file's daemons, each before those it comes after
- * (independent ones at once).
- */
+/** `down`: stops the file's daemons, each before those it comes after. */
 export async function downCommand(path: string | undefined, names: readonly string[], io: Output) {
-  const daemons = chosen(path, names);
+  // Those started from the file and no longer in it are stopped when named.
+  const inFile = daemonFile(path).map((d) => d.name);
+  const gone = await stopRemoved(path, names, inFile, io);
+  if (names.length && !gone.rest.length) return gone.status;
+  const daemons = chosen(path, gone.rest);
   // Run from inside one of them (a hook of its own), it goes on outside it first.
   for (const d of daemons) {
     if (await goOnOutside(d.name, pidFileOf(d), "down", io)) return 0;
   }
-  let status = 0;
+  let status = gone.status;
   const left = new Set(daemons);
   while (left.size) {
     // Those none left comes after: their dependents are stopped already.
@@ -151,5 +172,6 @@ export async function downCommand(path: string | undefined, names: readonly stri
       if (codes[i] === 0 && names.length) markStopped(d.name);
     });
   }
+  if (!names.length) reportRemoved(path, inFile, io);
   return status;
 }

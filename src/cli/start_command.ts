@@ -144,7 +144,9 @@ async function startLocked(
   }, options);
   const env = savedEnv ?? ownEnvironment();
   const previous = savedEnv ? undefined : before;
-  const saved: SavedStart = { args, cwd: cwd(), env, pidFile };
+  // A start replayed keeps the file of daemons it came from.
+  const from = savedEnv && before?.daemonFile ? { daemonFile: before.daemonFile } : {};
+  const saved: SavedStart = { args, cwd: cwd(), env, pidFile, ...from };
   try {
     writeSaved(name, saved);
   } catch {
