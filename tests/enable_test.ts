@@ -109,7 +109,7 @@ formTest(
     const bad = c.cli(["enable", "--print", "-f", join(c.work, "bad.json")]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, "");
-    assert.match(bad.stderr, /^daemonize: .*bad\.json: daemon "x": "command" must be/);
+    assert.match(bad.stderr, /^daemonize: .*bad\.json: daemon "x" \(entry 1\): "command" must be/);
   },
 );
 
