@@ -70,9 +70,20 @@ function children(parent: number, comm: string): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(Number(entry));
-    if (s && s.ppid === parent && s.comm === comm && s.state !== "Z") found.push(Number(entry));
+    if (s && s.ppid === parent && s.comm === comm && s.state !== "Z" && !keeper(Number(entry))) {
+      found.push(Number(entry));
+    }
   }
   return found;
+}
+
+/** Whether `pid` is our supervisor's output keeper (a `sleep` too, but not the program). */
+function keeper(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("daemonize: output of");
+  } catch {
+    return false;
+  }
 }
 
 /** Words quoted for a shell-like parser (supervisord's `command=`). */

@@ -152,6 +152,9 @@ t(
         () => `the program 100 lines past its log (${counted(counter)}, logged ${last()})`,
       );
       unlinkSync(join(disk, "fill"));
+      // And room to spare: at 100 lines a second the log would fill 256 KiB
+      // again in a few seconds, a second loss, before a slow machine looks.
+      mount(["-o", "remount,size=16m", disk]);
       // Read once a time: a note written with a line the disk then refused
       // is cut back with it, so a note may come and go before it stays.
       await until(
