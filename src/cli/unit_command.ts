@@ -24,8 +24,16 @@ export async function unitCommand(
   }
   const path = start.env.PATH ?? getLibc().getenv("PATH");
   const programPath = findProgram(start.program[0]!, path, cwd());
-  const unit = unitText(start, { programPath, directory: cwd(), userUnit });
-  for (const note of unit.notes) io.err(`daemonize: note: ${note}\n`);
+  const { envFileNotes, unitEnvPath, writeUnitEnv } = await import("./unit_env.ts");
+  const notes = envFileNotes(start.envFiles, cwd());
+  const envValuesFile = unitEnvPath(start.name);
+  const unit = unitText(start, { programPath, directory: cwd(), userUnit, envValuesFile });
+  // No value goes into the unit: the --env values go to a file of their own.
+  writeUnitEnv(envValuesFile, start.name, start.env);
+  if (Object.keys(start.env).length > 0) {
+    notes.push(`the --env values are in ${envValuesFile} (mode 0600), which the unit reads`);
+  }
+  for (const note of [...unit.notes, ...notes]) io.err(`daemonize: note: ${note}\n`);
   io.out(unit.text);
   return 0;
 }
