@@ -185,8 +185,8 @@ const OPTIONS = [
     value: "FILE",
     repeatable: true,
     key: "envFile",
-    help: "set the variables of FILE (NAME=value lines), read at each start and restart;\n" +
-      "--env and later files win (repeatable; in a file, a string or an array)",
+    help:
+      "set the variables of FILE (NAME=value lines), read at each start and restart; --env and later files win (repeatable; in a file, a path or a list)",
     section: "start",
     unit: "EnvironmentFile=",
   },
