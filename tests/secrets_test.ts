@@ -1,7 +1,8 @@
 /**
- * `--env` values stay out of sight: no command line of the command's
- * processes (supervisor, a program's own stage, a start run by `up`) holds
- * one, as read by another user from /proc, and no message prints one.
+ * `--env` and environment-file values stay out of sight: no command line of
+ * the command's processes (supervisor, a program's own stage, a start run by
+ * `up`) holds one, as read by another user from /proc, and no message prints
+ * one.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -19,21 +20,31 @@ function commandLinesAsNobody(): string {
   return read.stdout.replaceAll("\0", " ");
 }
 
+/** The children of `pid` (a supervisor's: its program, and the keeper of its output). */
+function children(pid: number): string[] {
+  return readText(`/proc/${pid}/task/${pid}/children`).trim().split(" ").filter(Boolean);
+}
+
 /** The environment of `pid`, as root reads it. */
 function environ(pid: number): string[] {
   return readText(`/proc/${pid}/environ`).split("\0");
 }
 
 formTest(
-  "no --env value shows in any command line, supervised, privileged or plain",
+  "no --env or --env-file value shows in any command line, supervised, privileged or plain",
   async ({ home: dir, work: out, cli }) => {
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
+    // Readable by the program's user too (the program's own stage reads nothing of it).
+    const envFile = join(out, "secrets.env");
+    writeFileSync(envFile, `FILE_SECRET='${secret}-f'\n`);
     const sup = cli([
       "start",
       "--name",
       "sup",
       "--restart",
       "always",
+      "--env-file",
+      envFile,
       "--env",
       `API_SECRET=${secret}-a`,
       "--",
@@ -50,6 +61,7 @@ formTest(
       "nobody",
       "--restart",
       "on-failure",
+      `--env-file=${envFile}`,
       `--env=API_SECRET=${secret}-b`,
       "--",
       "sleep",
@@ -60,6 +72,8 @@ formTest(
       "start",
       "--name",
       "plain",
+      "--env-file",
+      envFile,
       `--env=API_SECRET=${secret}-c`,
       "--",
       "sleep",
@@ -73,6 +87,18 @@ formTest(
     // The program still gets each value, and the supervisor holds it in its environment only.
     assert.ok(environ(pidOf(dir, "sup")).includes(`API_SECRET=${secret}-a`));
     assert.ok(environ(pidOf(dir, "plain")).includes(`API_SECRET=${secret}-c`));
+    // Each program gets the file's values (a supervised one is its supervisor's child).
+    for (const name of ["sup", "dropped", "plain"]) {
+      const pid = pidOf(dir, name);
+      const program = () =>
+        name === "plain" ? pid : Number(
+          children(pid).find((c) => readText(`/proc/${c}/cmdline`).startsWith("sleep\0")) ?? 0,
+        );
+      assert.ok(await waitFor(() => program() > 0, 10_000), name);
+      const env = environ(program());
+      assert.ok(env.includes(`FILE_SECRET=${secret}-f`), `${name} has the file's value`);
+      assert.ok(!env.some((e) => e.startsWith("DAEMONIZE_STAGE")), `${name}: no value of ours`);
+    }
     for (const name of ["sup", "dropped", "plain"]) {
       assert.ok(!cli(["status", name, "--json"]).stdout.includes(secret), `status of ${name}`);
       assert.equal(cli(["stop", name]).code, 0);
@@ -122,15 +148,22 @@ formTest(
 );
 
 formTest(
-  "up starts a file's daemon without its env values in any command line",
+  "up starts a file's daemon without its env or envFile values in any command line",
   async ({ home: dir, work, cli }) => {
     const secret = `f1le-${Math.random().toString(36).slice(2)}`;
     const file = join(work, "daemonize.json");
+    writeFileSync(join(work, "app.env"), `FROM_FILE=${secret}-e\n`);
     writeFileSync(
       file,
       JSON.stringify({
         daemons: [
-          { name: "slow", command: ["sleep", "300"], env: { FILE_SECRET: secret }, grace: 1.5 },
+          {
+            name: "slow",
+            command: ["sleep", "300"],
+            env: { FILE_SECRET: secret },
+            envFile: "app.env",
+            grace: 1.5,
+          },
         ],
       }),
     );
@@ -147,6 +180,7 @@ formTest(
     assert.ok(!seen.includes(secret), "with no value");
     const pid = pidOf(dir, "slow");
     assert.ok(environ(pid).includes(`FILE_SECRET=${secret}`));
+    assert.ok(environ(pid).includes(`FROM_FILE=${secret}-e`));
     assert.equal(cli(["down", "-f", file]).code, 0);
     assert.ok(await waitFor(() => !alive(pid), 5000));
   },

@@ -4,7 +4,7 @@
  * a file of daemons brought up, listed and down with real processes.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS } from "../src/cli/command_table.ts";
 import { EXIT } from "../src/cli/exit_codes.ts";
@@ -200,7 +200,7 @@ t("start's help lists every option of the table", ({ cli }) => {
 
 t(
   "unit prints a service that systemd-analyze verifies, odd arguments quoted its way",
-  ({ work, cli }) => {
+  ({ home, work, cli }) => {
     const ran = cli([
       "unit",
       "--name",
@@ -224,14 +224,22 @@ t(
       "back\\slash",
     ]);
     assert.equal(ran.code, 0, ran.stderr);
-    assert.equal(ran.stderr, "");
+    const values = join(home, "odd.env");
+    assert.equal(
+      ran.stderr,
+      `daemonize: note: the --env values are in ${values} (mode 0600), which the unit reads\n`,
+    );
     const unit = ran.stdout;
     assert.match(unit, /^Type=exec$/m);
     assert.match(
       unit,
       /^ExecStart=\/\S*sh -c "echo \\"\$\$1\\" '\$\$HOME' 100%%; exec sleep 1" "a b" \\; "back\\\\slash"$/m,
     );
-    assert.match(unit, /^Environment="GREETING=say \\"hi\\" for 100%% of \$USER"$/m);
+    // No value in the unit: the file it names holds them, for its owner only.
+    assert.ok(!unit.includes("GREETING") && !unit.includes("Environment="), unit);
+    assert.match(unit, new RegExp(`^EnvironmentFile=${values}$`, "m"));
+    assert.equal(statSync(values).mode & 0o777, 0o600);
+    assert.match(readText(values), /^GREETING='say "hi" for 100% of \$USER'$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^MemoryMax=67108864$/m);
     assert.match(unit, /^UMask=0022$/m);

@@ -2,7 +2,8 @@
  * A file of daemons (`daemonize.json`): each entry is a `start` command line
  * written as JSON, its keys the long options in camelCase (`readyTimeout`
  * for `--ready-timeout`), `command` the program and its arguments, `env` an
- * object. Comments (`//` and `/* … *\/`) are allowed. Each entry is checked
+ * object, `envFile` a path or an array of paths. Comments (`//` and
+ * `/* … *\/`) are allowed. Each entry is checked
  * by the same parser as the command line; a mistake names the file, the
  * daemon and the key. `after` (names of the file's daemons) is the file's
  * own key: see `daemon_order.ts`. Every relative path of an entry (`cwd`,
@@ -143,6 +144,13 @@ function daemonEntry(
         if (typeof v !== "string") fail(`${label}: "env" value of ${name} must be a string`);
         args.push(`--env=${name}=${v}`);
       }
+    } else if (key === "envFile") {
+      const paths = typeof value === "string" ? [value] : value;
+      if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string" && p !== "")) {
+        fail(`${label}: "envFile" must be a path or an array of paths`);
+      }
+      // Relative to the file, as cwd is.
+      for (const p of paths as string[]) args.push(`--env-file=${resolvePath(directory, p)}`);
     } else {
       // A relative path is relative to the file, as pm2's ecosystem file has it for cwd.
       const words = Array.isArray(value) && key === "envFile" ? value : [value];

@@ -77,9 +77,12 @@ each one's lines under a line "==> NAME <=="; -f follows one daemon only.`,
 ${program} unit -f FILE [NAME]
 
 Print a systemd service unit that runs PROGRAM as start would: Type=exec
-(Type=notify with --notify), User=, WorkingDirectory=, UMask=, Environment=,
-Restart=, MemoryMax=, LimitCORE=0, KillMode=mixed, ExecStart= quoted the
-systemd way. An option systemd has no setting for is left out, with a note.
+(Type=notify with --notify), User=, WorkingDirectory=, UMask=, Restart=,
+MemoryMax=, LimitCORE=0, KillMode=mixed, ExecStart= quoted the systemd way.
+No value goes into the unit: it names each --env-file (EnvironmentFile=), and
+the --env values go to a file of mode 0600 it names too (STATE/NAME.env with
+$DAEMONIZE_HOME, else /etc/daemonize or ~/.config/daemonize). An option
+systemd has no setting for is left out, with a note.
 Run as another user than root, it prints a user unit (systemctl --user).
 With -f FILE and no NAME: a .target for the file's set and a service per
 daemon, its "after" as After= and Requires=, each headed by "# NAME".`,

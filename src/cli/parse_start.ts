@@ -72,6 +72,7 @@ export function parseStart(
     stderr: v.stderr ?? v.log,
     program,
     env: Object.fromEntries(v.env),
+    envFiles: v.envFile,
     clearEnv: v.clearEnv,
     grace: v.grace,
     settleLimit: v.settleLimit,

@@ -37,6 +37,8 @@ export interface StartCommand {
   readonly stderr: string | undefined;
   readonly program: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Environment files (`--env-file`), as given: read at each start, `env` winning. */
+  readonly envFiles: readonly string[];
   readonly clearEnv: boolean;
   /**
    * Milliseconds the program must stay up for `start` to succeed; undefined:

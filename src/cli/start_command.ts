@@ -7,14 +7,20 @@
  */
 import { asDaemonError, DaemonError } from "../errors.ts";
 import { DEFAULTS } from "../defaults.ts";
-import { changeDirectory, cwd, readTextFileIfAny } from "../host.ts";
+import { changeDirectory, cwd, getenv, readTextFileIfAny } from "../host.ts";
 import { parseRecord, recordPath } from "../supervisor/record.ts";
 import { resolvePath } from "../paths.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { PidFile, runningMessage, whileLocked } from "../process/pid_file.ts";
 import { readEnviron } from "../process/proc.ts";
-import { isMarker, isRelaunched } from "../start/relaunch.ts";
+import {
+  isMarker,
+  isRelaunched,
+  relaunchAdding,
+  STAGE_VALUES_VARIABLE,
+} from "../start/relaunch.ts";
 import { goOnOutside, type Output, stopCommand } from "./commands.ts";
+import { readEnvFiles } from "./env_file.ts";
 import { maskEnvValues } from "./env_values.ts";
 import { parseArgs, type StartCommand, type Target } from "./parse.ts";
 import { checkOwnFiles, readSaved, type SavedStart, writeSaved } from "./saved_start.ts";
@@ -28,8 +34,23 @@ const LOCK_SLACK = 10_000;
 /** This process's environment, without what a start adds. */
 function ownEnvironment(): string[] {
   return (readEnviron("self") ?? []).filter((entry) =>
-    !isMarker(entry) && !entry.startsWith(`${TOKEN_VARIABLE}=`)
+    !isMarker(entry) && !entry.startsWith(`${TOKEN_VARIABLE}=`) &&
+    !entry.startsWith(`${STAGE_VALUES_VARIABLE}=`)
   );
+}
+
+/**
+ * The variables of the start's environment files: read now (relative to
+ * the directory the start runs in) by its first process, which hands them
+ * to the start's later stages in their environment, never in a command line.
+ */
+function envFileValues(parsed: StartCommand): Record<string, string> {
+  if (parsed.envFiles.length === 0) return {};
+  const carried = isRelaunched() ? getenv(STAGE_VALUES_VARIABLE) : undefined;
+  if (carried !== undefined) return JSON.parse(carried);
+  const values = readEnvFiles(parsed.envFiles, cwd(), parsed.command);
+  relaunchAdding([`${STAGE_VALUES_VARIABLE}=${JSON.stringify(values)}`]);
+  return values;
 }
 
 function envNames(env: readonly string[]): Map<string, string> {
@@ -130,11 +151,13 @@ async function startLocked(
   };
   // Replayed, the program gets the saved environment, not the caller's.
   const replayed = savedEnv !== undefined && !parsed.clearEnv;
+  // The files' variables, read again at each start; --env wins over them.
+  const env = { ...envFileValues(parsed), ...parsed.env };
   // Loaded here: stop and status, which need none of the start, load faster.
   const { daemonizeProgram } = await import("../daemonize.ts");
   const pid = await daemonizeProgram({
     command: parsed.program,
-    env: replayed ? { ...Object.fromEntries(envNames(savedEnv)), ...parsed.env } : parsed.env,
+    env: replayed ? { ...Object.fromEntries(envNames(savedEnv)), ...env } : env,
     clearEnv: parsed.clearEnv || replayed,
     grace: parsed.grace,
     settleLimit: parsed.settleLimit,
@@ -142,11 +165,11 @@ async function startLocked(
     supervise: parsed.supervision,
     ready: parsed.ready,
   }, options);
-  const env = savedEnv ?? ownEnvironment();
+  const environment = savedEnv ?? ownEnvironment();
   const previous = savedEnv ? undefined : before;
   // A start replayed keeps the file of daemons it came from.
   const from = savedEnv && before?.daemonFile ? { daemonFile: before.daemonFile } : {};
-  const saved: SavedStart = { args, cwd: cwd(), env, pidFile, ...from };
+  const saved: SavedStart = { args, cwd: cwd(), env: environment, pidFile, ...from };
   try {
     writeSaved(name, saved);
   } catch {
@@ -161,13 +184,13 @@ async function startLocked(
     io.out(`${name} supervised again (pid ${pid}): its program, pid ${record.program}, ran on\n`);
   } else io.out(`${name} started (pid ${pid})\n`);
   if (previous) {
-    const environment = previous.env ? envChanges(previous.env, env) : "";
+    const differs = previous.env ? envChanges(previous.env, environment) : "";
     const changed = [
       previous.args.join("\0") !== args.join("\0")
         ? `command line (was: ${maskEnvValues(previous.args).join(" ")})`
         : "",
       previous.cwd !== saved.cwd ? `directory (was: ${previous.cwd})` : "",
-      environment ? `environment (${environment})` : "",
+      differs ? `environment (${differs})` : "",
     ].filter(Boolean);
     if (changed.length) {
       io.err(`daemonize: note: ${name} now starts with another ${changed.join(", ")}\n`);
@@ -216,6 +239,8 @@ export async function restart(
   // The daemon's stages run this same command line again: only the first
   // process stops the old daemon and speaks of the environment.
   if (!isRelaunched()) {
+    // A file that can't be read now would leave it stopped: checked first.
+    readEnvFiles(parsed.envFiles, saved.cwd, "restart");
     await stopCommand(t.name, t.pidFile, timeout, DEFAULTS.stopSignal, io);
     const differs = saved.env ? envChanges(saved.env, ownEnvironment()) : "";
     if (differs && !parsed.clearEnv) {

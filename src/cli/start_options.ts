@@ -177,7 +177,18 @@ const OPTIONS = [
     key: "env",
     help: "set a variable; NAME alone passes on its value here (repeatable; in a file, an object)",
     section: "start",
-    unit: "Environment=",
+    unit: "EnvironmentFile= (a file of mode 0600 that unit writes: no value in the unit)",
+  },
+  {
+    flag: "--env-file",
+    type: "path",
+    value: "FILE",
+    repeatable: true,
+    key: "envFile",
+    help:
+      "set the variables of FILE (NAME=value lines), read at each start and restart; --env and later files win (repeatable; in a file, a path or a list)",
+    section: "start",
+    unit: "EnvironmentFile=",
   },
   {
     flag: "--clear-env",

@@ -18,6 +18,11 @@ export interface UnitFacts {
   readonly directory: string;
   /** A unit of the user's own manager (`systemctl --user`), not of the system's. */
   readonly userUnit: boolean;
+  /**
+   * The file (mode 0600) the caller writes `--env` values to, for
+   * `EnvironmentFile=`: a unit never holds a value.
+   */
+  readonly envValuesFile?: string | undefined;
 }
 
 /** A unit's text, and a note for each option systemd has no setting for. */
@@ -41,15 +46,6 @@ export function execWord(word: string): string {
     (c) => c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\${c}`,
   );
   return `"${literal(escaped, true)}"`;
-}
-
-/** A variable for `Environment=`, quoted (systemd does not expand `$` there). */
-function environmentWord(name: string, value: string): string {
-  const escaped = `${name}=${value}`.replace(
-    /[\\"\n\t]/g,
-    (c) => c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\${c}`,
-  );
-  return `"${literal(escaped, false)}"`;
 }
 
 /** Seconds for a `…Sec=` setting, from milliseconds. */
@@ -130,8 +126,13 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
   if (o.chrootDirectory !== undefined) {
     service.push(`RootDirectory=${path("--chroot", o.chrootDirectory)}`);
   }
-  for (const [name, value] of Object.entries(start.env)) {
-    service.push(`Environment=${environmentWord(name, value)}`);
+  // Read in order, a later file winning: --env values last, as they win.
+  for (const file of start.envFiles) {
+    service.push(`EnvironmentFile=${path("--env-file", file)}`);
+  }
+  if (Object.keys(start.env).length > 0) {
+    if (facts.envValuesFile === undefined) throw new Error("unit: no file for the --env values");
+    service.push(`EnvironmentFile=${path("--env", facts.envValuesFile)}`);
   }
   if (start.stdout !== undefined) {
     service.push(`StandardOutput=append:${path("--stdout", start.stdout)}`);

@@ -19,6 +19,7 @@ export async function unitCommand(
   const { findProgram } = await import("../daemon/program.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const { unitText } = await import("./unit.ts");
+  const { envFileNotes, unitEnvPath, writeUnitEnv } = await import("./unit_env.ts");
   const userUnit = getLibc().ids().euid !== 0;
   const unitOf = (start: StartCommand) => {
     if (userUnit && (start.options.user !== undefined || start.options.group !== undefined)) {
@@ -30,7 +31,15 @@ export async function unitCommand(
       ? resolvePath(cwd(), start.options.workingDirectory ?? ".")
       : cwd();
     const programPath = findProgram(start.program[0]!, path, dir);
-    return unitText(start, { programPath, directory: cwd(), userUnit });
+    const envValuesFile = unitEnvPath(start.name);
+    const unit = unitText(start, { programPath, directory: cwd(), userUnit, envValuesFile });
+    // No value goes into the unit: the --env values go to a file of their own.
+    writeUnitEnv(envValuesFile, start.name, start.env);
+    const notes = [...unit.notes, ...envFileNotes(start.envFiles, cwd())];
+    if (Object.keys(start.env).length > 0) {
+      notes.push(`the --env values are in ${envValuesFile} (mode 0600), which the unit reads`);
+    }
+    return { ...unit, notes };
   };
   if (parsed.start === undefined && parsed.name === undefined) {
     const { DEFAULTS } = await import("../defaults.ts");

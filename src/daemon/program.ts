@@ -13,7 +13,7 @@ import { DaemonError, optionError } from "../errors.ts";
 import { type ResolvedOptions, show } from "../options.ts";
 import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { readEnviron } from "../process/proc.ts";
-import { isMarker } from "../start/relaunch.ts";
+import { isMarker, STAGE_VALUES_VARIABLE } from "../start/relaunch.ts";
 import { RESTART_POLICIES } from "../supervisor/record.ts";
 import { passedDescriptors } from "./socket_activation.ts";
 
@@ -279,7 +279,7 @@ export function programEnv(program: Program, token: string): string[] {
         .map(([k, v]) => `${k}=${v}`);
     for (const entry of initial) {
       const eq = entry.indexOf("=");
-      if (eq > 0 && !isMarker(entry)) {
+      if (eq > 0 && !isMarker(entry) && entry.slice(0, eq) !== STAGE_VALUES_VARIABLE) {
         env.set(entry.slice(0, eq), entry.slice(eq + 1));
       }
     }

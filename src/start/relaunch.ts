@@ -84,6 +84,13 @@ export function isContinued(): boolean {
   return getLibc().getenv(STAGE) === "outside";
 }
 
+/**
+ * Values the first process of a start read for its later stages (the
+ * command's environment files): kept through every stage, as the stages
+ * must not read them again, and never given to the program.
+ */
+export const STAGE_VALUES_VARIABLE = `${STAGE}_VALUES`;
+
 /** Whether an environment entry (`NAME=value`) is one of our markers. */
 export function isMarker(entry: string): boolean {
   return /^DAEMONIZE_(STAGE|READY_FD|MAIN|LISTEN_FDS|PLAN)=/.test(entry);
@@ -105,7 +112,9 @@ export function relaunchCommand(readyFd: number, extraEnv: readonly string[] = [
 }
 
 /** Arguments and variables this program is started again with, in place of its own. */
-let replaced: { readonly args: readonly string[]; readonly env: readonly string[] } | undefined;
+let replaced:
+  | { readonly args: readonly string[] | undefined; readonly env: readonly string[] }
+  | undefined;
 
 /**
  * Starts this program again with `args` in place of its own arguments, and
@@ -113,7 +122,12 @@ let replaced: { readonly args: readonly string[]; readonly env: readonly string[
  * that must not show in a process list, which every user can read.
  */
 export function relaunchWith(args: readonly string[], env: readonly string[]): void {
-  replaced = { args, env };
+  replaced = { args, env: [...(replaced?.env ?? []), ...env] };
+}
+
+/** Starts this program again with the `env` entries (`NAME=value`) added to its environment. */
+export function relaunchAdding(env: readonly string[]): void {
+  replaced = { args: replaced?.args, env: [...(replaced?.env ?? []), ...env] };
 }
 
 /**
@@ -148,7 +162,7 @@ export function sameCommand(extraEnv: readonly string[] = []): Command {
   }
   // Values of replaced arguments, set as they are (an empty one too).
   const values = replaced?.env ?? [];
-  if (replaced) {
+  if (replaced?.args) {
     cmdline = [...cmdline.slice(0, cmdline.length - scriptArgs().length), ...replaced.args];
   }
   const names = new Set(
