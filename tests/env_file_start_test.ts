@@ -131,7 +131,7 @@ formTest(
     assert.equal(bad.code, 2);
     assert.equal(
       bad.stderr,
-      `daemonize: ${file}: daemon "w": "envFile" must be a path or an array of paths\n`,
+      `daemonize: ${file}: daemon "w" (entry 1): "envFile" must be a path or an array of paths\n`,
     );
   },
 );
