@@ -338,7 +338,13 @@ for (const [name, r] of results) {
   console.log(
     `| ${name} | ${f(r.rss)} | ${f(r.private)} | ${f(r.restart)} | ${f(r.logSeconds, 0)} | ${
       mbps(r.logSeconds)
-    } | ${r.adoption === undefined ? "— (starts a second copy)" : f(r.adoption)} |`,
+    } | ${
+      r.adoption !== undefined
+        ? f(r.adoption)
+        : name.endsWith("(baseline)")
+        ? "—"
+        : "— (starts a second copy)"
+    } |`,
   );
 }
 const direct = median(directLog);
