@@ -9,16 +9,26 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from "node:path";
 import { alive, cliCommand, type Ctx, formTest, pidOf, readText, run } from "./harness.ts";
 
-/** A file of three daemons: one with a secret in its environment. */
+/**
+ * A file of three daemons: one with a secret in its environment and one
+ * with an environment file, one that comes after the others.
+ */
 function threeDaemons(work: string): string {
   const file = join(work, "daemonize.json");
+  writeFileSync(join(work, "worker.env"), "WORKER_TOKEN=another-s3cr3t\n", { mode: 0o600 });
   writeFileSync(
     file,
     JSON.stringify({
       daemons: [
         { name: "db", command: ["sleep", "300"] },
         { name: "api", command: ["sleep", "301"], env: { API_SECRET: "s3cr3t-token-123" } },
-        { name: "worker", command: ["sleep", "302"], restart: "on-failure" },
+        {
+          name: "worker",
+          command: ["sleep", "302"],
+          restart: "on-failure",
+          after: ["db", "api"],
+          envFile: "worker.env",
+        },
       ],
     }),
   );
