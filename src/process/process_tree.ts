@@ -271,7 +271,9 @@ export function leftBehind(sid: number, token: string, only?: number): Member[] 
     if (isEnded(stat.state) || stat.pid === sid) continue;
     const inSession = stat.sid === sid;
     if (!inSession && !carriesToken(stat.pid, token)) continue;
-    const member = pin(stat, (now) => !inSession || now.sid === sid);
+    // Looked at again once pinned: still of the session, or (it may have
+    // left it meanwhile, with setsid) carrying the token.
+    const member = pin(stat, (now) => now.sid === sid || carriesToken(now.pid, token));
     if (member) found.push(member);
   }
   return found;
