@@ -6,14 +6,14 @@
  * @module
  */
 import { DEFAULTS } from "../defaults.ts";
-import { cwd, readTextFileIfAny, scriptArgs } from "../host.ts";
+import { cwd, readTextFileIfAny } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { PidFile, runningMessage } from "../process/pid_file.ts";
 import { findOrphan } from "../supervisor/orphan.ts";
 import { applyEntry, originOf, recordOrigin, reportRemoved, stopRemoved } from "./apply_file.ts";
 import { goOnOutside, type Output, stopCommand } from "./commands.ts";
 import { DaemonFileError, type FileDaemon, parseDaemonFile } from "./daemon_file.ts";
-import { withoutEnvValues } from "./env_values.ts";
+import { ownCommandSpawner } from "./own_command.ts";
 import { didYouMean } from "./parse.ts";
 import { checkOrder, runInOrder, withDependencies } from "./daemon_order.ts";
 import { checkPrograms } from "./file_checks.ts";
@@ -81,11 +81,9 @@ export async function upCommand(
     path ?? DEFAULTS.daemonFile,
     daemons.filter((d) => !new PidFile(pidFileOf(d)).running()),
   );
-  const { sameCommand } = await import("../start/relaunch.ts");
   const { getLibc } = await import("../../ffi/libc.ts");
   const libc = getLibc();
-  const self = sameCommand();
-  const prefix = self.argv.slice(0, self.argv.length - scriptArgs().length);
+  const spawnOwn = await ownCommandSpawner();
   const named = names.length > 0;
   // Those running first: left alone, or started again when their entry changed.
   const applied = new Map<string, boolean>();
@@ -108,17 +106,7 @@ export async function upCommand(
       io.out(`${d.name} left stopped: it was stopped on purpose (up ${d.name} starts it)\n`);
       return { done: true };
     }
-    // Its --env values go in the environment, out of the process list.
-    const hidden = withoutEnvValues(d.args);
-    const names = new Set(hidden.env.map((e) => e.slice(0, e.indexOf("=") + 1)));
-    return libc.spawn({
-      path: self.path,
-      argv: [...prefix, ...hidden.args],
-      env: [...self.env.filter((e) => !names.has(e.slice(0, e.indexOf("=") + 1))), ...hidden.env],
-      newSession: false,
-      defaultSignals: [],
-      fileActions: [],
-    });
+    return spawnOwn(d.args);
   };
   const wait = (running: ReadonlyMap<number, FileDaemon>): [number, boolean] => {
     for (;;) {

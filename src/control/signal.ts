@@ -6,7 +6,8 @@
  * @module
  */
 import { DaemonError } from "../errors.ts";
-import { type PidFile, pidFileOf } from "../process/pid_file.ts";
+import type { PidFile } from "../process/pid_file.ts";
+import { pidFileOf } from "../process/pid_file_of.ts";
 import { whyFatal } from "../process/proc.ts";
 import { signalFullName, signalNumber } from "../signal_names.ts";
 import { status } from "./status.ts";

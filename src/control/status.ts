@@ -6,7 +6,8 @@
  * @module
  */
 import { readTextFileIfAny } from "../host.ts";
-import { type PidFile, pidFileOf } from "../process/pid_file.ts";
+import type { PidFile } from "../process/pid_file.ts";
+import { pidFileOf } from "../process/pid_file_of.ts";
 import { bootId, readStat } from "../process/proc.ts";
 import {
   type HealthResult,

@@ -15,7 +15,8 @@ import { signalNumber } from "../signal_names.ts";
 import { readTextFileIfAny } from "../host.ts";
 import { endLeftKeeper } from "../supervisor/output_keeper.ts";
 import { parseRecord, recordPath } from "../supervisor/record.ts";
-import { type PidFile, pidFileOf } from "../process/pid_file.ts";
+import type { PidFile } from "../process/pid_file.ts";
+import { pidFileOf } from "../process/pid_file_of.ts";
 
 /** Options of {@link stop}. */
 export interface StopOptions {

@@ -12,7 +12,7 @@
  * @module
  */
 import { getLibc, SysCallError } from "../../ffi/libc.ts";
-import { asDaemonError, DaemonError, optionError } from "../errors.ts";
+import { asDaemonError, DaemonError } from "../errors.ts";
 import { pid as ownPid } from "../host.ts";
 import {
   type Identity,
@@ -363,22 +363,6 @@ function attempt(what: string, action: () => void): void {
   } catch (error) {
     throw asDaemonError("pid-file", what, error);
   }
-}
-
-/**
- * The pid file a library call was given: a path or a {@link PidFile}.
- * @throws {TypeError} (an `OptionError`) for anything else.
- */
-export function pidFileOf(value: string | PidFile): PidFile {
-  if (value instanceof PidFile) return value;
-  if (typeof value !== "string" || value === "" || value.includes("\0")) {
-    throw optionError(
-      `Invalid pidFile: expected a path or a PidFile, got ${
-        typeof value === "string" ? JSON.stringify(value) : String(value)
-      }`,
-    );
-  }
-  return new PidFile(value);
 }
 
 /**
