@@ -194,7 +194,8 @@ export function endLeftKeeper(record: KeeperRecord | undefined): void {
   }
 }
 
-function pidfdOf(pid: number): number | undefined {
+/** A pidfd for `pid`, where the system has them. */
+export function pidfdOf(pid: number): number | undefined {
   try {
     return getLibc().pidfdOpen(pid);
   } catch {

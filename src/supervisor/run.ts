@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { getLibc } from "../../ffi/libc.ts";
 import { readStat } from "../process/proc.ts";
 import type { OutputCapture, RunOutput } from "./capture.ts";
 import type { Orphan } from "./orphan.ts";
-import { OutputKeeper } from "./output_keeper.ts";
+import { OutputKeeper, pidfdOf } from "./output_keeper.ts";
 
 /** One run of the program. */
 export interface Run {
@@ -26,15 +25,6 @@ export interface Run {
 
 /** How often a taken-over program is looked at, to see it end (ms). */
 const TAKEN_OVER_LOOK = 1000;
-
-/** A pidfd for `pid`, where the system has them. */
-export function pidfdOf(pid: number): number | undefined {
-  try {
-    return getLibc().pidfdOpen(pid);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The run of `orphan`, its output taken back from its keeper into

@@ -32,7 +32,8 @@ import {
   type SupervisorRecord,
 } from "./record.ts";
 import { spawnProgram } from "./spawn.ts";
-import { pidfdOf, type Run, stillRuns, takeOver, watchTakenOver } from "./run.ts";
+import { type Run, stillRuns, takeOver, watchTakenOver } from "./run.ts";
+import { pidfdOf } from "./output_keeper.ts";
 import { inTerminalForeground, leftInSession } from "./session.ts";
 import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
 import type { Orphan } from "./orphan.ts";
