@@ -32,10 +32,16 @@ count() { # count NAME PASSED FAILED: adds a runner's totals
   failed=$((failed + $3))
 }
 
-# systemd-analyze checks the units `daemonize unit` prints (Debian's systemd package).
-if ! command -v systemd-analyze >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd) >/dev/null 2>&1 ||
-    echo "could not install systemd (systemd-analyze): the unit tests will fail"
+# Real clients the tests use, from Debian: systemd-analyze checks the units
+# `daemonize unit` prints; promtool and prometheus read `status --prometheus`
+# and scrape `serve`; chromium loads `serve`'s page.
+missing=()
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}") >/dev/null 2>&1 ||
+    echo "could not install ${missing[*]}: the tests that use them will fail or say they were skipped"
 fi
 
 gate fmt deno fmt --check
