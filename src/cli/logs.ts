@@ -7,7 +7,7 @@
  * @module
  */
 import type { Output } from "./commands.ts";
-import { type Followed, follow, shown } from "./logs_follow.ts";
+import { follow, type Followed, shown } from "./logs_follow.ts";
 import { type Batch, lineTime, merged, prefixed, prefixes, timesOf } from "./logs_merge.ts";
 import { loadFs, LogReader } from "./logs_read.ts";
 

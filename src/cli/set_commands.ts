@@ -3,6 +3,7 @@
  * several names, a file's daemons (`-f FILE`) or every known one (`--all`).
  * Each member is acted on in turn, whatever became of the others; the exit
  * status is 0 when each succeeded, else that of the first that did not.
+ * `logs` shows them all at once (`logs.ts`).
  *
  * @module
  */
@@ -56,21 +57,15 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
     return unknown.length ? EXIT.unknownName : shown;
   }
   let status = 0;
-  for (const [i, m] of members.entries()) {
-    const code = m.unknown ? EXIT.unknownName : await actOn(parsed, m, i, members.length, io);
+  for (const m of members) {
+    const code = m.unknown ? EXIT.unknownName : await actOn(parsed, m, io);
     status ||= code;
   }
   return status;
 }
 
-/** The command done to one member (the `i`th of `count`); its exit status. */
-async function actOn(
-  parsed: SetCommand,
-  m: Member,
-  i: number,
-  count: number,
-  io: Output,
-): Promise<number> {
+/** The command done to one member; its exit status. */
+async function actOn(parsed: SetCommand, m: Member, io: Output): Promise<number> {
   switch (parsed.command) {
     case "stop": {
       const stopped = await stopCommand(m.name, m.pidFile, parsed.timeout, parsed.signal, io);
