@@ -171,7 +171,7 @@ t(
       "--log-max-size",
       "1K",
       "--",
-      ...counting("sized", 0.01),
+      ...counting("sized", 0.02),
     ]);
     assert.equal(sized.code, 0, sized.stderr);
     const moved = cli(["start", "--name", "moved", "--log-time", "--", ...counting("moved")]);
