@@ -109,6 +109,9 @@ test("stop, restart, reload, status and logs take several names, a file or --all
   assert.equal(logs.file, "d.json");
   assert.equal(logs.follow, true, "logs -f still follows");
   assert.deepEqual(of(["status"]).targets, []);
+  assert.equal(of(["logs"]).all, true, "logs of no name: every known daemon");
+  assert.equal(of(["logs", "-n", "3"]).all, true);
+  assert.equal(of(["logs", "a"]).all, false);
   assert.equal(of(["up", "--no-restart"]).noRestart, true);
   assert.equal(of(["up"]).noRestart, false);
 });
@@ -120,7 +123,6 @@ test("a set given two ways, or forget of several, is one usage error", () => {
   refused(["restart", "--all", "-f", "d.json"], /--all takes no NAME and no --file/);
   refused(["stop", "--pid-file", "p", "a"], /give a NAME or --pid-file, not both/);
   refused(["reload"], /missing NAME or --pid-file, -f FILE or --all/);
-  refused(["logs"], /missing NAME or --pid-file, --file FILE or --all/);
   refused(["forget", "a", "b"], /unexpected argument "b"/);
   refused(["forget", "--all"], /unknown option --all/);
   refused(["down", "--no-restart"], /unknown option --no-restart/);

@@ -81,7 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "logs",
     words: ["logs"],
-    overview: [["NAME... [-n N] [-f]", "show (and follow) their logs"]],
+    overview: [["[NAME...] [-n N] [-f]", "show (and follow) their logs, or all"]],
     pad: 8,
     basic: true,
   },

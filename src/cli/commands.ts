@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { getLibc } from "../../ffi/libc.ts";
 import { findOrphan } from "../supervisor/orphan.ts";
 import { DaemonError } from "../errors.ts";
 import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
@@ -26,6 +27,8 @@ export interface Output {
   err(text: string): void;
   /** Whether stdout takes colour. */
   readonly colour: boolean;
+  /** Whether nobody reads stdout any more (a pipe whose reader left): a follower stops. */
+  readonly gone?: () => boolean;
 }
 
 /** Output to the process's stdout and stderr. */
@@ -34,6 +37,7 @@ export function processOutput(): Output {
     out: writeOut,
     err: writeErr,
     colour: useColour(stdoutIsTerminal(), getenv("NO_COLOR"), getenv("TERM")),
+    gone: () => getLibc().readerGone(1),
   };
 }
 

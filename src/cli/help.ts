@@ -68,11 +68,18 @@ Stop, then start again as it was last started (same environment). With
 
 Send ${DEFAULTS.reloadSignal} (or the start's --reload-signal) to the daemon's main process.
 Refused (exit 1) when the program would die of it: use restart then.${several}`,
-    logs: `${program} logs${self ? "" : " NAME... | --file FILE | --all | --pid-file P"} [-n N] [-f]
+    logs: `${program} logs${
+      self ? "" : " [NAME... | --file FILE | --all | --pid-file P]"
+    } [-n N] [-f]
 
 Print the last N lines [${DEFAULTS.logLines}] of the daemon's log; with -f, go on printing
-what is written, across rotations, until interrupted. Of several daemons:
-each one's lines under a line "==> NAME <=="; -f follows one daemon only.`,
+what is written, across rotations, until interrupted (or until its reader,
+such as head, is gone). No NAME: every known daemon.
+Of several daemons: the last N lines of each, interleaved in time order, each
+after its daemon's name ("api    | ..."; coloured on a terminal); -f follows
+them all. A line's time is the one it begins with (--log-time writes it); a
+line without one takes the time of the line before it, and a log without any
+the time it was last written. One daemon's lines keep their order.`,
     unit: `${program} unit [start options] -- PROGRAM [ARGS...]
 ${program} unit -f FILE [NAME]
 

@@ -50,7 +50,9 @@ export function parseTarget(
     : command === "logs"
     ? nonEmpty(single(s, "--file", command), command)
     : fileOption(s, command);
-  const all = s.flags.has("--all");
+  // `logs` with no daemon named: every known one, as `status` lists them.
+  const all = s.flags.has("--all") ||
+    (command === "logs" && !names.length && file === undefined && pidFile === undefined);
   if (pidFile !== undefined && (names.length || file !== undefined || all)) {
     throw new UsageError("give a NAME or --pid-file, not both", command);
   }

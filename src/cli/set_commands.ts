@@ -3,6 +3,7 @@
  * several names, a file's daemons (`-f FILE`) or every known one (`--all`).
  * Each member is acted on in turn, whatever became of the others; the exit
  * status is 0 when each succeeded, else that of the first that did not.
+ * `logs` shows them all at once (`logs.ts`).
  *
  * @module
  */
@@ -18,7 +19,7 @@ import {
 } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import { runOwnCommand } from "./own_command.ts";
-import { parseArgs, type Parsed, UsageError } from "./parse.ts";
+import { parseArgs, type Parsed } from "./parse.ts";
 import { readSaved, savedStarts } from "./saved_start.ts";
 import { namedFiles, stateDirs } from "./state.ts";
 import { type Member, membersOf } from "./target_set.ts";
@@ -42,9 +43,6 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
     return statusAllCommand(stateDirs().run, daemons, parsed.json, io);
   }
   const members = await membersOf(parsed, parsed.command !== "status");
-  if (parsed.command === "logs" && parsed.follow && members.length > 1) {
-    throw new UsageError("-f follows the log of one daemon: give one NAME", "logs");
-  }
   // Run from inside one of them (a hook of its own), it goes on outside it first.
   if (parsed.command === "stop" || parsed.command === "restart") {
     for (const m of members) {
@@ -54,22 +52,20 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
   // The names never known, on one line; the others are acted on all the same.
   const unknown = members.flatMap((m) => m.unknown ? [m.unknown] : []);
   if (unknown.length) io.err(`daemonize: ${unknown.join("; ")}\n`);
+  if (parsed.command === "logs") {
+    const shown = await showLogs(parsed, members.filter((m) => !m.unknown), io);
+    return unknown.length ? EXIT.unknownName : shown;
+  }
   let status = 0;
-  for (const [i, m] of members.entries()) {
-    const code = m.unknown ? EXIT.unknownName : await actOn(parsed, m, i, members.length, io);
+  for (const m of members) {
+    const code = m.unknown ? EXIT.unknownName : await actOn(parsed, m, io);
     status ||= code;
   }
   return status;
 }
 
-/** The command done to one member (the `i`th of `count`); its exit status. */
-async function actOn(
-  parsed: SetCommand,
-  m: Member,
-  i: number,
-  count: number,
-  io: Output,
-): Promise<number> {
+/** The command done to one member; its exit status. */
+async function actOn(parsed: SetCommand, m: Member, io: Output): Promise<number> {
   switch (parsed.command) {
     case "stop": {
       const stopped = await stopCommand(m.name, m.pidFile, parsed.timeout, parsed.signal, io);
@@ -90,12 +86,30 @@ async function actOn(
       return reloadCommand(m.name, m.pidFile, reloadSignalOf(m), io);
     case "status":
       return statusCommand(m.name, m.pidFile, parsed.json, io);
-    case "logs": {
-      const { logsCommand } = await import("./logs.ts");
-      if (count > 1) io.out(`${i ? "\n" : ""}==> ${m.name} <==\n`);
-      return await logsCommand(m.name, logOf(m), parsed.lines, parsed.follow, io);
-    }
+    case "logs":
+      return await showLogs(parsed, [m], io);
   }
+}
+
+/**
+ * `logs` of the set's known daemons: one's as `logs NAME` shows it, several
+ * interleaved in time order, each line after its daemon's name.
+ */
+async function showLogs(
+  parsed: Extract<SetCommand, { command: "logs" }>,
+  known: readonly Member[],
+  io: Output,
+): Promise<number> {
+  const { logsCommand, logsOfSet } = await import("./logs.ts");
+  if (known.length === 1) {
+    return await logsCommand(known[0]!.name, logOf(known[0]!), parsed.lines, parsed.follow, io);
+  }
+  if (known.length === 0) {
+    if (parsed.all) io.err(`daemonize: no daemon known in ${stateDirs().run}: no log to show\n`);
+    return 0;
+  }
+  const logs = known.map((m) => ({ name: m.name, path: logOf(m) }));
+  return await logsOfSet(logs, parsed.lines, parsed.follow, io);
 }
 
 /** The signal `reload` sends a daemon: its last start's, else its entry's, else the default. */
