@@ -26,7 +26,7 @@ import {
   type FailureEvent,
   type FailureEventName,
 } from "./failure_event.ts";
-import type { FailureHookSettings, SupervisorPlan } from "./plan.ts";
+import type { FailureHookSettings, HookCommand, SupervisorPlan } from "./plan.ts";
 
 /** How often a running hook is looked at (ms). */
 const LOOK_EVERY = 50;
@@ -36,13 +36,6 @@ export const KILL_AFTER = 2000;
 const MAX_LINES = 100;
 /** The longest line written (characters). */
 const MAX_LINE = 1000;
-
-/** A command to run the hook through, in place of `/bin/sh -c`. */
-export interface HookCommand {
-  readonly path: string;
-  readonly argv: readonly string[];
-  readonly env: readonly string[];
-}
 
 /** What the hook needs of its daemon. */
 export interface HookContext {

@@ -9,7 +9,6 @@ import type { PidFile } from "../process/pid_file.ts";
 import type { ReadyChannel } from "../start/ready_channel.ts";
 import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
-import type { HookCommand } from "./failure_hook.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
 export interface Supervision {
@@ -73,6 +72,13 @@ export interface HealthSettings {
   readonly timeout: number;
   /** Failures in a row that restart the program. */
   readonly retries: number;
+}
+
+/** A command to run the on-failure hook through, in place of `/bin/sh -c`. */
+export interface HookCommand {
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
 }
 
 /** The program a supervisor starts (and starts again). */
