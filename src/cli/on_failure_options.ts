@@ -16,7 +16,7 @@ export const ON_FAILURE_OPTIONS = [
     help: "run the shell command CMD when it fails, is restarted or gives up",
     section: "supervision",
     unit:
-      "ExecStopPost=-/bin/sh -c … (CMD runs unless $SERVICE_RESULT is success, told DAEMONIZE_NAME, DAEMONIZE_EVENT=failed and DAEMONIZE_EXIT)",
+      "ExecStopPost= (a shell runs CMD unless $SERVICE_RESULT is success, telling it DAEMONIZE_NAME, DAEMONIZE_EVENT=failed and DAEMONIZE_EXIT)",
   },
   {
     flag: "--on-failure-timeout",
