@@ -131,6 +131,39 @@ t(
 );
 
 t(
+  "a restart for a failing health check tells the hook its cause, health",
+  async ({ work, cli }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "app",
+      "--grace",
+      "0.1",
+      "--health-cmd",
+      "exit 1",
+      "--health-interval",
+      "0.2",
+      "--health-retries",
+      "1",
+      "--restart-delay",
+      "20",
+      "--on-failure",
+      savingHook(work),
+      "--",
+      "sleep",
+      "300",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const saved = join(work, "restarting.0");
+    await until(() => existsSync(saved), "the hook's file");
+    const env = savedEnv(saved);
+    assert.equal(env.get("DAEMONIZE_CAUSE"), "health");
+    assert.equal(env.get("DAEMONIZE_EXIT_SIGNAL"), "SIGTERM");
+    assert.equal(cli(["stop", "app"]).code, 0);
+  },
+);
+
+t(
   "a hook that hangs holds up no restart, events meanwhile wait, and a stop ends it",
   async ({ home, work, cli }) => {
     const log = join(work, "app.log");
