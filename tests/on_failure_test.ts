@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { alive, formTest, readText, run, until } from "./harness.ts";
+import { alive, type Ctx, formTest, readText, run, until } from "./harness.ts";
 
 const t: typeof formTest = (name, body) => formTest(name, body, 90_000);
 
@@ -23,6 +23,14 @@ interface Record {
 function record(home: string, name: string): Record | undefined {
   const text = readText(join(home, `${name}.pid.supervisor`));
   return text ? JSON.parse(text) : undefined;
+}
+
+/** Starts the daemon `app` of `sh -c program`, its log `work/app.log`, with `options` (words split at spaces) and `--on-failure hook`. */
+function startApp(ctx: Ctx, options: string, hook: string, program: string): void {
+  const log = join(ctx.work, "app.log");
+  const words = ["start", "--name", "app", "--log", log, ...options.split(" ").filter(Boolean)];
+  const started = ctx.cli([...words, "--on-failure", hook, "--", "sh", "-c", program]);
+  assert.equal(started.code, 0, started.stderr);
 }
 
 /** A hook that saves its environment to `dir/EVENT.RESTARTS` (NUL-separated, as /proc has it). */
@@ -43,30 +51,12 @@ function savedEnv(path: string): Map<string, string> {
 
 t(
   "a crash runs the hook with the daemon's name, the event, the exit status and the log's last lines",
-  async ({ home, work, cli }) => {
+  async (ctx) => {
+    const { home, work, cli } = ctx;
     const log = join(work, "app.log");
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--log",
-      log,
-      "--restart",
-      "on-failure",
-      "--restart-delay",
-      "20",
-      "--grace",
-      "0.2",
-      "--env",
-      "FROM_START=kept",
-      "--on-failure",
-      savingHook(work),
-      "--",
-      "sh",
-      "-c",
-      "echo first words; echo last words; sleep 0.5; exit 3",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+    const options = "--restart on-failure --restart-delay 20 --grace 0.2 --env FROM_START=kept";
+    const program = "echo first words; echo last words; sleep 0.5; exit 3";
+    startApp(ctx, options, savingHook(work), program);
     const saved = join(work, "restarting.0");
     await until(() => existsSync(saved), "the hook's file");
     const env = savedEnv(saved);
@@ -89,30 +79,10 @@ t(
 
 t(
   "a daemon that gives up after its restart limit runs the hook for the gave-up event, then has failed",
-  async ({ home, work, cli }) => {
-    const log = join(work, "app.log");
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--log",
-      log,
-      "--restart",
-      "always",
-      "--restart-delay",
-      "0.1",
-      "--max-restarts",
-      "1",
-      "--grace",
-      "0.2",
-      "--on-failure",
-      savingHook(work),
-      "--",
-      "sh",
-      "-c",
-      "sleep 0.5; kill -KILL $$",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+  async (ctx) => {
+    const { home, work, cli } = ctx;
+    const options = "--restart always --restart-delay 0.1 --max-restarts 1 --grace 0.2";
+    startApp(ctx, options, savingHook(work), "sleep 0.5; kill -KILL $$");
     const saved = join(work, "gave-up.1");
     await until(() => existsSync(saved), "the gave-up hook's file");
     assert.ok(existsSync(join(work, "restarting.0")), "the restart before ran it too");
@@ -132,28 +102,10 @@ t(
 
 t(
   "a restart for a failing health check tells the hook its cause, health",
-  async ({ work, cli }) => {
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--grace",
-      "0.1",
-      "--health-cmd",
-      "exit 1",
-      "--health-interval",
-      "0.2",
-      "--health-retries",
-      "1",
-      "--restart-delay",
-      "20",
-      "--on-failure",
-      savingHook(work),
-      "--",
-      "sleep",
-      "300",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+  async (ctx) => {
+    const { work, cli } = ctx;
+    const options = "--grace 0.1 --health-interval 0.2 --health-retries 1 --restart-delay 20";
+    startApp(ctx, `${options} --health-cmd false`, savingHook(work), "sleep 300");
     const saved = join(work, "restarting.0");
     await until(() => existsSync(saved), "the hook's file");
     const env = savedEnv(saved);
@@ -165,30 +117,11 @@ t(
 
 t(
   "a hook that hangs holds up no restart, events meanwhile wait, and a stop ends it",
-  async ({ home, work, cli }) => {
+  async (ctx) => {
+    const { home, work, cli } = ctx;
     const log = join(work, "app.log");
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--log",
-      log,
-      "--restart",
-      "on-failure",
-      "--restart-delay",
-      "0.1",
-      "--max-restarts",
-      "100",
-      "--grace",
-      "0.1",
-      "--on-failure",
-      `echo $$ >> "${work}/hooks"; exec sleep 300`,
-      "--",
-      "sh",
-      "-c",
-      "sleep 0.3; exit 1",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+    const options = "--restart on-failure --restart-delay 0.1 --max-restarts 100 --grace 0.1";
+    startApp(ctx, options, `echo $$ >> "${work}/hooks"; exec sleep 300`, "sleep 0.3; exit 1");
     const hooks = () => readText(join(work, "hooks")).split("\n").filter(Boolean).map(Number);
     await until(() => hooks().length > 0, "the first hook");
     const hung = hooks()[0]!;
@@ -203,30 +136,12 @@ t(
 
 t(
   "a hook past --on-failure-timeout is ended, with SIGKILL if it ignores SIGTERM, and said in the log",
-  async ({ work, cli }) => {
+  async (ctx) => {
+    const { work, cli } = ctx;
     const log = join(work, "app.log");
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--log",
-      log,
-      "--restart",
-      "on-failure",
-      "--restart-delay",
-      "60",
-      "--grace",
-      "0.1",
-      "--on-failure",
-      `trap '' TERM; echo $$ > "${work}/hook"; sleep 300`,
-      "--on-failure-timeout",
-      "0.5",
-      "--",
-      "sh",
-      "-c",
-      "sleep 0.3; exit 1",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+    const options = "--restart on-failure --restart-delay 20 --grace 0.1 --on-failure-timeout 0.5";
+    const script = `trap '' TERM; echo $$ > "${work}/hook"; sleep 300`;
+    startApp(ctx, options, script, "sleep 0.3; exit 1");
     await until(() => readText(join(work, "hook")) !== "", "the hook");
     const hook = Number(readText(join(work, "hook")));
     await until(() => !alive(hook), "the hook's end");
@@ -242,24 +157,11 @@ t(
 
 t(
   "a failing hook is said in the daemon's log in one line, after its output",
-  async ({ work, cli }) => {
+  async (ctx) => {
+    const { work } = ctx;
     const log = join(work, "app.log");
-    const started = cli([
-      "start",
-      "--name",
-      "app",
-      "--log",
-      log,
-      "--grace",
-      "0.1",
-      "--on-failure",
-      "echo could not page anyone >&2; no-such-command-here; exit 7",
-      "--",
-      "sh",
-      "-c",
-      "sleep 0.3; exit 1",
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+    const hook = "echo could not page anyone >&2; no-such-command-here; exit 7";
+    startApp(ctx, "--grace 0.1", hook, "sleep 0.3; exit 1");
     const said = /on-failure hook \(failed\) exited with status 7/;
     await until(() => said.test(readText(log)), () => `the hook's failure, in:\n${readText(log)}`);
     const text = readText(log);
