@@ -30,5 +30,5 @@ export type { Identity } from "./src/process/identity.ts";
 export type { Member, ProcessTree, Sighting } from "./src/process/process_tree.ts";
 export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
-export type { HealthSettings } from "./src/supervisor/plan.ts";
+export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
 export type { ReadyCheck } from "./src/start/ready_probe.ts";

@@ -38,7 +38,7 @@ export {
 } from "./src/toolkit/every.ts";
 export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
-export type { HealthSettings } from "./src/supervisor/plan.ts";
+export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
 export type { HealthResult } from "./src/supervisor/record.ts";
 export type { ReadyCheck } from "./src/start/ready_probe.ts";
 export { type Notify, notify } from "./src/toolkit/notify.ts";

@@ -75,9 +75,34 @@ bun_count() { # bun_count NAME LOG: adds the totals `bun test` printed
 bun test tests/ 2>&1 | tee "$log/bun-test"
 bun_count "bun test" "$log/bun-test"
 
+# The tests of the command, run again against the built binary: one file a line.
+binary_tests=(
+  tests/cli_test.ts
+  tests/process_tree_test.ts
+  tests/supervisor_test.ts
+  tests/health_test.ts
+  tests/ready_test.ts
+  tests/unit_test.ts
+  tests/notify_test.ts
+  tests/socket_activation_test.ts
+  tests/hostile_pid_test.ts
+  tests/fuzz_test.ts
+  tests/load_test.ts
+  tests/build_test.ts
+  tests/secrets_test.ts
+  tests/adoption_test.ts
+  tests/log_faults_test.ts
+  tests/order_test.ts
+  tests/enable_test.ts
+  tests/reboot_test.ts
+  tests/daemon_set_test.ts
+  tests/env_file_start_test.ts
+  tests/multi_logs_test.ts
+  tests/on_failure_test.ts
+)
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then
-  DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test tests/cli_test.ts tests/process_tree_test.ts tests/supervisor_test.ts tests/health_test.ts tests/ready_test.ts tests/unit_test.ts tests/notify_test.ts tests/socket_activation_test.ts tests/hostile_pid_test.ts tests/fuzz_test.ts tests/load_test.ts tests/build_test.ts tests/secrets_test.ts tests/adoption_test.ts tests/log_faults_test.ts tests/order_test.ts tests/enable_test.ts tests/reboot_test.ts tests/daemon_set_test.ts tests/env_file_start_test.ts tests/multi_logs_test.ts 2>&1 | tee "$log/binary-test"
+  DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test "${binary_tests[@]}" 2>&1 | tee "$log/binary-test"
   bun_count "binary test" "$log/binary-test"
 fi
 

@@ -46,6 +46,8 @@ export const DEFAULTS = {
   healthTimeout: 5_000,
   /** Failed health checks in a row that restart the program. */
   healthRetries: 3,
+  /** How long the on-failure hook may run. */
+  onFailureTimeout: 30_000,
   /** Lines `logs` prints. */
   logLines: 10,
   /** The file of daemons `up`, `down`, `status -f` and `unit -f` read. */

@@ -37,6 +37,11 @@ ${optionHelp("start")}
 Supervision (a small process of ours stays as the program's parent):
 ${optionHelp("supervision")}
 
+--on-failure CMD runs through /bin/sh, as the program's user, one at a time,
+its output in the daemon's log; it is told $DAEMONIZE_EVENT (restarting,
+failed, gave-up), $DAEMONIZE_NAME, $DAEMONIZE_EXIT_CODE or _SIGNAL,
+$DAEMONIZE_RESTARTS, $DAEMONIZE_LOG and $DAEMONIZE_LOG_TAIL (see the README).
+
 The start is saved (command, directory, environment): 'start NAME' alone
 starts a stopped daemon again as it was started.
 

@@ -8,7 +8,7 @@
 import { baseName } from "../paths.ts";
 import type { DaemonOptions } from "../options.ts";
 import type { Supervision } from "../supervisor/supervisor.ts";
-import type { HealthSettings } from "../supervisor/plan.ts";
+import type { FailureHookSettings, HealthSettings } from "../supervisor/plan.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
 import { scan, type Scanned, single } from "./args.ts";
 import { PARSERS, validName } from "./option_values.ts";
@@ -79,7 +79,7 @@ export function parseStart(
     notify: v.notify,
     ready: readyCheck(v),
     reloadSignal: v.reloadSignal,
-    supervision: supervising ? supervision(v) : undefined,
+    supervision: supervising ? supervision(v, name) : undefined,
     bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
   return start;
@@ -135,7 +135,10 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   const supervising = command === "run"
     ? !v.exec
     : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
-      health;
+      health || v.onFailure !== undefined;
+  if (s.values.has("--on-failure-timeout") && v.onFailure === undefined) {
+    throw new UsageError("--on-failure-timeout needs --on-failure", command);
+  }
   const supervisionOnly = SUPERVISION_VALUES.find((o) => s.values.has(o)) ??
     (v.logTime ? "--log-time" : undefined);
   const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
@@ -147,7 +150,7 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   }
   if (!supervising && supervisionOnly) {
     throw new UsageError(
-      `${supervisionOnly} needs a supervisor: give --restart on-failure (or always, --log-max-size, --log-time, --max-memory, --health-cmd) too`,
+      `${supervisionOnly} needs a supervisor: give --restart on-failure (or always, --log-max-size, --log-time, --max-memory, --health-cmd, --on-failure) too`,
       command,
     );
   }
@@ -198,8 +201,8 @@ function readyCheck(v: StartValues): ReadyCheck | undefined {
   return undefined;
 }
 
-/** How a supervisor keeps the program. */
-function supervision(v: StartValues): Supervision {
+/** How a supervisor keeps the program of the daemon `name`. */
+function supervision(v: StartValues, name: string): Supervision {
   return {
     restart: v.restart,
     restartDelay: v.restartDelay,
@@ -210,6 +213,7 @@ function supervision(v: StartValues): Supervision {
     logTime: v.logTime,
     maxMemory: v.maxMemory,
     health: healthCheck(v),
+    onFailure: onFailureHook(v, name),
   };
 }
 
@@ -222,4 +226,10 @@ function programName(program: string, command: string): string {
     } can't name the daemon: give --name (letters, digits, '.', '_', '@', '-')`,
     command,
   );
+}
+
+/** The on-failure hook asked for, if any (see `supervisor/failure_hook.ts`). */
+function onFailureHook(v: StartValues, name: string): FailureHookSettings | undefined {
+  if (v.onFailure === undefined) return undefined;
+  return { command: v.onFailure, timeout: v.onFailureTimeout, name };
 }

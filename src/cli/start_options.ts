@@ -9,6 +9,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
+import { ON_FAILURE_OPTIONS } from "./on_failure_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -337,6 +338,7 @@ const OPTIONS = [
     unit: "MemoryMax= (the kernel's limit: the program is killed at once)",
   },
   ...HEALTH_OPTIONS,
+  ...ON_FAILURE_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

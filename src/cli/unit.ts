@@ -9,6 +9,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { resolvePath } from "../paths.ts";
 import { quote, type StartCommand, UsageError } from "./parse.ts";
 import { START_OPTIONS } from "./start_options.ts";
+import { UNIT_ON_FAILURE_SCRIPT } from "./on_failure_options.ts";
 
 /** What the unit needs beyond the command line. */
 export interface UnitFacts {
@@ -69,6 +70,8 @@ function unmapped(start: StartCommand): string[] {
   if (start.supervision?.logTime) given.push("--log-time");
   if (start.supervision?.health?.command !== undefined) given.push("--health-cmd");
   if (start.supervision?.health?.port !== undefined) given.push("--health-port");
+  const hook = start.supervision?.onFailure;
+  if (hook && hook.timeout !== DEFAULTS.onFailureTimeout) given.push("--on-failure-timeout");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
     return `${flag} has no systemd setting (${why}): left out`;
@@ -144,6 +147,17 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
     service.push(`Restart=${restart}`, `RestartSec=${sec(supervision!.restartDelay)}`);
   }
   if (supervision?.maxMemory !== undefined) service.push(`MemoryMax=${supervision.maxMemory}`);
+  if (supervision?.onFailure) {
+    const words = [
+      "/bin/sh",
+      "-c",
+      UNIT_ON_FAILURE_SCRIPT,
+      "sh",
+      start.name,
+      supervision.onFailure.command,
+    ];
+    service.push(`ExecStopPost=-${words.map(execWord).join(" ")}`);
+  }
   service.push(
     "LimitCORE=0",
     "KillMode=mixed",

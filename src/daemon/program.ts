@@ -166,6 +166,30 @@ export function checkProgram(program: Program): void {
       );
     }
   }
+  const hook = supervise.onFailure;
+  if (hook !== undefined) {
+    if (
+      typeof hook !== "object" || hook === null || typeof hook.command !== "string" ||
+      !hook.command.trim()
+    ) {
+      bad("supervise.onFailure", "an object with a shell command", hook);
+    }
+    const { timeout, name } = hook;
+    if (
+      timeout !== undefined &&
+      (typeof timeout !== "number" || !(timeout > 0) || timeout === Infinity)
+    ) {
+      bad(
+        "supervise.onFailure.timeout",
+        "a finite number above 0",
+        timeout,
+        typeof timeout === "number",
+      );
+    }
+    if (name !== undefined && typeof name !== "string") {
+      bad("supervise.onFailure.name", "a string", name);
+    }
+  }
   const health = supervise.health;
   if (health === undefined) return;
   const one = typeof health === "object" && health !== null &&

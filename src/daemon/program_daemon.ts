@@ -11,7 +11,13 @@ import { asDaemonError, type DaemonError } from "../errors.ts";
 import { cwd as currentDirectory, exitProgram, pid as ownPid } from "../host.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { newToken, TOKEN_VARIABLE } from "../process/identity.ts";
-import { type Markers, PROGRAM_STAGE, sameCommand } from "../start/relaunch.ts";
+import {
+  isOnFailureStage,
+  type Markers,
+  ON_FAILURE_STAGE,
+  PROGRAM_STAGE,
+  sameCommand,
+} from "../start/relaunch.ts";
 import type { SupervisorPlan } from "../supervisor/supervisor.ts";
 import { findOrphan, lastSupervisor, type Orphan } from "../supervisor/orphan.ts";
 import { endLeftKeeper } from "../supervisor/output_keeper.ts";
@@ -112,7 +118,10 @@ export function runProgramStage(options: ResolvedOptions, program: Program): nev
   } catch (error) {
     start.fail(error as DaemonError);
   }
-  return become({ program, start, env, startedIn, programDir: options.workingDirectory });
+  // The on-failure stage runs the hook as the program would run.
+  const hook = isOnFailureStage() ? program.supervise?.onFailure?.command : undefined;
+  const ran = hook === undefined ? program : { ...program, command: ["/bin/sh", "-c", hook] };
+  return become({ program: ran, start, env, startedIn, programDir: options.workingDirectory });
 }
 
 /** Stays as the program's parent: a supervisor (see `supervisor/supervisor.ts`). */
@@ -126,7 +135,10 @@ function supervise(
   const { program, start, env, startedIn, programDir } = launch;
   const [name, ...args] = program.command;
   let command: { path: string; argv: readonly string[]; env: readonly string[] };
+  let onFailureAs: typeof command | undefined;
   try {
+    // Run as the program's user: through a stage of its own, as the program is.
+    if (privileged && program.supervise?.onFailure) onFailureAs = sameCommand([ON_FAILURE_STAGE]);
     command = privileged ? sameCommand([`${PROGRAM_STAGE}`, `${TOKEN_VARIABLE}=${token}`]) : {
       path: findProgram(name!, envValue(env, "PATH"), programDir),
       argv: [name!, ...args],
@@ -144,6 +156,7 @@ function supervise(
       ...command,
       stdout: capture(options.stdout),
       stderr: capture(options.stderr),
+      onFailureAs,
     },
     supervision: { killAfter: options.stopTimeout, ...program.supervise! },
     pidFile: start.pidFile,

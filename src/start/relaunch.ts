@@ -67,9 +67,21 @@ export function takeMarkers(): Markers | undefined {
 /** The marker of a program's own stage, started by its supervisor. */
 export const PROGRAM_STAGE = `${STAGE}=program`;
 
-/** Whether this process is a program's stage, started by its supervisor. */
+/**
+ * The marker of a program's on-failure stage: as the program's stage, but
+ * it runs the on-failure hook (`/bin/sh -c`) in the program's place.
+ */
+export const ON_FAILURE_STAGE = `${STAGE}=on-failure`;
+
+/** Whether this process is a program's stage (or its on-failure stage), started by its supervisor. */
 export function isProgramStage(): boolean {
-  return getLibc().getenv(STAGE) === "program";
+  const stage = getLibc().getenv(STAGE);
+  return stage === "program" || stage === "on-failure";
+}
+
+/** Whether this process is a program's on-failure stage. */
+export function isOnFailureStage(): boolean {
+  return getLibc().getenv(STAGE) === "on-failure";
 }
 
 /** The marker of a command that goes on outside the daemon it was run in. */

@@ -39,6 +39,21 @@ export interface Supervision {
   readonly killAfter?: number | undefined;
   /** Check the running program's health, and restart it after failures in a row. */
   readonly health?: HealthSettings | undefined;
+  /** Run a shell command when the program fails, is restarted, or the daemon gives up. */
+  readonly onFailure?: FailureHookSettings | undefined;
+}
+
+/** The on-failure hook (see `failure_hook.ts`; its environment: `failure_event.ts`). */
+export interface FailureHookSettings {
+  /**
+   * The shell command (`/bin/sh -c`, in the program's directory and
+   * environment, as the program's user), told the event in its environment.
+   */
+  readonly command: string;
+  /** A hook that runs longer (ms) is ended: SIGTERM, then SIGKILL 2 s later (default 30 s). */
+  readonly timeout?: number | undefined;
+  /** The daemon's name it is told (default: the program's name). */
+  readonly name?: string | undefined;
 }
 
 /** A health check (see `health_check.ts`): a shell command or a TCP port; one of them. */
@@ -59,6 +74,13 @@ export interface HealthSettings {
   readonly retries: number;
 }
 
+/** A command to run the on-failure hook through, in place of `/bin/sh -c`. */
+export interface HookCommand {
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+}
+
 /** The program a supervisor starts (and starts again). */
 export interface SupervisedProgram {
   /** For messages. */
@@ -71,6 +93,8 @@ export interface SupervisedProgram {
   readonly stdout?: string | undefined;
   /** Capture standard error into this log (else it is inherited). */
   readonly stderr?: string | undefined;
+  /** Runs the on-failure hook as the program's user, when the supervisor keeps root. */
+  readonly onFailureAs?: HookCommand | undefined;
 }
 
 /** What a supervisor is given. */

@@ -37,6 +37,8 @@ import { pidfdOf } from "./output_keeper.ts";
 import { inTerminalForeground, leftInSession } from "./session.ts";
 import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
 import type { Orphan } from "./orphan.ts";
+import { failed, type FailureHook, failureHookFor, hookEvent } from "./failure_hook.ts";
+import type { FailureCause, FailureEvent } from "./failure_event.ts";
 
 // Where the library and the command line have always found them.
 export type { RestartPolicy };
@@ -84,10 +86,14 @@ class Supervisor {
   #adoptedSession = false;
   #health: HealthCheck | undefined;
   #lastHealth: HealthResult | undefined;
+  #hook: FailureHook | undefined;
+  /** Why a run ended by the supervisor (`#overgrown`) ends, for the on-failure hook. */
+  #endCause: FailureCause = "memory";
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
     this.#output = new OutputCapture(plan.program, plan.supervision);
+    this.#hook = failureHookFor(plan, (line) => this.#output.say(line));
   }
 
   begin(): void {
@@ -203,7 +209,8 @@ class Supervisor {
       const code = (error as { code?: string }).code === "EACCES" ? 126 : 127;
       this.#lastExit = describeEnd({ code });
       if (!this.#started()) this.#finish({ code }, "stopped", true);
-      this.#finish({ code }, "failed");
+      const why = `cannot execute ${program.path}`;
+      return void this.#last({ code }, hookEvent("gave-up", "exit", undefined, { code }, 0, why));
     }
     // Ours alone to reap, so the pid can't pass to another process before we
     // see it end: the pidfd is certainly the program's (and without pidfds,
@@ -233,6 +240,7 @@ class Supervisor {
       const reaped = getLibc().reapAny();
       if (!reaped) return;
       if (this.#health?.reaped(reaped.pid, reaped.status)) continue;
+      if (this.#hook?.reaped(reaped.pid, reaped.status)) continue;
       if (this.#run && reaped.pid === this.#run.pid) {
         this.#ended(this.#run, reaped.status).catch((error) => {
           console.error(`daemonize: supervisor: ${(error as Error).message}`);
@@ -261,6 +269,8 @@ class Supervisor {
     const { supervision, program } = this.#plan;
     const overgrown = this.#overgrown;
     this.#overgrown = false;
+    const cause = overgrown ? this.#endCause : "exit";
+    this.#endCause = "memory";
     const decision = decideRestart(supervision, this.#history, {
       status: end,
       startedAt: run.startedAt,
@@ -274,16 +284,20 @@ class Supervisor {
           : "";
         this.#output.say(`${program.name} ${this.#lastExit}${note}`);
       }
-      this.#finish(end, "stopped");
+      if (!failed(end) || this.#stopping) this.#finish(end, "stopped");
+      const said = `${program.name} ${this.#lastExit}`;
+      return this.#last(end, hookEvent("failed", cause, run, end, this.#restarts, said));
     }
     if (decision.action === "give-up") {
-      this.#output.say(`${program.name} ${this.#lastExit}; ${decision.reason}`);
-      this.#finish(end, "failed");
+      const said = `${program.name} ${this.#lastExit}; ${decision.reason}`;
+      this.#output.say(said);
+      return this.#last(end, hookEvent("gave-up", cause, run, end, this.#restarts, said));
     }
     this.#history = decision.history;
-    this.#output.say(
-      `${program.name} ${this.#lastExit}; restarting in ${formatDelay(decision.delay)}`,
-    );
+    const delay = formatDelay(decision.delay);
+    const message = `${program.name} ${this.#lastExit}; restarting in ${delay}`;
+    this.#output.say(message);
+    this.#hook?.fire(hookEvent("restarting", cause, run, end, this.#restarts, message));
     this.#record("restarting", Date.now() + decision.delay);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -305,6 +319,8 @@ class Supervisor {
         this.#timer = undefined;
         this.#finish({ code: 0 }, "stopped");
       }
+      // Nothing runs: a last event's hook is waited for, no longer.
+      if (!this.#run) this.#hook?.stop();
     }
     // The terminal signalled our whole group, the program included: once is enough.
     if (FROM_TERMINAL.has(name) && inTerminalForeground()) return;
@@ -328,6 +344,7 @@ class Supervisor {
         this.#record("running");
       },
       unhealthy: (result, output) => {
+        this.#endCause = "health";
         this.#endOvergrown(
           `failed its health check ${result.failures} time${
             result.failures === 1 ? "" : "s"
@@ -365,7 +382,16 @@ class Supervisor {
     }
   }
 
+  /** A last event: the on-failure hook runs (and is waited for), then the supervisor finishes. */
+  async #last(end: ExitStatus, event: FailureEvent): Promise<void> {
+    const state = event.event === "gave-up" ? "failed" : "stopped";
+    if (this.#hook) this.#record(state);
+    await this.#hook?.last(event);
+    this.#finish(end, state);
+  }
+
   #finish(end: ExitStatus, state: SupervisorRecord["state"], failedStart = false): never {
+    this.#hook?.stop();
     this.#stopWatch?.();
     this.#health?.stop();
     // A failure is remembered (status shows it); a stop leaves nothing.
