@@ -15,6 +15,7 @@ import { PARSERS, validName } from "./option_values.ts";
 import type { Parsed, StartCommand } from "./parsed.ts";
 import { START_OPTIONS, type StartValues } from "./start_options.ts";
 import { quote, UsageError } from "./usage.ts";
+import { watchSettings } from "./watch_options.ts";
 
 /** The options of `start` and `run` that take a value. */
 export const VALUE_FLAGS: ReadonlySet<string> = new Set(
@@ -79,7 +80,7 @@ export function parseStart(
     notify: v.notify,
     ready: readyCheck(v),
     reloadSignal: v.reloadSignal,
-    supervision: supervising ? supervision(v) : undefined,
+    supervision: supervising ? supervision(v, command) : undefined,
     bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
   return start;
@@ -135,7 +136,7 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   const supervising = command === "run"
     ? !v.exec
     : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
-      health;
+      health || v.watch.length > 0;
   const supervisionOnly = SUPERVISION_VALUES.find((o) => s.values.has(o)) ??
     (v.logTime ? "--log-time" : undefined);
   const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
@@ -199,7 +200,7 @@ function readyCheck(v: StartValues): ReadyCheck | undefined {
 }
 
 /** How a supervisor keeps the program. */
-function supervision(v: StartValues): Supervision {
+function supervision(v: StartValues, command: string): Supervision {
   return {
     restart: v.restart,
     restartDelay: v.restartDelay,
@@ -210,6 +211,7 @@ function supervision(v: StartValues): Supervision {
     logTime: v.logTime,
     maxMemory: v.maxMemory,
     health: healthCheck(v),
+    watch: watchSettings(v, command),
   };
 }
 

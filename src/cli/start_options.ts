@@ -9,6 +9,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
+import { WATCH_OPTIONS } from "./watch_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -16,7 +17,7 @@ import { HEALTH_OPTIONS } from "./health_options.ts";
  * K, M or G), `octal`, `port` (1-65535), `regex`, `signal` (a name, kept as
  * `SIGNAME`), `policy` (`no`, `on-failure`, `always`), `variable`
  * (`NAME=VALUE`), `name` (a daemon name), `path`, `user`, `group`, `command`
- * (a shell command), and `switch` (no value).
+ * (a shell command), `glob` (a file name pattern), and `switch` (no value).
  */
 export interface OptionValues {
   seconds: number;
@@ -33,6 +34,7 @@ export interface OptionValues {
   user: string;
   group: string;
   command: string;
+  glob: string;
   switch: boolean;
 }
 
@@ -337,6 +339,7 @@ const OPTIONS = [
     unit: "MemoryMax= (the kernel's limit: the program is killed at once)",
   },
   ...HEALTH_OPTIONS,
+  ...WATCH_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

@@ -69,6 +69,7 @@ function unmapped(start: StartCommand): string[] {
   if (start.supervision?.logTime) given.push("--log-time");
   if (start.supervision?.health?.command !== undefined) given.push("--health-cmd");
   if (start.supervision?.health?.port !== undefined) given.push("--health-port");
+  if (start.supervision?.watch) given.push("--watch");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
     return `${flag} has no systemd setting (${why}): left out`;

@@ -9,6 +9,7 @@ import type { PidFile } from "../process/pid_file.ts";
 import type { ReadyChannel } from "../start/ready_channel.ts";
 import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
+import type { WatchSettings } from "./watch_paths.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
 export interface Supervision {
@@ -39,6 +40,8 @@ export interface Supervision {
   readonly killAfter?: number | undefined;
   /** Check the running program's health, and restart it after failures in a row. */
   readonly health?: HealthSettings | undefined;
+  /** Restart the program after a burst of changes under these paths (see `change_restart.ts`). */
+  readonly watch?: WatchSettings | undefined;
 }
 
 /** A health check (see `health_check.ts`): a shell command or a TCP port; one of them. */
