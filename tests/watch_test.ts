@@ -175,7 +175,7 @@ t(
     assert.equal(readText(failures), "");
     assert.match(
       readText(join(work, "log")),
-      /1 process of the last run left \(pid \d+\): ending them first/,
+      /1 process of the last run left \(pid \d+\): ending it first/,
     );
   },
 );

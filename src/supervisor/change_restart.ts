@@ -61,13 +61,15 @@ export class ChangeRestarts {
 
   /**
    * Waits until every process of the run ended for a change is gone, then
-   * watches again (the paths walked anew) for the next run.
+   * watches again (the paths walked anew) for the next run; `ended` says
+   * how the run ended (`app was killed by SIGTERM`).
    */
-  async lastRunGone(): Promise<void> {
+  async lastRunGone(ended: string): Promise<void> {
     const seen = this.#oldTree ?? [];
     this.#oldTree = undefined;
     const killAfter = this.#plan.supervision.killAfter ?? DEFAULTS.stopTimeout;
     await oldTreeGone(seen, !!this.#plan.ownSession, killAfter, this.#hooks.say);
+    this.#hooks.say(`${ended}; restarting it for the change`);
     this.#watch.arm();
   }
 

@@ -99,10 +99,11 @@ export async function oldTreeGone(
   const left = leftOf(seen, ownSession);
   if (left.length === 0) return;
   const pids = left.map((m) => m.pid).slice(0, 5).join(", ");
+  const one = left.length === 1;
   say(
-    `${left.length} process${
-      left.length === 1 ? "" : "es"
-    } of the last run left (pid ${pids}): ending them first`,
+    `${left.length} process${one ? "" : "es"} of the last run left (pid ${pids}): ending ${
+      one ? "it" : "them"
+    } first`,
   );
   send(left, "SIGTERM");
   if (await goneWithin(left, killAfter)) return;

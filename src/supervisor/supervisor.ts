@@ -271,7 +271,7 @@ class Supervisor {
     if (this.#watch?.pending && !this.#stopping) {
       this.#overgrown = false;
       this.#record("restarting");
-      await this.#watch.lastRunGone();
+      await this.#watch.lastRunGone(`${this.#plan.program.name} ${this.#lastExit}`);
       if (!this.#stopping) return void (this.#restarts++, this.#start());
     }
     const { supervision, program } = this.#plan;
