@@ -14,7 +14,6 @@ import {
   watchedRoots,
   type WatchSettings,
 } from "../supervisor/watch_paths.ts";
-import type { StartValues } from "./start_options.ts";
 import { UsageError } from "./usage.ts";
 import { getLibc } from "../../ffi/libc.ts";
 
@@ -60,8 +59,17 @@ export const WATCH_OPTIONS = [
   },
 ] as const;
 
+/** The option values a watch is made of (a part of `StartValues`). */
+interface WatchValues {
+  readonly watch: readonly string[];
+  readonly watchIgnore: readonly string[];
+  readonly watchDebounce: number;
+  readonly cwd?: string | undefined;
+  readonly chroot?: string | undefined;
+}
+
 /** The watch the options ask for, its paths made absolute (relative to `--cwd`, in a jail its). */
-export function watchSettings(v: StartValues, command: string): WatchSettings | undefined {
+export function watchSettings(v: WatchValues, command: string): WatchSettings | undefined {
   if (v.watch.length === 0) {
     const alone = v.watchIgnore.length ? "--watch-ignore" : undefined;
     if (alone) throw new UsageError(`${alone} needs --watch`, command);
