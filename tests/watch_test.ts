@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDaemonFile } from "../src/cli/daemon_file.ts";
+import { checkProgram } from "../src/daemon/program.ts";
 import { formTest, freePort, procStat, python, readText, test, until } from "./harness.ts";
 
 const t: typeof formTest = (name, body) => formTest(name, body, 120_000);
@@ -289,5 +290,26 @@ test("a file's watch paths are relative to the file, and its watchIgnore and wat
     paths: ["/srv/app/src", "/etc/app.conf"],
     ignore: ["*.tmp"],
     debounce: 50,
+  });
+});
+
+test("the library refuses a watch with a relative path, naming the field", () => {
+  const supervise = {
+    restart: "no",
+    restartDelay: 100,
+    maxRestarts: 5,
+    restartWindow: 60_000,
+  } as const;
+  assert.throws(
+    () =>
+      checkProgram({
+        command: ["sleep", "1"],
+        supervise: { ...supervise, watch: { paths: ["src"], ignore: [], debounce: 300 } },
+      }),
+    /Invalid program\.supervise\.watch\.paths: expected absolute paths/,
+  );
+  checkProgram({
+    command: ["sleep", "1"],
+    supervise: { ...supervise, watch: { paths: ["/srv/app"], ignore: ["*.log"], debounce: 0 } },
   });
 });

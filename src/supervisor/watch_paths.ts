@@ -29,6 +29,37 @@ export interface WatchSettings {
   readonly debounce: number;
 }
 
+/**
+ * Checks a watch given to the library (the command makes its own): paths
+ * absolute, ignore patterns strings, the debounce milliseconds; `bad` throws.
+ */
+export function checkWatchSettings(
+  watch: WatchSettings,
+  bad: (field: string, expected: string, value: unknown, range?: boolean) => never,
+): void {
+  if (typeof watch !== "object" || watch === null) {
+    bad("supervise.watch", "an object with paths, ignore and debounce", watch);
+  }
+  const { paths, ignore, debounce } = watch;
+  const texts = (list: unknown, absolute: boolean) =>
+    Array.isArray(list) &&
+    list.every((p) =>
+      typeof p === "string" && p !== "" && !p.includes("\0") && (!absolute || p.startsWith("/"))
+    );
+  if (!texts(paths, true) || paths.length === 0) {
+    bad("supervise.watch.paths", "absolute paths (a non-empty array)", paths);
+  }
+  if (!texts(ignore, false)) bad("supervise.watch.ignore", "glob patterns (an array)", ignore);
+  if (typeof debounce !== "number" || !(debounce >= 0) || debounce === Infinity) {
+    bad(
+      "supervise.watch.debounce",
+      "a finite number, 0 or more",
+      debounce,
+      typeof debounce === "number",
+    );
+  }
+}
+
 /** A glob as a regular expression: `*` and `?` within a segment, `**` across them. */
 function globRegex(glob: string): RegExp {
   let source = "";
