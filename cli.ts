@@ -6,6 +6,9 @@
  * @module
  */
 import { main } from "./src/cli/main.ts";
-import { exit, scriptArgs } from "./src/host.ts";
+import { exit, getenv, scriptArgs } from "./src/host.ts";
+import { PLAN_VARIABLE } from "./src/supervisor/record.ts";
 
-exit(await main(scriptArgs()));
+// A daemon's supervisor, handed over from its set-up (see src/supervisor/handoff.ts).
+if (getenv(PLAN_VARIABLE) !== undefined) await import("./src/supervisor/main.ts");
+else exit(await main(scriptArgs()));

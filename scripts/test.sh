@@ -99,6 +99,7 @@ binary_tests=(
   tests/env_file_start_test.ts
   tests/multi_logs_test.ts
   tests/on_failure_test.ts
+  tests/watch_test.ts
 )
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then

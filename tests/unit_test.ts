@@ -71,6 +71,7 @@ test("a bad value of every option of the table is refused, naming the option", (
     variable: "=x",
     name: "a/b",
     command: " ",
+    glob: "",
   };
   let checked = 0;
   for (const o of START_OPTIONS) {

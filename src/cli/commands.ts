@@ -180,6 +180,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
         restarts: supervised.restarts,
         lastExit: supervised.lastExit,
         ...(supervised.health ? { health: supervised.health } : {}),
+        ...(supervised.watch ? { watch: supervised.watch } : {}),
       };
     }
     case "dead": {

@@ -7,7 +7,7 @@
  * by the same parser as the command line; a mistake names the file, the
  * daemon and the key. `after` (names of the file's daemons) is the file's
  * own key: see `daemon_order.ts`. Every relative path of an entry (`cwd`,
- * `log`, `stdout`, `stderr`, `pidFile`, `envFile`, `chroot`) is relative to
+ * `log`, `stdout`, `stderr`, `pidFile`, `envFile`, `chroot`, `watch`) is relative to
  * the file, and a daemon without `cwd` runs in the file's directory.
  *
  * @module
@@ -33,7 +33,16 @@ export interface FileDaemon {
 }
 
 /** Keys whose relative path is relative to the file. */
-const PATH_KEYS = new Set(["cwd", "log", "stdout", "stderr", "pidFile", "envFile", "chroot"]);
+const PATH_KEYS = new Set([
+  "cwd",
+  "log",
+  "stdout",
+  "stderr",
+  "pidFile",
+  "envFile",
+  "chroot",
+  "watch",
+]);
 
 /** The text with its comments blanked out (strings are left alone). */
 export function withoutComments(text: string): string {
@@ -153,7 +162,7 @@ function daemonEntry(
       for (const p of paths as string[]) args.push(`--env-file=${resolvePath(directory, p)}`);
     } else {
       // A relative path is relative to the file, as pm2's ecosystem file has it for cwd.
-      const words = Array.isArray(value) && key === "envFile" ? value : [value];
+      const words = Array.isArray(value) && o.repeatable ? value : [value];
       for (const word of words) {
         if (typeof word !== "string" && typeof word !== "number") {
           fail(`${label}: "${key}" must be a string or a number`);

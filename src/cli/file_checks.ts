@@ -1,6 +1,7 @@
 /**
  * What `up` checks of a file's daemons before it starts any: each program
- * is found (as its daemon will look for it), each user and group exists.
+ * is found (as its daemon will look for it), each user and group exists,
+ * each watched path exists and fits in the host's inotify watches.
  * A mistake names the file and the entry, with the closest name there is.
  *
  * @module
@@ -12,6 +13,7 @@ import { joinPath, resolvePath } from "../paths.ts";
 import type { FileDaemon } from "./daemon_file.ts";
 import { didYouMean } from "./parse.ts";
 import { DaemonFileError } from "./usage.ts";
+import { checkWatch } from "./watch_options.ts";
 
 /**
  * Checks the programs, users and groups of `daemons` of the file at `path`.
@@ -41,6 +43,11 @@ export async function checkPrograms(path: string, daemons: readonly FileDaemon[]
         ? didYouMean(String(start.options.group), namesIn("/etc/group"))
         : "";
       throw new DaemonFileError(`${path}: ${d.label}: ${error.message}${hint}`);
+    }
+    try {
+      if (start.supervision?.watch) checkWatch(start.supervision.watch, "up");
+    } catch (error) {
+      throw new DaemonFileError(`${path}: ${d.label}: ${(error as Error).message}`);
     }
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { oneLine } from "../text.ts";
-import type { HealthResult } from "../supervisor/record.ts";
+import type { HealthResult, WatchRecord } from "../supervisor/record.ts";
 
 /** What `status` reports about one daemon. */
 export interface StatusReport {
@@ -39,6 +39,16 @@ export interface StatusReport {
   readonly unsupervised: number | null;
   /** Under a supervisor that checks its health: the last check's result, once there was one. */
   readonly health?: HealthResult | null;
+  /** Under a supervisor that restarts it on change: what it watches, its last such restart. */
+  readonly watch?: WatchRecord | null;
+}
+
+/** `watching 12 paths`, `watching 12 paths, restarted for a change 4s ago`. */
+function watchFacts(watch: WatchRecord, now: number): string {
+  const paths = `watching ${watch.watching} path${watch.watching === 1 ? "" : "s"}`;
+  if (watch.lastRestart === undefined) return paths;
+  const ago = formatDuration(Math.max(0, Math.round((now - watch.lastRestart) / 1000)));
+  return `${paths}, restarted for a change ${ago} ago`;
 }
 
 /** `health ok`, `health failing 2 of 3 (exited with status 1), 4s ago`. */
@@ -127,6 +137,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
+      report.watch ? watchFacts(report.watch, Date.now()) : undefined,
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
       report.command ? `: ${oneLine(report.command)}` : ""

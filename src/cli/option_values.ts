@@ -153,4 +153,10 @@ export const PARSERS: { readonly [T in Exclude<OptionType, "switch">]: Parser<Op
     if (value.trim() === "") throw new UsageError(`invalid ${flag}: empty`, command);
     return value;
   },
+  glob: (value, flag, command) => {
+    if (value === "" || value.includes("\0")) {
+      throw new UsageError(`invalid ${flag}: empty`, command);
+    }
+    return value;
+  },
 };

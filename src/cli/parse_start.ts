@@ -15,6 +15,7 @@ import { PARSERS, validName } from "./option_values.ts";
 import type { Parsed, StartCommand } from "./parsed.ts";
 import { START_OPTIONS, type StartValues } from "./start_options.ts";
 import { quote, UsageError } from "./usage.ts";
+import { watchSettings } from "./watch_options.ts";
 
 /** The options of `start` and `run` that take a value. */
 export const VALUE_FLAGS: ReadonlySet<string> = new Set(
@@ -79,7 +80,7 @@ export function parseStart(
     notify: v.notify,
     ready: readyCheck(v),
     reloadSignal: v.reloadSignal,
-    supervision: supervising ? supervision(v, name) : undefined,
+    supervision: supervising ? supervision(v, name, command) : undefined,
     bare: !s.dashed && program.length === 1 && s.values.size === 0 && s.flags.size === 0,
   };
   return start;
@@ -135,7 +136,7 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
   const supervising = command === "run"
     ? !v.exec
     : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
-      health || v.onFailure !== undefined;
+      health || v.onFailure !== undefined || v.watch.length > 0;
   if (s.values.has("--on-failure-timeout") && v.onFailure === undefined) {
     throw new UsageError("--on-failure-timeout needs --on-failure", command);
   }
@@ -202,7 +203,7 @@ function readyCheck(v: StartValues): ReadyCheck | undefined {
 }
 
 /** How a supervisor keeps the program of the daemon `name`. */
-function supervision(v: StartValues, name: string): Supervision {
+function supervision(v: StartValues, name: string, command: string): Supervision {
   return {
     restart: v.restart,
     restartDelay: v.restartDelay,
@@ -214,6 +215,7 @@ function supervision(v: StartValues, name: string): Supervision {
     maxMemory: v.maxMemory,
     health: healthCheck(v),
     onFailure: onFailureHook(v, name),
+    watch: watchSettings(v, command),
   };
 }
 

@@ -27,6 +27,7 @@ import { checkOwnFiles, readSaved, type SavedStart, writeSaved } from "./saved_s
 import { clearStopMark } from "./stop_mark.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 import { type Resolved, resolveTarget } from "./targets.ts";
+import { checkWatch } from "./watch_options.ts";
 
 /** How much longer than its ready timeout a start of a name may hold the name (ms). */
 const LOCK_SLACK = 10_000;
@@ -123,6 +124,8 @@ async function startLocked(
   const before = isRelaunched() ? undefined : readSaved(name);
   // Nothing starts over a file of the user's where the state folder writes.
   if (!isRelaunched()) checkOwnFiles(name, pidFile);
+  const watch = parsed.supervision?.watch;
+  if (watch && !isRelaunched()) checkWatch(watch, parsed.command);
   if (before?.pidFile && before.pidFile !== pidFile) {
     const running = new PidFile(before.pidFile).running();
     if (running) {

@@ -10,6 +10,7 @@ import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
 import { ON_FAILURE_OPTIONS } from "./on_failure_options.ts";
+import { WATCH_OPTIONS } from "./watch_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -17,7 +18,7 @@ import { ON_FAILURE_OPTIONS } from "./on_failure_options.ts";
  * K, M or G), `octal`, `port` (1-65535), `regex`, `signal` (a name, kept as
  * `SIGNAME`), `policy` (`no`, `on-failure`, `always`), `variable`
  * (`NAME=VALUE`), `name` (a daemon name), `path`, `user`, `group`, `command`
- * (a shell command), and `switch` (no value).
+ * (a shell command), `glob` (a file name pattern), and `switch` (no value).
  */
 export interface OptionValues {
   seconds: number;
@@ -34,6 +35,7 @@ export interface OptionValues {
   user: string;
   group: string;
   command: string;
+  glob: string;
   switch: boolean;
 }
 
@@ -339,6 +341,7 @@ const OPTIONS = [
   },
   ...HEALTH_OPTIONS,
   ...ON_FAILURE_OPTIONS,
+  ...WATCH_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

@@ -72,6 +72,7 @@ function unmapped(start: StartCommand): string[] {
   if (start.supervision?.health?.port !== undefined) given.push("--health-port");
   const hook = start.supervision?.onFailure;
   if (hook && hook.timeout !== DEFAULTS.onFailureTimeout) given.push("--on-failure-timeout");
+  if (start.supervision?.watch) given.push("--watch");
   return given.map((flag) => {
     const why = START_OPTIONS.find((o) => o.flag === flag)!.unit.replace(/^none: /, "");
     return `${flag} has no systemd setting (${why}): left out`;

@@ -15,6 +15,7 @@ import {
   recordPath,
   type RestartPolicy,
   type SupervisorRecord,
+  type WatchRecord,
 } from "../supervisor/record.ts";
 
 /** What a supervisor of ours says of the program it runs. */
@@ -31,6 +32,8 @@ export interface Supervised {
   readonly restartPolicy: RestartPolicy;
   /** The last health check's result, when its health is checked and was once. */
   readonly health?: HealthResult | undefined;
+  /** Restarting on change: what is watched, and the last restart a change made. */
+  readonly watch?: WatchRecord | undefined;
   /** Between its runs: when the program is started again (ms since the epoch), if said. */
   readonly nextStart: number | null;
 }
@@ -164,6 +167,7 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     lastExit: record.lastExit,
     restartPolicy: record.restartPolicy,
     ...(record.health ? { health: record.health } : {}),
+    ...(record.watch ? { watch: record.watch } : {}),
     nextStart: program === null ? record.nextStart ?? null : null,
   };
 }

@@ -15,6 +15,7 @@ import { TOKEN_VARIABLE } from "../process/identity.ts";
 import { readEnviron } from "../process/proc.ts";
 import { isMarker, STAGE_VALUES_VARIABLE } from "../start/relaunch.ts";
 import { RESTART_POLICIES } from "../supervisor/record.ts";
+import { checkWatchSettings } from "../supervisor/watch_paths.ts";
 import { passedDescriptors } from "./socket_activation.ts";
 
 /** A program to run as the daemon, in place of the rest of this program. */
@@ -190,6 +191,7 @@ export function checkProgram(program: Program): void {
       bad("supervise.onFailure.name", "a string", name);
     }
   }
+  if (supervise.watch !== undefined) checkWatchSettings(supervise.watch, bad);
   const health = supervise.health;
   if (health === undefined) return;
   const one = typeof health === "object" && health !== null &&

@@ -16,7 +16,7 @@
  * @module
  */
 import { getLibc } from "../../ffi/libc.ts";
-import { changeDirectory, cwd, mainModule } from "../host.ts";
+import { changeDirectory, cwd, isDeno, mainModule } from "../host.ts";
 import { resolvePath } from "../paths.ts";
 import { handOverPidFile, type HeldPidFile, keepPidFile } from "../process/pid_file.ts";
 import { type Command, sameCommand } from "../start/relaunch.ts";
@@ -77,7 +77,11 @@ export function handOff(plan: SupervisorPlan, startedIn: string): void {
       changeDirectory(startedIn);
       // Until the new image handles them, the signals it passes on wait.
       holdForwardedSignals(true);
-      getLibc().execve(command.path, command.argv, [...command.env, `${PLAN_VARIABLE}=${json}`]);
+      getLibc().execve(command.path, command.argv, [
+        ...command.env,
+        `${PLAN_VARIABLE}=${json}`,
+        ...quietCollector(command.env),
+      ]);
     }
   } catch {
     // Not executed: supervised from here.
@@ -96,6 +100,29 @@ export function handOff(plan: SupervisorPlan, startedIn: string): void {
   plan.channel?.keepHeld();
 }
 
+/**
+ * Bun's collector timer looks at the process's memory every second: idle,
+ * a supervisor allocates next to nothing, and without the timer it sleeps
+ * (its collector still runs as it allocates). Unless set otherwise.
+ */
+function quietCollector(env: readonly string[]): string[] {
+  const name = "BUN_GC_TIMER_DISABLE";
+  return isDeno || env.some((e) => e.startsWith(`${name}=`)) ? [] : [`${name}=1`];
+}
+
+/**
+ * The command that runs this compiled program again: it holds the
+ * supervisor's image too (`cli.ts` runs it when handed a plan).
+ */
+function compiledCommand(): Command | undefined {
+  if (!decodeURIComponent(ENTRY.pathname).startsWith("/$bunfs/")) return undefined;
+  try {
+    return sameCommand();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The runtime's command line with the supervisor's image in place of the main module. */
 function leanCommand(startedIn: string): Command | undefined {
   if (ENTRY.protocol !== "file:") return undefined;
@@ -104,7 +131,7 @@ function leanCommand(startedIn: string): Command | undefined {
     // A compiled program's modules are not files.
     getLibc().fileIdAt(entry);
   } catch {
-    return undefined;
+    return compiledCommand();
   }
   const main = mainModule();
   const mainPath = main.startsWith("file:") ? decodeURIComponent(new URL(main).pathname) : main;

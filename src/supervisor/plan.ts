@@ -9,6 +9,7 @@ import type { PidFile } from "../process/pid_file.ts";
 import type { ReadyChannel } from "../start/ready_channel.ts";
 import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
+import type { WatchSettings } from "./watch_paths.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
 export interface Supervision {
@@ -41,6 +42,8 @@ export interface Supervision {
   readonly health?: HealthSettings | undefined;
   /** Run a shell command when the program fails, is restarted, or the daemon gives up. */
   readonly onFailure?: FailureHookSettings | undefined;
+  /** Restart the program after a burst of changes under these paths (see `change_restart.ts`). */
+  readonly watch?: WatchSettings | undefined;
 }
 
 /** The on-failure hook (see `failure_hook.ts`; its environment: `failure_event.ts`). */

@@ -54,6 +54,16 @@ export interface SupervisorRecord {
   readonly health?: HealthResult | undefined;
   /** While restarting: when the program is started again, ms since the epoch. */
   readonly nextStart?: number;
+  /** Restarting on change: what is watched, and the last restart a change made. */
+  readonly watch?: WatchRecord | undefined;
+}
+
+/** What `status` shows of a watch for changes. */
+export interface WatchRecord {
+  /** Directories and files watched. */
+  readonly watching: number;
+  /** When a change last restarted the program, ms since the epoch. */
+  readonly lastRestart?: number;
 }
 
 /** How the last health check went. */

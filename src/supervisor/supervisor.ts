@@ -39,6 +39,7 @@ import { selfIdentity, TOKEN_VARIABLE } from "../process/identity.ts";
 import type { Orphan } from "./orphan.ts";
 import { failed, type FailureHook, failureHookFor, hookEvent } from "./failure_hook.ts";
 import type { FailureCause, FailureEvent } from "./failure_event.ts";
+import { ChangeRestarts } from "./change_restart.ts";
 
 // Where the library and the command line have always found them.
 export type { RestartPolicy };
@@ -89,6 +90,7 @@ class Supervisor {
   #hook: FailureHook | undefined;
   /** Why a run ended by the supervisor (`#overgrown`) ends, for the on-failure hook. */
   #endCause: FailureCause = "memory";
+  #watch: ChangeRestarts | undefined;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -107,6 +109,12 @@ class Supervisor {
       );
     }
     this.#checkHealth();
+    this.#watch = ChangeRestarts.start(this.#plan, {
+      restartable: () =>
+        this.#stopping || this.#overgrown || !this.#run || !this.#started() ? null : this.#run.pid,
+      restart: (why) => this.#endOvergrown(why),
+      say: (line) => this.#output.say(line),
+    });
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
     if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
@@ -160,6 +168,7 @@ class Supervisor {
       ...(this.#lastHealth ? { health: this.#lastHealth } : {}),
       droppedLines: this.#output.droppedLines,
       ...(nextStart === undefined ? {} : { nextStart }),
+      ...(this.#watch ? { watch: this.#watch.record() } : {}),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -265,6 +274,13 @@ class Supervisor {
       // Ended while the starter judges it: the start fails, with its status.
       this.#finish(end, "stopped", true);
       return;
+    }
+    // Ended for a change: started again once all of it is gone, at once, no failure counted.
+    if (this.#watch?.pending && !this.#stopping) {
+      this.#overgrown = false;
+      this.#record("restarting");
+      await this.#watch.lastRunGone(`${this.#plan.program.name} ${this.#lastExit}`);
+      if (!this.#stopping) return void (this.#restarts++, this.#start());
     }
     const { supervision, program } = this.#plan;
     const overgrown = this.#overgrown;
@@ -394,6 +410,7 @@ class Supervisor {
     this.#hook?.stop();
     this.#stopWatch?.();
     this.#health?.stop();
+    this.#watch?.close();
     // A failure is remembered (status shows it); a stop leaves nothing.
     if (state === "failed") this.#record(state);
     else if (this.#plan.pidFile) {
