@@ -86,7 +86,7 @@ test("a bad value of every option of the table is refused, naming the option", (
     );
     checked++;
   }
-  assert.equal(checked, 24, "options with a bad value to try");
+  assert.equal(checked, 26, "options with a bad value to try");
   // A switch takes no value, and an option unknown to the table is refused.
   for (const o of START_OPTIONS.filter((o) => o.type === "switch")) {
     assert.throws(() => parseArgs(["start", `${o.flag}=yes`, "--", "sleep"]), UsageError, o.flag);
