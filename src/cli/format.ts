@@ -145,6 +145,9 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
+      report.supervisorRssBytes !== null
+        ? `supervisor RSS ${formatBytes(report.supervisorRssBytes)}`
+        : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
@@ -205,8 +208,13 @@ function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
     : "red";
 }
 
-/** The list of daemons as a table: name, pid, state, uptime, restarts, CPU, memory. */
+/**
+ * The list of daemons as a table: name, pid, state, uptime, restarts, CPU
+ * over the recent moment its header names, the memory of the program's
+ * tree and that of its supervisor.
+ */
 export function statusTable(reports: readonly StatusReport[], colour: boolean): string {
+  const bytes = (n: number | null) => n === null ? "-" : formatBytes(n);
   const rows = reports.map((r) => [
     r.name,
     r.pid === null ? "-" : String(r.pid),
@@ -214,9 +222,12 @@ export function statusTable(reports: readonly StatusReport[], colour: boolean): 
     r.uptimeSeconds === null ? "-" : formatDuration(r.uptimeSeconds),
     r.restarts === null ? "-" : String(r.restarts),
     r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
-    r.rssBytes === null ? "-" : formatBytes(r.rssBytes),
+    r.state === "running" || r.state === "restarting" ? bytes(r.rssBytes) : "-",
+    bytes(r.supervisorRssBytes),
   ]);
-  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "CPU", "MEMORY"];
+  const window = reports.find((r) => r.cpuWindowSeconds !== null)?.cpuWindowSeconds;
+  const cpu = window ? `CPU(${window}s)` : "CPU";
+  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", cpu, "MEMORY", "SUPERVISOR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[], state?: StatusReport["state"]) =>
     cells.map((cell, i) => {
