@@ -70,5 +70,5 @@ export function startTimeOf(pid: number): string | null {
   const stat = readStat(pid);
   const boot = bootTimeSeconds();
   if (!stat || boot === undefined) return null;
-  return new Date((boot + stat.startTicks / CLOCK_TICKS) * 1000).toISOString();
+  return new Date(boot * 1000 + Math.round(stat.startTicks * (1000 / CLOCK_TICKS))).toISOString();
 }
