@@ -207,7 +207,7 @@ t(
 
 t(
   "a program that keeps busy shows CPU use in the list",
-  async ({ cli }) => {
+  ({ cli }) => {
     const started = cli(["start", "--name", "spin", "--", "sh", "-c", "while :; do :; done"]);
     assert.equal(started.code, 0, started.stderr);
     const [spin] = JSON.parse(cli(["status", "--json"]).stdout);
@@ -218,7 +218,7 @@ t(
 
 t(
   "the supervisor's memory is reported apart from its program's, in the list and in JSON",
-  async ({ home, cli }) => {
+  ({ home, cli }) => {
     assert.equal(
       cli(["start", "--name", "sup", "--restart", "always", "--", "sleep", "300"]).code,
       0,
