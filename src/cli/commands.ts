@@ -240,18 +240,15 @@ export async function reportsOf(
 }
 
 /**
- * `status` of every known daemon: those with a saved start (`daemons`,
- * wherever their pid file is) and any other pid file in `runDir`, by name.
- * Exit status 1 when one is dead, failed or restarting, else 0 (always 0 in
- * the Prometheus form, as for one daemon).
+ * The daemons `status` lists: `daemons` (those with a saved start, wherever
+ * their pid file is) and, unless `onlyListed`, any other pid file in
+ * `runDir`, by name; sorted by name.
  */
-export async function statusAllCommand(
+export function listedDaemons(
   runDir: string,
   daemons: readonly Listed[],
-  form: StatusForm,
-  io: Output,
   onlyListed = false,
-): Promise<number> {
+): Listed[] {
   const all = new Map(daemons.map((d) => [d.pidFile, d]));
   try {
     // Every pid file of the state folder too, unless only the listed ones are asked for.
@@ -263,7 +260,22 @@ export async function statusAllCommand(
   } catch {
     // No state folder yet: no daemons.
   }
-  const listed = [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * `status` of every known daemon (see {@link listedDaemons}). Exit status 1
+ * when one is dead, failed or restarting, else 0 (always 0 in the
+ * Prometheus form, as for one daemon).
+ */
+export async function statusAllCommand(
+  runDir: string,
+  daemons: readonly Listed[],
+  form: StatusForm,
+  io: Output,
+  onlyListed = false,
+): Promise<number> {
+  const listed = listedDaemons(runDir, daemons, onlyListed);
   const reports = await reportsOf(listed, form !== "prometheus");
   if (form === "prometheus") {
     const { exposition } = await import("../observe/prometheus.ts");
