@@ -100,6 +100,7 @@ binary_tests=(
   tests/multi_logs_test.ts
   tests/on_failure_test.ts
   tests/watch_test.ts
+  tests/metrics_test.ts
 )
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then

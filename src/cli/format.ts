@@ -6,42 +6,9 @@
  */
 import { oneLine } from "../text.ts";
 import type { HealthResult, WatchRecord } from "../supervisor/record.ts";
+import type { StatusReport } from "../observe/status_report.ts";
 
-/** What `status` reports about one daemon. */
-export interface StatusReport {
-  readonly name: string;
-  /** `restarting`: its supervisor runs, its program is between two runs. */
-  readonly state: "running" | "restarting" | "dead" | "stopped" | "failed";
-  /** The main process; under a supervisor, the program (null between its runs). */
-  readonly pid: number | null;
-  /** The supervisor's pid, when one runs the program. */
-  readonly supervisorPid: number | null;
-  readonly uptimeSeconds: number | null;
-  /** Resident memory of the whole process tree. */
-  readonly rssBytes: number | null;
-  /** CPU use of the whole process tree over its lifetime (100 = one CPU). */
-  readonly cpuPercent: number | null;
-  readonly command: string | null;
-  readonly pidFile: string;
-  /** Other live processes of the daemon's session (those it started). */
-  readonly otherProcesses: number;
-  /** Processes of its session this user could not check. */
-  readonly unverifiedProcesses: number;
-  /** Under a supervisor: how often it restarted the program. */
-  readonly restarts: number | null;
-  /** Under a supervisor: how the program's last run ended, if one did. */
-  readonly lastExit: string | null;
-  /** Restarting: when the supervisor starts the program again (ISO 8601, UTC), if it said. */
-  readonly restartAt: string | null;
-  /** What the pid file is, when it names no daemon of ours (`it holds no pid: "x"`). */
-  readonly found: string | null;
-  /** A supervised program whose supervisor was killed: it runs on, and a start takes it over. */
-  readonly unsupervised: number | null;
-  /** Under a supervisor that checks its health: the last check's result, once there was one. */
-  readonly health?: HealthResult | null;
-  /** Under a supervisor that restarts it on change: what it watches, its last such restart. */
-  readonly watch?: WatchRecord | null;
-}
+export type { StatusReport };
 
 /** `watching 12 paths`, `watching 12 paths, restarted for a change 4s ago`. */
 function watchFacts(watch: WatchRecord, now: number): string {
@@ -136,6 +103,9 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
+      report.supervisorRssBytes !== null
+        ? `supervisor RSS ${formatBytes(report.supervisorRssBytes)}`
+        : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
       report.watch ? watchFacts(report.watch, Date.now()) : undefined,
     ].filter(Boolean).join(", ");
@@ -197,8 +167,13 @@ function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
     : "red";
 }
 
-/** The list of daemons as a table: name, pid, state, uptime, restarts, CPU, memory. */
+/**
+ * The list of daemons as a table: name, pid, state, uptime, restarts, CPU
+ * over the recent moment its header names, the memory of the program's
+ * tree and that of its supervisor.
+ */
 export function statusTable(reports: readonly StatusReport[], colour: boolean): string {
+  const bytes = (n: number | null) => n === null ? "-" : formatBytes(n);
   const rows = reports.map((r) => [
     r.name,
     r.pid === null ? "-" : String(r.pid),
@@ -206,9 +181,12 @@ export function statusTable(reports: readonly StatusReport[], colour: boolean): 
     r.uptimeSeconds === null ? "-" : formatDuration(r.uptimeSeconds),
     r.restarts === null ? "-" : String(r.restarts),
     r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
-    r.rssBytes === null ? "-" : formatBytes(r.rssBytes),
+    r.state === "running" || r.state === "restarting" ? bytes(r.rssBytes) : "-",
+    bytes(r.supervisorRssBytes),
   ]);
-  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "CPU", "MEMORY"];
+  const window = reports.find((r) => r.cpuWindowSeconds !== null)?.cpuWindowSeconds;
+  const cpu = window ? `CPU(${window}s)` : "CPU";
+  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", cpu, "MEMORY", "SUPERVISOR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[], state?: StatusReport["state"]) =>
     cells.map((cell, i) => {

@@ -8,6 +8,9 @@ import type { DaemonOptions } from "../options.ts";
 import type { Supervision } from "../supervisor/supervisor.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
 
+/** How `status` prints: words, JSON objects, or the Prometheus text exposition. */
+export type StatusForm = "text" | "json" | "prometheus";
+
 /** Which daemon a command is about. */
 export type Target = { readonly name: string } | { readonly pidFile: string };
 
@@ -83,7 +86,7 @@ export type Parsed =
     readonly lines: number;
     readonly follow: boolean;
   } & TargetSet)
-  | ({ readonly command: "status"; readonly json: boolean } & TargetSet)
+  | ({ readonly command: "status"; readonly form: StatusForm } & TargetSet)
   | {
     readonly command: "unit";
     /** The daemon's options, from the command line. */
