@@ -19,6 +19,7 @@ import { stop } from "../control/stop.ts";
 import { EXIT } from "./exit_codes.ts";
 import { signalFullName } from "../signal_names.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
+import { scheduleFields } from "./schedule_report.ts";
 
 /** Where commands write. */
 export interface Output {
@@ -151,6 +152,13 @@ export function reportOf(name: string, pidFile: string): StatusReport {
       }
       // The program is the daemon's face; its supervisor is named beside it.
       const program = supervised.program;
+      const scheduled = scheduleFields(supervised.schedule, supervised.restartAt);
+      if (program === null && supervised.schedule) {
+        // Between two runs of --cron: waiting for the next time, as it should.
+        const { restarts, lastExit } = supervised;
+        const between = { pid: null, supervisorPid: s.pid, restarts, lastExit, ...scheduled };
+        return { ...base, ...usage, state: "scheduled", ...between };
+      }
       if (program === null) {
         // Between two runs: not up, whatever its supervisor does.
         const next = supervised.nextStart;
@@ -176,6 +184,7 @@ export function reportOf(name: string, pidFile: string): StatusReport {
         restarts: supervised.restarts,
         lastExit: supervised.lastExit,
         ...(supervised.health ? { health: supervised.health } : {}),
+        ...scheduled,
       };
     }
     case "dead": {

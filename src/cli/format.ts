@@ -6,12 +6,20 @@
  */
 import { oneLine } from "../text.ts";
 import type { HealthResult } from "../supervisor/record.ts";
+import {
+  type RestartScheduleReport,
+  type ScheduleReport,
+  scheduleWords,
+} from "./schedule_report.ts";
 
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
-  /** `restarting`: its supervisor runs, its program is between two runs. */
-  readonly state: "running" | "restarting" | "dead" | "stopped" | "failed";
+  /**
+   * `restarting`: its supervisor runs, its program is between two runs;
+   * `scheduled`: its supervisor waits for the next time of `--cron`.
+   */
+  readonly state: "running" | "restarting" | "scheduled" | "dead" | "stopped" | "failed";
   /** The main process; under a supervisor, the program (null between its runs). */
   readonly pid: number | null;
   /** The supervisor's pid, when one runs the program. */
@@ -39,6 +47,10 @@ export interface StatusReport {
   readonly unsupervised: number | null;
   /** Under a supervisor that checks its health: the last check's result, once there was one. */
   readonly health?: HealthResult | null;
+  /** With `--cron`: its times, its last run and the next (see `schedule_report.ts`). */
+  readonly schedule?: ScheduleReport | null;
+  /** With `--restart-at`: its times and the next restart. */
+  readonly restartSchedule?: RestartScheduleReport | null;
 }
 
 /** `health ok`, `health failing 2 of 3 (exited with status 1), 4s ago`. */
@@ -50,12 +62,13 @@ export function healthFacts(health: HealthResult, now: number): string {
 }
 
 /**
- * The LSB exit status of `status` for one daemon: 0 running, 1 dead with
+ * The LSB exit status of `status` for one daemon: 0 running (or scheduled:
+ * waiting for its next time, as it should), 1 dead with
  * its pid file left, 3 not running (its program between two runs too); 4
  * (unknown) when processes of its session could not be checked.
  */
 export function lsbStatus(report: Pick<StatusReport, "state" | "unverifiedProcesses">): number {
-  if (report.state === "running") return 0;
+  if (report.state === "running" || report.state === "scheduled") return 0;
   if (report.state === "dead") return report.unverifiedProcesses ? 4 : 1;
   // Failed (gave up restarting): not running, as systemd says of a failed unit.
   return 3;
@@ -102,13 +115,17 @@ export function useColour(
 export function statusLine(report: StatusReport, colour: boolean): string {
   const state = paint(
     report.state,
-    report.state === "running" ? "green" : report.state === "dead" ? "red" : "yellow",
+    stateColour(report.state),
     colour,
   );
   const restarts = report.restarts
     ? `${report.restarts} restart${report.restarts === 1 ? "" : "s"}`
     : undefined;
   if (report.state === "restarting") return `${report.name}: ${state} (${restartFacts(report)})`;
+  if (report.state === "scheduled") {
+    const facts = [...scheduleWords(report), `supervisor pid ${report.supervisorPid}`];
+    return `${report.name}: ${state} (${facts.join("; ")})`;
+  }
   if (report.state === "failed") {
     return `${report.name}: ${paint("failed", "red", colour)} (${
       [report.lastExit ? `last run ${report.lastExit}` : undefined, restarts].filter(Boolean)
@@ -127,6 +144,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
+      ...scheduleWords(report),
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
       report.command ? `: ${oneLine(report.command)}` : ""
@@ -179,7 +197,7 @@ function restartFacts(report: StatusReport, now = Date.now()): string {
 
 /** The colour of a state word. */
 function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
-  return state === "running"
+  return state === "running" || state === "scheduled"
     ? "green"
     : state === "stopped" || state === "restarting"
     ? "yellow"

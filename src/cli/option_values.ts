@@ -153,4 +153,7 @@ export const PARSERS: { readonly [T in Exclude<OptionType, "switch">]: Parser<Op
     if (value.trim() === "") throw new UsageError(`invalid ${flag}: empty`, command);
     return value;
   },
+  // Checked once the cron library is loaded (see cron_options.ts).
+  schedule: (value, flag, command) => PARSERS.command(value, flag, command),
+  zone: (value, flag, command) => PARSERS.command(value, flag, command),
 };

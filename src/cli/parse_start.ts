@@ -14,6 +14,7 @@ import { scan, type Scanned, single } from "./args.ts";
 import { PARSERS, validName } from "./option_values.ts";
 import type { Parsed, StartCommand } from "./parsed.ts";
 import { START_OPTIONS, type StartValues } from "./start_options.ts";
+import { checkScheduleOptions, cronSettings } from "./cron_options.ts";
 import { quote, UsageError } from "./usage.ts";
 
 /** The options of `start` and `run` that take a value. */
@@ -132,10 +133,11 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
     throw new UsageError("--exec is an option of run (start execs unless supervising)", command);
   }
   const health = checksHealth(command, s, v);
+  const scheduled = checkScheduleOptions(command, s, v);
   const supervising = command === "run"
     ? !v.exec
     : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
-      health;
+      health || scheduled;
   const supervisionOnly = SUPERVISION_VALUES.find((o) => s.values.has(o)) ??
     (v.logTime ? "--log-time" : undefined);
   const streams = ["--stdout", "--stderr", "--log"].find((o) => s.values.has(o));
@@ -210,6 +212,8 @@ function supervision(v: StartValues): Supervision {
     logTime: v.logTime,
     maxMemory: v.maxMemory,
     health: healthCheck(v),
+    cron: cronSettings(v.cron, v.cronTz),
+    restartAt: cronSettings(v.restartAt, v.cronTz),
   };
 }
 

@@ -9,6 +9,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
+import { CRON_OPTIONS } from "./cron_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -16,7 +17,8 @@ import { HEALTH_OPTIONS } from "./health_options.ts";
  * K, M or G), `octal`, `port` (1-65535), `regex`, `signal` (a name, kept as
  * `SIGNAME`), `policy` (`no`, `on-failure`, `always`), `variable`
  * (`NAME=VALUE`), `name` (a daemon name), `path`, `user`, `group`, `command`
- * (a shell command), and `switch` (no value).
+ * (a shell command), `schedule` (a cron expression), `zone` (a time zone)
+ * and `switch` (no value).
  */
 export interface OptionValues {
   seconds: number;
@@ -33,6 +35,8 @@ export interface OptionValues {
   user: string;
   group: string;
   command: string;
+  schedule: string;
+  zone: string;
   switch: boolean;
 }
 
@@ -337,6 +341,7 @@ const OPTIONS = [
     unit: "MemoryMax= (the kernel's limit: the program is killed at once)",
   },
   ...HEALTH_OPTIONS,
+  ...CRON_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

@@ -16,6 +16,7 @@ import {
   type RestartPolicy,
   type SupervisorRecord,
 } from "../supervisor/record.ts";
+import type { RestartAtRecord, ScheduleRecord } from "../supervisor/schedule_record.ts";
 
 /** What a supervisor of ours says of the program it runs. */
 export interface Supervised {
@@ -33,6 +34,10 @@ export interface Supervised {
   readonly health?: HealthResult | undefined;
   /** Between its runs: when the program is started again (ms since the epoch), if said. */
   readonly nextStart: number | null;
+  /** With `--cron`: the times, the last run and the next (between runs, the program is null). */
+  readonly schedule?: ScheduleRecord | undefined;
+  /** With `--restart-at`: the times and the next restart. */
+  readonly restartAt?: RestartAtRecord | undefined;
 }
 
 /** What a pid file says about its daemon. */
@@ -165,5 +170,7 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     restartPolicy: record.restartPolicy,
     ...(record.health ? { health: record.health } : {}),
     nextStart: program === null ? record.nextStart ?? null : null,
+    ...(record.schedule ? { schedule: record.schedule } : {}),
+    ...(record.restartAt ? { restartAt: record.restartAt } : {}),
   };
 }

@@ -9,6 +9,7 @@ import type { PidFile } from "../process/pid_file.ts";
 import type { ReadyChannel } from "../start/ready_channel.ts";
 import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
+import type { CronSettings } from "./schedule_record.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
 export interface Supervision {
@@ -39,6 +40,10 @@ export interface Supervision {
   readonly killAfter?: number | undefined;
   /** Check the running program's health, and restart it after failures in a row. */
   readonly health?: HealthSettings | undefined;
+  /** Run the program at each time this names (never two runs at once), not all along. */
+  readonly cron?: CronSettings | undefined;
+  /** Restart the running program at each time this names (TERM, then KILL after `killAfter`). */
+  readonly restartAt?: CronSettings | undefined;
 }
 
 /** A health check (see `health_check.ts`): a shell command or a TCP port; one of them. */

@@ -24,6 +24,7 @@ import { OutputCapture } from "./capture.ts";
 import { decideRestart, NO_RESTARTS, type RestartHistory } from "./decision.ts";
 import { watchMemory } from "./memory_watch.ts";
 import { HealthCheck } from "./health_check.ts";
+import { CronRuns } from "./cron_runs.ts";
 import type { SupervisorPlan } from "./plan.ts";
 import {
   type HealthResult,
@@ -84,6 +85,7 @@ class Supervisor {
   #adoptedSession = false;
   #health: HealthCheck | undefined;
   #lastHealth: HealthResult | undefined;
+  #schedules: CronRuns | undefined;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -104,7 +106,7 @@ class Supervisor {
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
     if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
-    else this.#start();
+    else if (!this.#schedule()) this.#start();
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     // A program taken over has long started: supervised again is ready.
@@ -154,6 +156,7 @@ class Supervisor {
       ...(this.#lastHealth ? { health: this.#lastHealth } : {}),
       droppedLines: this.#output.droppedLines,
       ...(nextStart === undefined ? {} : { nextStart }),
+      ...this.#schedules?.facts(),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -261,6 +264,12 @@ class Supervisor {
     const { supervision, program } = this.#plan;
     const overgrown = this.#overgrown;
     this.#overgrown = false;
+    if (this.#schedules?.runsAtTimes) {
+      this.#schedules.ended(run.startedAt, end, this.#lastExit);
+      this.#output.say(`${program.name} ${this.#lastExit}`);
+      if (this.#stopping) this.#finish(end, "stopped");
+      return this.#record("scheduled");
+    }
     const decision = decideRestart(supervision, this.#history, {
       status: end,
       startedAt: run.startedAt,
@@ -299,6 +308,8 @@ class Supervisor {
     if (REOPEN.has(name)) this.#output.reopen();
     if (STOPPING.has(name)) {
       this.#stopping = true;
+      this.#schedules?.stop();
+      if (this.#schedules?.runsAtTimes && !this.#run) this.#finish({ code: 0 }, "stopped");
       if (this.#timer !== undefined) {
         // Stopped while waiting to restart: nothing runs, done.
         clearTimeout(this.#timer);
@@ -314,6 +325,20 @@ class Supervisor {
       if (whyFatal(this.#run.pid, number, name)) return;
     }
     this.#send(name);
+  }
+
+  /** Starts the schedules (`cron_runs.ts`), if any; true when the program runs at times only. */
+  #schedule(): boolean {
+    this.#schedules = CronRuns.of(this.#plan.supervision, {
+      running: () => this.#run?.pid ?? null,
+      start: () => this.#start(),
+      restart: (why) => this.#endOvergrown(why),
+      say: (line) => this.#output.say(line),
+      changed: () => this.#record(this.#run ? "running" : "scheduled"),
+      ready: () => this.#plan.channel?.ready(ownPid()),
+      failed: () => this.#finish({ code: 1 }, "failed", !this.#started()),
+    });
+    return this.#schedules?.runsAtTimes ?? false;
   }
 
   /** Checks the program's health, if asked to, once the start was judged (see `health_check.ts`). */
