@@ -267,7 +267,7 @@ export function statusAllCommand(
       continue;
     }
     const main = report.supervisorPid ?? report.pid;
-    const live = report.state === "running" || report.state === "restarting";
+    const live = ["running", "restarting", "scheduled"].includes(report.state);
     if (live && pids.has(main!)) continue;
     if (live) pids.add(main!);
     reports.push(report);
