@@ -12,7 +12,7 @@ import { DEFAULTS } from "../defaults.ts";
 import type { CronSettings } from "../supervisor/schedule_record.ts";
 import type { Scanned } from "./args.ts";
 import type { StartCommand } from "./parsed.ts";
-import { UsageError } from "./usage.ts";
+import { DaemonFileError, UsageError } from "./usage.ts";
 
 /** The schedule's entries of the option table (checked as entries there). */
 export const CRON_OPTIONS = [
@@ -117,5 +117,26 @@ export async function checkSchedules(start: StartCommand): Promise<void> {
     if (!settings) continue;
     const problem = await cronProblem(settings, flag, "--cron-tz");
     if (problem) throw new UsageError(problem, start.command);
+  }
+}
+
+/**
+ * Checks the cron expressions of daemon `d` of the file at `path`.
+ * @throws {DaemonFileError} naming the file, the entry and the key.
+ */
+export async function checkFileSchedules(
+  path: string,
+  d: { readonly parsed: StartCommand; readonly label: string },
+): Promise<void> {
+  try {
+    await checkSchedules(d.parsed);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // The file's words for the command line's.
+    const keys = error.message.replace(
+      /--cron-tz|--restart-at|--cron/g,
+      (flag) => JSON.stringify(CRON_OPTIONS.find((o) => o.flag === flag)!.key),
+    );
+    throw new DaemonFileError(`${path}: ${d.label}: ${keys}`);
   }
 }
