@@ -6,9 +6,12 @@
  * verify` and elapse when croner says.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { alive, formTest, readText, run, until } from "./harness.ts";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { scheduleExposition } from "../src/observe/schedule_metrics.ts";
+import { alive, formTest, readText, root, run, runtime, test, until } from "./harness.ts";
 
 const t: typeof formTest = (name, body) => formTest(name, body, 90_000);
 
@@ -97,14 +100,32 @@ t(
       exitCode: null,
       durationSeconds: 0,
     };
+    let between: unknown;
     await until(() => {
       const now = JSON.parse(cli(["status", "job", "--json"]).stdout);
+      between = now;
       ended = now.schedule.lastRun;
       return now.state === "scheduled" && ended.exit !== null;
     }, "a run ended");
     assert.equal(ended.exit, "exited with status 0");
     assert.equal(ended.exitCode, 0);
     assert.ok(ended.durationSeconds >= 1.5, `${ended.durationSeconds} s`);
+    // The same facts as Prometheus series, for status --prometheus.
+    const series = scheduleExposition([between as Parameters<typeof scheduleExposition>[0][0]]);
+    assert.match(series, /^# TYPE daemonize_cron_next_run_time_seconds gauge$/m);
+    assert.match(series, /^daemonize_cron_next_run_time_seconds\{name="job"\} \d+$/m);
+    assert.match(series, /^daemonize_cron_last_run_start_time_seconds\{name="job"\} [\d.]+$/m);
+    assert.match(
+      series,
+      new RegExp(
+        `^daemonize_cron_last_run_duration_seconds\\{name="job"\\} ${ended.durationSeconds}$`,
+        "m",
+      ),
+    );
+    assert.match(series, /^daemonize_cron_last_run_exit_code\{name="job"\} 0$/m);
+    assert.match(series, /^daemonize_cron_runs_total\{name="job"\} \d+$/m);
+    assert.match(series, /^daemonize_cron_skipped_total\{name="job"\} [1-9]\d*$/m);
+    assert.equal(scheduleExposition([{ name: "plain" }]), "");
     await until(() => {
       const line = cli(["status", "job"]);
       return line.code === 0 &&
@@ -281,3 +302,24 @@ t(
     assert.match(readText(more[1]!), /^OnCalendar=Sun \*-\*-\* 00:00:00$/m);
   },
 );
+
+test("the cron library is loaded by a schedule only: the command and the supervisor import it on demand", () => {
+  const deno = runtime === "deno" ? Deno.execPath() : join(root, "node_modules", ".bin", "deno");
+  for (const entry of ["src/cli/main.ts", "src/supervisor/main.ts", "mod.ts"]) {
+    const out = spawnSync(deno, ["info", "--json", join(root, entry)], { encoding: "utf8" });
+    assert.equal(out.status, 0, out.stderr);
+    const modules = (JSON.parse(out.stdout) as {
+      modules: {
+        specifier: string;
+        dependencies?: { specifier: string; code?: { specifier: string }; isDynamic?: boolean }[];
+      }[];
+    }).modules;
+    const importers = modules.flatMap((m) =>
+      (m.dependencies ?? []).filter((d) => d.specifier === "croner" && d.code).map((d) => ({
+        from: relative(root, fileURLToPath(m.specifier)),
+        dynamic: d.isDynamic === true,
+      }))
+    );
+    assert.deepEqual(importers, [{ from: "src/supervisor/schedule.ts", dynamic: true }], entry);
+  }
+});
