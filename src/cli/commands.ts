@@ -19,7 +19,7 @@ import { stop } from "../control/stop.ts";
 import { EXIT } from "./exit_codes.ts";
 import { signalFullName } from "../signal_names.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
-import { scheduleFields } from "./schedule_report.ts";
+import { scheduleFields } from "../observe/schedule_report.ts";
 
 /** Where commands write. */
 export interface Output {

@@ -24,7 +24,7 @@ export const CRON_OPTIONS = [
     help:
       "run it at each time of the cron expression EXPR (5 fields, 6 with seconds first, or @hourly, @daily...), never while a run still goes",
     section: "supervision",
-    unit: "a .timer unit (OnCalendar=) beside a Type=oneshot service",
+    unit: "OnCalendar= (in NAME.timer, beside a Type=oneshot service)",
   },
   {
     flag: "--restart-at",
@@ -35,7 +35,7 @@ export const CRON_OPTIONS = [
       DEFAULTS.stopTimeout / 1000
     } s)`,
     section: "supervision",
-    unit: "a .timer unit (OnCalendar=) that restarts the service",
+    unit: "OnCalendar= (in NAME-restart.timer, which restarts the service)",
   },
   {
     flag: "--cron-tz",
@@ -45,7 +45,7 @@ export const CRON_OPTIONS = [
     shown: "the host's",
     help: "the time zone of --cron and --restart-at (like Europe/Paris, or UTC)",
     section: "supervision",
-    unit: "the time zone at the end of OnCalendar=",
+    unit: "OnCalendar= (its time zone)",
   },
 ] as const;
 

@@ -10,7 +10,7 @@ import {
   type RestartScheduleReport,
   type ScheduleReport,
   scheduleWords,
-} from "./schedule_report.ts";
+} from "../observe/schedule_report.ts";
 
 /** What `status` reports about one daemon. */
 export interface StatusReport {

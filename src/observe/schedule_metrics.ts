@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RestartScheduleReport, ScheduleReport } from "../cli/schedule_report.ts";
+import type { RestartScheduleReport, ScheduleReport } from "./schedule_report.ts";
 
 /** What the series are read from: a status report's name and schedules. */
 export interface ScheduledReport {

@@ -80,13 +80,22 @@ export function scheduleFields(
   };
 }
 
-/** `01:02:03, in 4.2 s` (host time), or `none to come`. */
+/** `01:02:03, in 4.2 s` (host time; `in 3h 5m` when further), or `none to come`. */
 function when(at: string | null, now: number): string {
   if (at === null) return "none to come";
   const ms = new Date(at).getTime();
-  return `${new Date(ms).toTimeString().slice(0, 8)}, in ${
-    Math.max(0, (ms - now) / 1000).toFixed(1)
-  } s`;
+  const left = Math.max(0, (ms - now) / 1000);
+  const whole = Math.round(left);
+  const [d, h, m, s] = [whole / 86400, (whole % 86400) / 3600, (whole % 3600) / 60, whole % 60]
+    .map(Math.floor);
+  const wait = left < 60
+    ? `${left.toFixed(1)} s`
+    : d
+    ? `${d}d ${h}h`
+    : h
+    ? `${h}h ${m}m`
+    : `${m}m ${s}s`;
+  return `${new Date(ms).toTimeString().slice(0, 8)}, in ${wait}`;
 }
 
 /**
