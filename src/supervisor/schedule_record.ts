@@ -28,7 +28,9 @@ export interface ScheduledRun {
 
 /** What a supervisor running its program at times (`--cron`) says of them. */
 export interface ScheduleRecord {
+  /** The cron expression of `--cron`. */
   readonly expression: string;
+  /** The time zone it is read in; the host's when not given. */
   readonly timeZone?: string | undefined;
   /** The next time, ms since the epoch; null when the expression names no more. */
   readonly nextRun: number | null;
@@ -42,7 +44,9 @@ export interface ScheduleRecord {
 
 /** What a supervisor restarting its program at times (`--restart-at`) says of them. */
 export interface RestartAtRecord {
+  /** The cron expression of `--restart-at`. */
   readonly expression: string;
+  /** The time zone it is read in; the host's when not given. */
   readonly timeZone?: string | undefined;
   /** The next restart, ms since the epoch; null when the expression names no more. */
   readonly nextRestart: number | null;
