@@ -105,8 +105,10 @@ class Supervisor {
     this.#checkHealth();
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
+    // A program taken over keeps its schedules; with --cron, a run starts at its time.
+    const atTimes = this.#schedule();
     if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
-    else if (!this.#schedule()) this.#start();
+    else if (!atTimes) this.#start();
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     // A program taken over has long started: supervised again is ready.
