@@ -166,10 +166,21 @@ t(
       "server.sh",
       `trap 'echo "TERM $$" >> ${seen}; exit 0' TERM\necho "up $$" >> ${seen}\nwhile :; do sleep 0.1; done\n`,
     );
-    const started = cli(["start", "--name", "srv", "--restart-at", "*/2 * * * * *", "--", program]);
+    // A planned restart is no failure: one more than --max-restarts allows leaves it running.
+    const started = cli([
+      "start",
+      "--name",
+      "srv",
+      "--restart-at",
+      "*/2 * * * * *",
+      "--max-restarts",
+      "1",
+      "--",
+      program,
+    ]);
     assert.equal(started.code, 0, started.stderr);
     await until(
-      () => readText(seen).split("\n").filter((l) => l.startsWith("up")).length >= 2,
+      () => readText(seen).split("\n").filter((l) => l.startsWith("up")).length >= 3,
       () => readText(join(home, "srv.log")),
     );
     const [first, , second] = readText(seen).split("\n");
@@ -178,11 +189,15 @@ t(
     const now = Number(second!.split(" ")[1]);
     assert.notEqual(now, old);
     assert.ok(!alive(old), "the first run ended");
+    const log = readText(join(home, "srv.log"));
     assert.match(
-      readText(join(home, "srv.log")),
+      log,
       /server\.sh reached a time of --restart-at "\*\/2 \* \* \* \* \*"; restarting it\n/,
     );
-    await until(() => (record(home, "srv")?.restarts ?? 0) >= 1, "the restart counted");
+    assert.match(log, /server\.sh exited with status 0; starting it again\n/);
+    assert.doesNotMatch(log, /restarting in/, "a planned restart waits for no restart delay");
+    await until(() => (record(home, "srv")?.restarts ?? 0) >= 2, "the restarts counted");
+    assert.equal(record(home, "srv")!.state, "running");
     const report = JSON.parse(cli(["status", "srv", "--json"]).stdout);
     assert.equal(report.restartSchedule.expression, "*/2 * * * * *");
     assert.equal(cli(["stop", "srv"]).code, 0);

@@ -31,7 +31,7 @@ export const CRON_OPTIONS = [
     type: "schedule",
     value: "EXPR",
     key: "restartAt",
-    help: `restart it at each time of the cron expression EXPR (TERM, then KILL after ${
+    help: `restart it at each time of the cron expression EXPR (TERM, KILL after ${
       DEFAULTS.stopTimeout / 1000
     } s)`,
     section: "supervision",

@@ -48,6 +48,8 @@ export class CronRuns {
   #count = 0;
   #skipped = 0;
   #last: ScheduledRun | undefined;
+  /** The run going was told to end at a time of --restart-at. */
+  #restarting = false;
 
   constructor(
     settings: { cron?: CronSettings | undefined; restartAt?: CronSettings | undefined },
@@ -87,7 +89,8 @@ export class CronRuns {
     }
     if (this.#restartAt) {
       this.#restarts = await Schedule.start(this.#restartAt, () => {
-        if (this.#hooks.running() === null) return;
+        if (this.#hooks.running() === null || this.#restarting) return;
+        this.#restarting = true;
         this.#hooks.restart(
           `reached a time of --restart-at ${JSON.stringify(this.#restartAt!.expression)}`,
         );
@@ -102,14 +105,26 @@ export class CronRuns {
     this.#restarts?.stop();
   }
 
-  /** Notes that the run that started at `startedAt` ended with `end` (told as `told`). */
-  ended(startedAt: number, end: ExitStatus, told: string): void {
+  /**
+   * Notes that the run that started at `startedAt` ended with `end` (told as
+   * `told`), and says what comes next: `scheduled`, a wait for the next time
+   * of `--cron`; `again`, a start at once (a time of `--restart-at` ended it:
+   * a planned restart, not counted against the restart limits); undefined,
+   * what the restart policy decides.
+   */
+  ended(startedAt: number, end: ExitStatus, told: string): "scheduled" | "again" | undefined {
+    if (!this.#cron) {
+      const planned = this.#restarting;
+      this.#restarting = false;
+      return planned ? "again" : undefined;
+    }
     this.#last = {
       start: startedAt,
       durationMs: Date.now() - startedAt,
       exit: told,
       exitCode: "code" in end ? end.code : 128 + end.signal,
     };
+    return "scheduled";
   }
 
   /** What goes into the supervisor's record. */

@@ -266,11 +266,16 @@ class Supervisor {
     const { supervision, program } = this.#plan;
     const overgrown = this.#overgrown;
     this.#overgrown = false;
-    if (this.#schedules?.runsAtTimes) {
-      this.#schedules.ended(run.startedAt, end, this.#lastExit);
-      this.#output.say(`${program.name} ${this.#lastExit}`);
+    // Ended at a time of --cron or --restart-at: waits for the next time, or starts again now.
+    const next = this.#schedules?.ended(run.startedAt, end, this.#lastExit);
+    if (next) {
+      this.#output.say(
+        `${program.name} ${this.#lastExit}${next === "again" ? "; starting it again" : ""}`,
+      );
       if (this.#stopping) this.#finish(end, "stopped");
-      return this.#record("scheduled");
+      if (next === "scheduled") return this.#record("scheduled");
+      this.#restarts++;
+      return this.#start();
     }
     const decision = decideRestart(supervision, this.#history, {
       status: end,
