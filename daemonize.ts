@@ -31,4 +31,5 @@ export type { Member, ProcessTree, Sighting } from "./src/process/process_tree.t
 export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
 export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
+export type { CronSettings } from "./src/supervisor/schedule_record.ts";
 export type { ReadyCheck } from "./src/start/ready_probe.ts";

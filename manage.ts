@@ -20,6 +20,11 @@ export { reload, type ReloadOptions, signal, type SignalResult } from "./src/con
 export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";
 export { PidFile } from "./src/process/pid_file.ts";
 export type { HealthResult, RestartPolicy } from "./src/supervisor/record.ts";
+export type {
+  RestartAtRecord,
+  ScheduledRun,
+  ScheduleRecord,
+} from "./src/supervisor/schedule_record.ts";
 export type { Identity } from "./src/process/identity.ts";
 export type { Member, ProcessTree, Sighting } from "./src/process/process_tree.ts";
 export { DaemonError, type Step } from "./src/errors.ts";

@@ -40,6 +40,12 @@ export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
 export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
 export type { HealthResult } from "./src/supervisor/record.ts";
+export type {
+  CronSettings,
+  RestartAtRecord,
+  ScheduledRun,
+  ScheduleRecord,
+} from "./src/supervisor/schedule_record.ts";
 export type { ReadyCheck } from "./src/start/ready_probe.ts";
 export { type Notify, notify } from "./src/toolkit/notify.ts";
 export { type ListenFd, listenFds } from "./src/daemon/socket_activation.ts";

@@ -101,6 +101,7 @@ binary_tests=(
   tests/on_failure_test.ts
   tests/watch_test.ts
   tests/metrics_test.ts
+  tests/cron_test.ts
 )
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then

@@ -235,7 +235,7 @@ export async function reportsOf(
     }
     const report = m.report;
     const main = report.supervisorPid ?? report.pid;
-    const live = report.state === "running" || report.state === "restarting";
+    const live = ["running", "restarting", "scheduled"].includes(report.state);
     if (live && pids.has(main!)) continue;
     if (live) pids.add(main!);
     measured.push(m);

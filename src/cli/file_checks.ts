@@ -1,7 +1,8 @@
 /**
  * What `up` checks of a file's daemons before it starts any: each program
  * is found (as its daemon will look for it), each user and group exists,
- * each watched path exists and fits in the host's inotify watches.
+ * each watched path exists and fits in the host's inotify watches, and
+ * each cron expression is right.
  * A mistake names the file and the entry, with the closest name there is.
  *
  * @module
@@ -14,6 +15,7 @@ import type { FileDaemon } from "./daemon_file.ts";
 import { didYouMean } from "./parse.ts";
 import { DaemonFileError } from "./usage.ts";
 import { checkWatch } from "./watch_options.ts";
+import { checkFileSchedules } from "./cron_options.ts";
 
 /**
  * Checks the programs, users and groups of `daemons` of the file at `path`.
@@ -24,6 +26,7 @@ export async function checkPrograms(path: string, daemons: readonly FileDaemon[]
   const { resolveOwner } = await import("../daemon/privileges.ts");
   for (const d of daemons) {
     const start = d.parsed;
+    await checkFileSchedules(path, d);
     const name = start.program[0]!;
     const pathVariable = start.env.PATH ?? (start.clearEnv ? DEFAULT_PATH : getenv("PATH"));
     const root = start.options.chrootDirectory;

@@ -6,6 +6,7 @@
  */
 import { oneLine } from "../text.ts";
 import type { HealthResult, WatchRecord } from "../supervisor/record.ts";
+import { scheduleWords } from "../observe/schedule_report.ts";
 import type { StatusReport } from "../observe/status_report.ts";
 
 export type { StatusReport };
@@ -27,12 +28,13 @@ export function healthFacts(health: HealthResult, now: number): string {
 }
 
 /**
- * The LSB exit status of `status` for one daemon: 0 running, 1 dead with
+ * The LSB exit status of `status` for one daemon: 0 running (or scheduled:
+ * waiting for its next time, as it should), 1 dead with
  * its pid file left, 3 not running (its program between two runs too); 4
  * (unknown) when processes of its session could not be checked.
  */
 export function lsbStatus(report: Pick<StatusReport, "state" | "unverifiedProcesses">): number {
-  if (report.state === "running") return 0;
+  if (report.state === "running" || report.state === "scheduled") return 0;
   if (report.state === "dead") return report.unverifiedProcesses ? 4 : 1;
   // Failed (gave up restarting): not running, as systemd says of a failed unit.
   return 3;
@@ -79,13 +81,17 @@ export function useColour(
 export function statusLine(report: StatusReport, colour: boolean): string {
   const state = paint(
     report.state,
-    report.state === "running" ? "green" : report.state === "dead" ? "red" : "yellow",
+    stateColour(report.state),
     colour,
   );
   const restarts = report.restarts
     ? `${report.restarts} restart${report.restarts === 1 ? "" : "s"}`
     : undefined;
   if (report.state === "restarting") return `${report.name}: ${state} (${restartFacts(report)})`;
+  if (report.state === "scheduled") {
+    const facts = [...scheduleWords(report), `supervisor pid ${report.supervisorPid}`];
+    return `${report.name}: ${state} (${facts.join("; ")})`;
+  }
   if (report.state === "failed") {
     return `${report.name}: ${paint("failed", "red", colour)} (${
       [report.lastExit ? `last run ${report.lastExit}` : undefined, restarts].filter(Boolean)
@@ -108,6 +114,7 @@ export function statusLine(report: StatusReport, colour: boolean): string {
         : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
       report.watch ? watchFacts(report.watch, Date.now()) : undefined,
+      ...scheduleWords(report),
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
       report.command ? `: ${oneLine(report.command)}` : ""
@@ -160,7 +167,7 @@ function restartFacts(report: StatusReport, now = Date.now()): string {
 
 /** The colour of a state word. */
 function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
-  return state === "running"
+  return state === "running" || state === "scheduled"
     ? "green"
     : state === "stopped" || state === "restarting"
     ? "yellow"

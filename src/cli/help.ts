@@ -42,6 +42,10 @@ its output in the daemon's log; it is told $DAEMONIZE_EVENT (restarting,
 failed, gave-up), $DAEMONIZE_NAME, $DAEMONIZE_EXIT_CODE or _SIGNAL,
 $DAEMONIZE_RESTARTS, $DAEMONIZE_LOG and $DAEMONIZE_LOG_TAIL (see the README).
 
+With --cron, the supervisor runs PROGRAM at each time (one run at a time: a
+time that comes during a run is skipped, and logged); status says scheduled
+between runs (exit 0), with the next time and the last run.
+
 The start is saved (command, directory, environment): 'start NAME' alone
 starts a stopped daemon again as it was started.
 
@@ -97,7 +101,9 @@ $DAEMONIZE_HOME, else /etc/daemonize or ~/.config/daemonize). An option
 systemd has no setting for is left out, with a note.
 Run as another user than root, it prints a user unit (systemctl --user).
 With -f FILE and no NAME: a .target for the file's set and a service per
-daemon, its "after" as After= and Requires=, each headed by "# NAME".`,
+daemon, its "after" as After= and Requires=, each headed by "# NAME".
+With --cron: NAME.timer beside a Type=oneshot service; with --restart-at:
+NAME-restart.timer and NAME-restart.service; each headed by "# NAME".`,
     up: `${program} up [-f FILE] [--no-restart] [NAME...]
 
 Start the daemons of a file of daemons [./${DEFAULTS.daemonFile}] that are not
@@ -147,9 +153,10 @@ Show pid, the processes it started, uptime, RSS and command. Exit status:
 Show pid, the processes it started, uptime, RSS and command. Without NAME
 (or as 'list'), with --all or -f FILE: a table of every known daemon, or of
 the file's: CPU use over the last half second, the memory of the program's
-processes and, apart, of its supervisor. Exit status: 0 running, 1 dead but
-pid file left, 3 not running or failed, 4 unknown; the table: 1 when one is
-dead or failed; several names: that of the first not running.
+processes and, apart, of its supervisor. Exit status: 0 running (or
+scheduled: between two runs of --cron), 1 dead but pid file left, 3 not
+running or failed, 4 unknown; the table: 1 when one is dead or failed;
+several names: that of the first not running.
 
 --json         the same facts as JSON objects (a list for the table)
 --prometheus   the Prometheus text format (for node_exporter's textfile

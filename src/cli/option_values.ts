@@ -159,4 +159,7 @@ export const PARSERS: { readonly [T in Exclude<OptionType, "switch">]: Parser<Op
     }
     return value;
   },
+  // Checked once the cron library is loaded (see cron_options.ts).
+  schedule: (value, flag, command) => PARSERS.command(value, flag, command),
+  zone: (value, flag, command) => PARSERS.command(value, flag, command),
 };

@@ -14,6 +14,7 @@ import { scan, type Scanned, single } from "./args.ts";
 import { PARSERS, validName } from "./option_values.ts";
 import type { Parsed, StartCommand } from "./parsed.ts";
 import { START_OPTIONS, type StartValues } from "./start_options.ts";
+import { checkScheduleOptions, cronSettings } from "./cron_options.ts";
 import { quote, UsageError } from "./usage.ts";
 import { watchSettings } from "./watch_options.ts";
 
@@ -133,10 +134,11 @@ function checkCombinations(command: "start" | "run", s: Scanned, v: StartValues)
     throw new UsageError("--exec is an option of run (start execs unless supervising)", command);
   }
   const health = checksHealth(command, s, v);
+  const scheduled = checkScheduleOptions(command, s, v);
   const supervising = command === "run"
     ? !v.exec
     : v.restart !== "no" || v.logMaxSize !== undefined || v.maxMemory !== undefined || v.logTime ||
-      health || v.onFailure !== undefined || v.watch.length > 0;
+      health || v.onFailure !== undefined || v.watch.length > 0 || scheduled;
   if (s.values.has("--on-failure-timeout") && v.onFailure === undefined) {
     throw new UsageError("--on-failure-timeout needs --on-failure", command);
   }
@@ -216,6 +218,8 @@ function supervision(v: StartValues, name: string, command: string): Supervision
     health: healthCheck(v),
     onFailure: onFailureHook(v, name),
     watch: watchSettings(v, command),
+    cron: cronSettings(v.cron, v.cronTz),
+    restartAt: cronSettings(v.restartAt, v.cronTz),
   };
 }
 

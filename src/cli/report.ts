@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { scheduleFields } from "../observe/schedule_report.ts";
 import { getLibc } from "../../ffi/libc.ts";
 import { readTextFileIfAny } from "../host.ts";
 import { findOrphan } from "../supervisor/orphan.ts";
@@ -123,6 +124,12 @@ export function measure(name: string, pidFile: string, log?: string): Measured {
         droppedLines: ours?.droppedLines ?? 0,
       };
       const program = supervised.program;
+      const scheduled = scheduleFields(supervised.schedule, supervised.restartAt);
+      if (program === null && supervised.schedule) {
+        // Between two runs of --cron: waiting for the next time, as it should.
+        const report: StatusReport = { ...sup, state: "scheduled", pid: null, ...scheduled };
+        return { report, sample: tree.sample };
+      }
       if (program === null) {
         // Between two runs: not up, whatever its supervisor does.
         const next = supervised.nextStart;
@@ -145,6 +152,7 @@ export function measure(name: string, pidFile: string, log?: string): Measured {
         otherProcesses: Math.max(0, s.others - 1),
         ...(supervised.health ? { health: supervised.health } : {}),
         ...(supervised.watch ? { watch: supervised.watch } : {}),
+        ...scheduled,
       };
       return { report, sample: tree.sample };
     }

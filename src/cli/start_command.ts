@@ -28,6 +28,7 @@ import { clearStopMark } from "./stop_mark.ts";
 import { checkName, ensureDirs, namedFiles, stateDirs } from "./state.ts";
 import { type Resolved, resolveTarget } from "./targets.ts";
 import { checkWatch } from "./watch_options.ts";
+import { checkSchedules } from "./cron_options.ts";
 
 /** How much longer than its ready timeout a start of a name may hold the name (ms). */
 const LOCK_SLACK = 10_000;
@@ -93,6 +94,7 @@ export async function start(
   savedEnv?: readonly string[],
 ): Promise<number> {
   const name = checkName(parsed.name);
+  await checkSchedules(parsed);
   const dirs = stateDirs();
   ensureDirs([
     dirs.run,

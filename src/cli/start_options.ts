@@ -11,6 +11,7 @@ import type { RestartPolicy } from "../supervisor/record.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
 import { ON_FAILURE_OPTIONS } from "./on_failure_options.ts";
 import { WATCH_OPTIONS } from "./watch_options.ts";
+import { CRON_OPTIONS } from "./cron_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -18,7 +19,8 @@ import { WATCH_OPTIONS } from "./watch_options.ts";
  * K, M or G), `octal`, `port` (1-65535), `regex`, `signal` (a name, kept as
  * `SIGNAME`), `policy` (`no`, `on-failure`, `always`), `variable`
  * (`NAME=VALUE`), `name` (a daemon name), `path`, `user`, `group`, `command`
- * (a shell command), `glob` (a file name pattern), and `switch` (no value).
+ * (a shell command), `glob` (a file name pattern), `schedule` (a cron
+ * expression), `zone` (a time zone) and `switch` (no value).
  */
 export interface OptionValues {
   seconds: number;
@@ -36,6 +38,8 @@ export interface OptionValues {
   group: string;
   command: string;
   glob: string;
+  schedule: string;
+  zone: string;
   switch: boolean;
 }
 
@@ -342,6 +346,7 @@ const OPTIONS = [
   ...HEALTH_OPTIONS,
   ...ON_FAILURE_OPTIONS,
   ...WATCH_OPTIONS,
+  ...CRON_OPTIONS,
   {
     flag: "--log-max-size",
     type: "size",

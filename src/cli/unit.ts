@@ -10,6 +10,7 @@ import { resolvePath } from "../paths.ts";
 import { quote, type StartCommand, UsageError } from "./parse.ts";
 import { START_OPTIONS } from "./start_options.ts";
 import { UNIT_ON_FAILURE_SCRIPT } from "./on_failure_options.ts";
+import { type TimerFile, timerUnits } from "./unit_timer.ts";
 
 /** What the unit needs beyond the command line. */
 export interface UnitFacts {
@@ -30,6 +31,8 @@ export interface UnitFacts {
 export interface Unit {
   readonly text: string;
   readonly notes: readonly string[];
+  /** The `.timer` units (and the service one starts) beside it, with `--cron` or `--restart-at`. */
+  readonly timers?: readonly TimerFile[];
 }
 
 /** `%` and `$` as systemd reads them literally: `%%` and `$$`. */
@@ -107,6 +110,8 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
     : resolvePath(facts.directory, o.workingDirectory);
   const supervision = start.supervision;
   const restart = supervision?.restart ?? "no";
+  // With --cron, a timer starts each run: the service runs once, as long as it takes.
+  const cron = supervision?.cron !== undefined;
   const unit = [
     "[Unit]",
     `Description=${literal(start.name, false)} (daemonize unit)`,
@@ -120,7 +125,7 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
   const service = [
     "",
     "[Service]",
-    `Type=${start.notify ? "notify" : "exec"}`,
+    `Type=${cron ? "oneshot" : start.notify ? "notify" : "exec"}`,
     `ExecStart=${[facts.programPath, ...start.program.slice(1)].map(execWord).join(" ")}`,
     `WorkingDirectory=${plain("--cwd", cwd)}`,
     `UMask=${(o.umask ?? DEFAULTS.umask).toString(8).padStart(4, "0")}`,
@@ -162,14 +167,16 @@ export function unitText(start: StartCommand, facts: UnitFacts): Unit {
   service.push(
     "LimitCORE=0",
     "KillMode=mixed",
-    `TimeoutStartSec=${sec(o.readyTimeout ?? DEFAULTS.readyTimeout)}`,
+    `TimeoutStartSec=${cron ? "infinity" : sec(o.readyTimeout ?? DEFAULTS.readyTimeout)}`,
     `TimeoutStopSec=${sec(DEFAULTS.stopTimeout)}`,
     `ExecReload=/bin/kill -s ${start.reloadSignal.replace(/^SIG/, "")} $MAINPID`,
   );
-  const install = [
+  const install = cron ? [] : [
     "",
     "[Install]",
     `WantedBy=${facts.userUnit ? "default.target" : "multi-user.target"}`,
   ];
-  return { text: [...unit, ...service, ...install].join("\n") + "\n", notes: unmapped(start) };
+  const timers = timerUnits(start, facts.userUnit);
+  const text = [...unit, ...service, ...install].join("\n") + "\n";
+  return { text, notes: unmapped(start), ...(timers.length ? { timers } : {}) };
 }

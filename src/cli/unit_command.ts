@@ -20,6 +20,7 @@ export async function unitCommand(
   const { getLibc } = await import("../../ffi/libc.ts");
   const { unitText } = await import("./unit.ts");
   const { envFileNotes, unitEnvPath, writeUnitEnv } = await import("./unit_env.ts");
+  const { checkSchedules } = await import("./cron_options.ts");
   const userUnit = getLibc().ids().euid !== 0;
   const unitOf = (start: StartCommand) => {
     if (userUnit && (start.options.user !== undefined || start.options.group !== undefined)) {
@@ -46,6 +47,7 @@ export async function unitCommand(
     const { unitSet } = await import("./unit_set.ts");
     const { checkPrograms } = await import("./file_checks.ts");
     const daemons = chosen(parsed.file, []);
+    for (const d of daemons) await checkSchedules(d.parsed);
     await checkPrograms(parsed.file ?? DEFAULTS.daemonFile, daemons);
     const set = unitSet(
       resolvePath(cwd(), parsed.file ?? DEFAULTS.daemonFile),
@@ -58,8 +60,12 @@ export async function unitCommand(
     return 0;
   }
   const start = parsed.start ?? chosen(parsed.file, [parsed.name!])[0]!.parsed;
+  await checkSchedules(start);
   const unit = unitOf(start);
   for (const note of unit.notes) io.err(`daemonize: note: ${note}\n`);
-  io.out(unit.text);
+  // With its timers, each unit is headed by its file's name, as a file's units are.
+  const timers = unit.timers ?? [];
+  const files = [{ name: `${start.name}.service`, text: unit.text }, ...timers];
+  io.out(timers.length ? files.map((f) => `# ${f.name}\n${f.text}`).join("\n") : unit.text);
   return 0;
 }

@@ -72,8 +72,9 @@ export function unitSet(
     const description = lines.findIndex((l) => l.startsWith("Description="));
     lines.splice(description + 1, 0, ...order);
     const wanted = lines.findIndex((l) => l.startsWith("WantedBy="));
-    lines[wanted] = `WantedBy=${target}`;
-    files.push({ name: `${d.name}.service`, text: lines.join("\n") });
+    // A service of --cron has none: its timer starts it.
+    if (wanted >= 0) lines[wanted] = `WantedBy=${target}`;
+    files.push({ name: `${d.name}.service`, text: lines.join("\n") }, ...unit.timers ?? []);
   }
   const left = [...notes].map(([note, names]) => `${note} (${names.join(", ")})`);
   // systemd counts a daemon started once it runs (exec) or says READY=1.

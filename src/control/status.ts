@@ -17,6 +17,7 @@ import {
   type SupervisorRecord,
   type WatchRecord,
 } from "../supervisor/record.ts";
+import type { RestartAtRecord, ScheduleRecord } from "../supervisor/schedule_record.ts";
 
 /** What a supervisor of ours says of the program it runs. */
 export interface Supervised {
@@ -36,6 +37,10 @@ export interface Supervised {
   readonly watch?: WatchRecord | undefined;
   /** Between its runs: when the program is started again (ms since the epoch), if said. */
   readonly nextStart: number | null;
+  /** With `--cron`: the times, the last run and the next (between runs, the program is null). */
+  readonly schedule?: ScheduleRecord | undefined;
+  /** With `--restart-at`: the times and the next restart. */
+  readonly restartAt?: RestartAtRecord | undefined;
 }
 
 /** What a pid file says about its daemon. */
@@ -169,5 +174,7 @@ function supervisedBy(record: SupervisorRecord): Supervised {
     ...(record.health ? { health: record.health } : {}),
     ...(record.watch ? { watch: record.watch } : {}),
     nextStart: program === null ? record.nextStart ?? null : null,
+    ...(record.schedule ? { schedule: record.schedule } : {}),
+    ...(record.restartAt ? { restartAt: record.restartAt } : {}),
   };
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { scheduleExposition } from "./schedule_metrics.ts";
 import type { StatusReport } from "./status_report.ts";
 
 /** The content type of the exposition, for an HTTP answer. */
@@ -15,6 +16,7 @@ export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 export const STATES: readonly StatusReport["state"][] = [
   "running",
   "restarting",
+  "scheduled",
   "dead",
   "stopped",
   "failed",
@@ -50,8 +52,9 @@ const FAMILIES: readonly Family[] = [
   {
     name: "daemonize_up",
     type: "gauge",
-    help: "Whether the daemon's program runs (1) or not (0).",
-    samples: (r) => [{ value: r.state === "running" ? 1 : 0 }],
+    help:
+      "Whether the daemon is up (1): its program runs, or with --cron its supervisor waits for the next time.",
+    samples: (r) => [{ value: r.state === "running" || r.state === "scheduled" ? 1 : 0 }],
   },
   {
     name: "daemonize_state",
@@ -171,5 +174,6 @@ export function exposition(reports: readonly StatusReport[]): string {
     lines.push(`# TYPE ${family.name} ${family.type}`);
     lines.push(...rows);
   }
-  return lines.length ? lines.join("\n") + "\n" : "";
+  const own = lines.length ? lines.join("\n") + "\n" : "";
+  return own + scheduleExposition(unique);
 }

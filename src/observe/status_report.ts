@@ -5,12 +5,16 @@
  * @module
  */
 import type { HealthResult, WatchRecord } from "../supervisor/record.ts";
+import type { RestartScheduleReport, ScheduleReport } from "./schedule_report.ts";
 
 /** What `status` reports about one daemon. */
 export interface StatusReport {
   readonly name: string;
-  /** `restarting`: its supervisor runs, its program is between two runs. */
-  readonly state: "running" | "restarting" | "dead" | "stopped" | "failed";
+  /**
+   * `restarting`: its supervisor runs, its program is between two runs;
+   * `scheduled`: its supervisor waits for the next time of `--cron`.
+   */
+  readonly state: "running" | "restarting" | "scheduled" | "dead" | "stopped" | "failed";
   /** The main process; under a supervisor, the program (null between its runs). */
   readonly pid: number | null;
   /** The supervisor's pid, when one runs the program. */
@@ -59,4 +63,8 @@ export interface StatusReport {
   readonly health?: HealthResult | null;
   /** Under a supervisor that restarts it on change: what it watches, its last such restart. */
   readonly watch?: WatchRecord | null;
+  /** With `--cron`: its times, its last run and the next (see `schedule_report.ts`). */
+  readonly schedule?: ScheduleReport | null;
+  /** With `--restart-at`: its times and the next restart. */
+  readonly restartSchedule?: RestartScheduleReport | null;
 }

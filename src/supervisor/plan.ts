@@ -10,6 +10,7 @@ import type { ReadyChannel } from "../start/ready_channel.ts";
 import type { Orphan } from "./orphan.ts";
 import type { RestartPolicy } from "./record.ts";
 import type { WatchSettings } from "./watch_paths.ts";
+import type { CronSettings } from "./schedule_record.ts";
 
 /** How a supervisor restarts its program and keeps its output. */
 export interface Supervision {
@@ -44,6 +45,10 @@ export interface Supervision {
   readonly onFailure?: FailureHookSettings | undefined;
   /** Restart the program after a burst of changes under these paths (see `change_restart.ts`). */
   readonly watch?: WatchSettings | undefined;
+  /** Run the program at each time this names (never two runs at once), not all along. */
+  readonly cron?: CronSettings | undefined;
+  /** Restart the running program at each time this names (TERM, then KILL after `killAfter`). */
+  readonly restartAt?: CronSettings | undefined;
 }
 
 /** The on-failure hook (see `failure_hook.ts`; its environment: `failure_event.ts`). */

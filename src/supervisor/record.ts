@@ -6,6 +6,7 @@
  * @module
  */
 import type { KeeperRecord } from "./output_keeper.ts";
+import type { RestartAtRecord, ScheduleRecord } from "./schedule_record.ts";
 
 /** When a program that ended is started again. */
 export type RestartPolicy = "no" | "on-failure" | "always";
@@ -40,8 +41,11 @@ export interface SupervisorRecord {
   readonly keeper?: KeeperRecord | undefined;
   /** The program was taken over from a supervisor that was killed: not this one's child. */
   readonly adopted?: boolean | undefined;
-  /** `restarting`: between two runs, waiting for the next (an earlier version wrote `waiting`). */
-  readonly state: "running" | "restarting" | "failed" | "stopped";
+  /**
+   * `restarting`: between two runs, waiting for the next (an earlier version wrote `waiting`);
+   * `scheduled`: waiting for the next time of `--cron`.
+   */
+  readonly state: "running" | "restarting" | "scheduled" | "failed" | "stopped";
   readonly restarts: number;
   /** When the program (or the wait for its restart) started, ms since the epoch. */
   readonly since: number;
@@ -56,6 +60,10 @@ export interface SupervisorRecord {
   readonly nextStart?: number;
   /** Restarting on change: what is watched, and the last restart a change made. */
   readonly watch?: WatchRecord | undefined;
+  /** With `--cron`: the times, the last run and the next. */
+  readonly schedule?: ScheduleRecord | undefined;
+  /** With `--restart-at`: the times and the next. */
+  readonly restartAt?: RestartAtRecord | undefined;
 }
 
 /** What `status` shows of a watch for changes. */

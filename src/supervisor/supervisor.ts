@@ -24,6 +24,7 @@ import { OutputCapture } from "./capture.ts";
 import { decideRestart, NO_RESTARTS, type RestartHistory } from "./decision.ts";
 import { watchMemory } from "./memory_watch.ts";
 import { HealthCheck } from "./health_check.ts";
+import { CronRuns } from "./cron_runs.ts";
 import type { SupervisorPlan } from "./plan.ts";
 import {
   type HealthResult,
@@ -91,6 +92,7 @@ class Supervisor {
   /** Why a run ended by the supervisor (`#overgrown`) ends, for the on-failure hook. */
   #endCause: FailureCause = "memory";
   #watch: ChangeRestarts | undefined;
+  #schedules: CronRuns | undefined;
 
   constructor(plan: SupervisorPlan) {
     this.#plan = plan;
@@ -117,8 +119,10 @@ class Supervisor {
     });
     // We spawn (and reap) our children ourselves: orphans too, as PID 1.
     onSignal("SIGCHLD", () => this.#reap());
+    // A program taken over keeps its schedules; with --cron, a run starts at its time.
+    const atTimes = this.#schedule();
     if (this.#plan.adopt) this.#adopt(this.#plan.adopt);
-    else this.#start();
+    else if (!atTimes) this.#start();
     // The starter judges the first run (grace, readiness check) and leaves
     // once it is satisfied; until then an end of the program fails the start.
     // A program taken over has long started: supervised again is ready.
@@ -169,6 +173,7 @@ class Supervisor {
       droppedLines: this.#output.droppedLines,
       ...(nextStart === undefined ? {} : { nextStart }),
       ...(this.#watch ? { watch: this.#watch.record() } : {}),
+      ...this.#schedules?.facts(),
     };
     try {
       writeTextFile(recordPath(pidFile.path), JSON.stringify(record) + "\n", 0o644);
@@ -285,6 +290,17 @@ class Supervisor {
     const { supervision, program } = this.#plan;
     const overgrown = this.#overgrown;
     this.#overgrown = false;
+    // Ended at a time of --cron or --restart-at: waits for the next time, or starts again now.
+    const next = this.#schedules?.ended(run.startedAt, end, this.#lastExit);
+    if (next) {
+      this.#output.say(
+        `${program.name} ${this.#lastExit}${next === "again" ? "; starting it again" : ""}`,
+      );
+      if (this.#stopping) this.#finish(end, "stopped");
+      if (next === "scheduled") return this.#record("scheduled");
+      this.#restarts++;
+      return this.#start();
+    }
     const cause = overgrown ? this.#endCause : "exit";
     this.#endCause = "memory";
     const decision = decideRestart(supervision, this.#history, {
@@ -329,6 +345,8 @@ class Supervisor {
     if (REOPEN.has(name)) this.#output.reopen();
     if (STOPPING.has(name)) {
       this.#stopping = true;
+      this.#schedules?.stop();
+      if (this.#schedules?.runsAtTimes && !this.#run) this.#finish({ code: 0 }, "stopped");
       if (this.#timer !== undefined) {
         // Stopped while waiting to restart: nothing runs, done.
         clearTimeout(this.#timer);
@@ -346,6 +364,20 @@ class Supervisor {
       if (whyFatal(this.#run.pid, number, name)) return;
     }
     this.#send(name);
+  }
+
+  /** Starts the schedules (`cron_runs.ts`), if any; true when the program runs at times only. */
+  #schedule(): boolean {
+    this.#schedules = CronRuns.of(this.#plan.supervision, {
+      running: () => this.#run?.pid ?? null,
+      start: () => this.#start(),
+      restart: (why) => this.#endOvergrown(why),
+      say: (line) => this.#output.say(line),
+      changed: () => this.#record(this.#run ? "running" : "scheduled"),
+      ready: () => this.#plan.channel?.ready(ownPid()),
+      failed: () => this.#finish({ code: 1 }, "failed", !this.#started()),
+    });
+    return this.#schedules?.runsAtTimes ?? false;
   }
 
   /** Checks the program's health, if asked to, once the start was judged (see `health_check.ts`). */
