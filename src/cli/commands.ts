@@ -233,18 +233,16 @@ export function statusCommand(
 }
 
 /**
- * `status` of every known daemon: those with a saved start (`daemons`,
- * wherever their pid file is) and any other pid file in `runDir`. A daemon
- * seen under two names (a self-controlled script started by the command)
- * is listed once.
+ * The status reports of every known daemon: those with a saved start
+ * (`daemons`, wherever their pid file is) and any other pid file in
+ * `runDir` (unless `onlyListed`), sorted by name. A daemon seen under two
+ * names (a self-controlled script started by the command) is listed once.
  */
-export function statusAllCommand(
+export function knownReports(
   runDir: string,
   daemons: readonly { name: string; pidFile: string }[],
-  json: boolean,
-  io: Output,
   onlyListed = false,
-): number {
+): StatusReport[] {
   const all = new Map(daemons.map((d) => [d.pidFile, d.name]));
   try {
     // Every pid file of the state folder too, unless only the listed ones are asked for.
@@ -271,6 +269,23 @@ export function statusAllCommand(
     if (live) pids.add(main!);
     reports.push(report);
   }
+  return reports;
+}
+
+/**
+ * `status` of every known daemon: those with a saved start (`daemons`,
+ * wherever their pid file is) and any other pid file in `runDir`. A daemon
+ * seen under two names (a self-controlled script started by the command)
+ * is listed once.
+ */
+export function statusAllCommand(
+  runDir: string,
+  daemons: readonly { name: string; pidFile: string }[],
+  json: boolean,
+  io: Output,
+  onlyListed = false,
+): number {
+  const reports = knownReports(runDir, daemons, onlyListed);
   if (json) io.out(JSON.stringify(reports) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
   else io.out(statusTable(reports, io.colour));

@@ -7,6 +7,7 @@
 import type { DaemonOptions } from "../options.ts";
 import type { Supervision } from "../supervisor/supervisor.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
+import type { ServeCommand } from "../observe/parse_serve.ts";
 
 /** Which daemon a command is about. */
 export type Target = { readonly name: string } | { readonly pidFile: string };
@@ -71,6 +72,7 @@ export type Parsed =
   | { readonly command: "help"; readonly topic: string | undefined }
   | { readonly command: "version" }
   | StartCommand
+  | ServeCommand
   | ({
     readonly command: "stop" | "restart";
     readonly timeout: number;
