@@ -33,6 +33,7 @@ test("parseStat reads pid, name, state, parent, group, session and start time", 
     tpgid: -1,
     startTicks: 987654,
     cpuTicks: 4,
+    childTicks: 0,
   });
 });
 

@@ -5,10 +5,12 @@
  * The Prometheus server and the browser that read it: serve_view_test.ts.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { alive, formTest, pidOf, until } from "./harness.ts";
+import process from "node:process";
+import { alive, formTest, freePort, pidOf, run, until } from "./harness.ts";
 import { readEvents, startServe } from "./serve_harness.ts";
 
 const t = formTest;
@@ -44,7 +46,10 @@ t(
   "serve's /api/daemons gives the objects status --json lists, and /api/daemons/NAME one",
   async (c) => {
     assert.equal(c.cli(["start", "--name", "web", "--", "sleep", "300"]).code, 0);
-    assert.equal(c.cli(["start", "--name", "job", "--restart", "always", "--", "sleep", "300"]).code, 0);
+    assert.equal(
+      c.cli(["start", "--name", "job", "--restart", "always", "--", "sleep", "300"]).code,
+      0,
+    );
     assert.equal(c.cli(["start", "--name", "gone", "--", "sleep", "300"]).code, 0);
     assert.equal(c.cli(["stop", "gone"]).code, 0);
     const serve = await startServe(c);
@@ -228,4 +233,77 @@ t(
       await serve.stop();
     }
   },
+);
+
+/** Where Debian's packages put the real tools these tests drive. */
+const PROMETHEUS = "/usr/bin/prometheus";
+const PROMTOOL = "/usr/bin/promtool";
+const CHROMIUM = "/usr/bin/chromium";
+
+t(
+  "A real Prometheus scrapes serve, and its query API gives daemonize_up 1 for a running daemon",
+  async (c) => {
+    if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
+      console.log(`skipped: ${PROMETHEUS} and ${PROMTOOL} are needed (apt-get install prometheus)`);
+      return;
+    }
+    assert.equal(c.cli(["start", "--name", "web", "--", "sleep", "300"]).code, 0);
+    assert.equal(c.cli(["start", "--name", "idle", "--", "sleep", "300"]).code, 0);
+    assert.equal(c.cli(["stop", "idle"]).code, 0);
+    const serve = await startServe(c);
+    let prometheus: ChildProcess | undefined;
+    try {
+      const exposition = await (await fetch(`${serve.url}/metrics`)).text();
+      const checked = run([PROMTOOL, "check", "metrics"], { input: exposition });
+      assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+      const port = await freePort();
+      const config = join(c.work, "prometheus.yml");
+      writeFileSync(
+        config,
+        `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n` +
+          `  - job_name: daemonize\n    static_configs:\n      - targets: ["${
+            new URL(serve.url).host
+          }"]\n`,
+      );
+      prometheus = spawn(PROMETHEUS, [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(c.work, "tsdb")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ], { env: { ...process.env, TEST_TAG: c.tag }, stdio: "ignore" });
+      const query = `http://127.0.0.1:${port}/api/v1/query?query=${
+        encodeURIComponent("daemonize_up")
+      }`;
+      let series: { metric: Record<string, string>; value: [number, string] }[] = [];
+      const scraped = () => series.some((s) => s.metric.name === "web");
+      let asking = true;
+      const asked = (async () => {
+        while (asking && !scraped()) {
+          try {
+            series = (await (await fetch(query)).json()).data.result;
+          } catch {
+            // Not up yet.
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      try {
+        await until(
+          scraped,
+          () => `Prometheus to scrape daemonize_up; it has ${JSON.stringify(series)}`,
+          60_000,
+        );
+      } finally {
+        asking = false;
+        await asked;
+      }
+      const web = series.find((s) => s.metric.name === "web")!;
+      assert.equal(web.value[1], "1");
+      assert.equal(web.metric.job, "daemonize");
+      assert.equal(series.find((s) => s.metric.name === "idle")?.value[1], "0");
+    } finally {
+      if (prometheus?.pid) process.kill(prometheus.pid, "SIGKILL");
+      await serve.stop();
+    }
+  },
+  90_000,
 );

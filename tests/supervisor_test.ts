@@ -628,10 +628,10 @@ t(
     const listed = cli(["list"]);
     assert.equal(listed.code, 0, listed.stderr);
     const [header, ...rows] = listed.stdout.trimEnd().split("\n");
-    assert.match(header!, /^NAME +PID +STATE +UPTIME +RESTARTS +CPU +MEMORY$/);
+    assert.match(header!, /^NAME +PID +STATE +UPTIME +RESTARTS +CPU\(0\.5s\) +MEMORY +SUPERVISOR$/);
     assert.equal(rows.length, 2);
-    assert.match(rows[0]!, /^plain +\d+ +running +\d+s +- +\d+\.\d% +[\d.]+ MB$/);
-    assert.match(rows[1]!, /^sup +\d+ +running +\d+s +1 +\d+\.\d% +[\d.]+ MB$/);
+    assert.match(rows[0]!, /^plain +\d+ +running +\d+s +- +\d+\.\d% +[\d.]+ MB +-$/);
+    assert.match(rows[1]!, /^sup +\d+ +running +\d+s +1 +\d+\.\d% +[\d.]+ MB +[\d.]+ MB$/);
     const json = JSON.parse(cli(["status", "--json"]).stdout);
     const plain = json.find((d: { name: string }) => d.name === "plain");
     const sup = json.find((d: { name: string }) => d.name === "sup");

@@ -73,7 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "status",
     words: ["status", "list"],
     hidden: ["ls"],
-    overview: [["[NAME... | -f F] [--json]", "show them, or a table of all (also: list)"]],
+    overview: [["[NAME... | -f F] [--json]", "show them, a table (list), or --prometheus"]],
     pad: 8,
     basic: true,
     script: true,

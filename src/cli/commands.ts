@@ -5,20 +5,23 @@
  *
  * @module
  */
-import { findOrphan } from "../supervisor/orphan.ts";
 import { DaemonError } from "../errors.ts";
 import { getenv, readDirectory, stdoutIsTerminal, writeErr, writeOut } from "../host.ts";
 import { baseName as basename, joinPath as join } from "../paths.ts";
 import { inRecordedSession } from "../process/identity.ts";
 import { PidFile } from "../process/pid_file.ts";
 import { isRelaunched } from "../start/relaunch.ts";
-import { processFacts, treeUsage } from "../process/proc.ts";
-import { status } from "../control/status.ts";
 import { reload, type SignalResult } from "../control/signal.ts";
 import { stop } from "../control/stop.ts";
 import { EXIT } from "./exit_codes.ts";
 import { signalFullName } from "../signal_names.ts";
 import { lsbStatus, statusLine, type StatusReport, statusTable, useColour } from "./format.ts";
+import { measure, type Measured, withRecentCpu } from "./report.ts";
+
+export { reportOf } from "./report.ts";
+import type { StatusForm } from "./parsed.ts";
+
+export type { StatusForm };
 
 /** Where commands write. */
 export interface Output {
@@ -123,102 +126,25 @@ export function reloadCommand(
   return 1;
 }
 
-/** The status report of one daemon: the library's status, with its processes' facts. */
-export function reportOf(name: string, pidFile: string): StatusReport {
-  const s = status(pidFile);
-  const base = {
-    name,
-    pidFile,
-    supervisorPid: null,
-    uptimeSeconds: null,
-    rssBytes: null,
-    supervisorRssBytes: null,
-    cpuPercent: null,
-    cpuWindowSeconds: null,
-    cpuSeconds: null,
-    processes: null,
-    startTime: null,
-    command: null,
-    otherProcesses: s.state === "running" || s.state === "dead" ? s.others : 0,
-    unverifiedProcesses: s.state === "dead" ? s.unverified : 0,
-    restarts: null,
-    lastExit: null,
-    lastExitCode: null,
-    restartAt: null,
-    logBytes: null,
-    droppedLines: null,
-    found: null,
-    unsupervised: null,
-  };
-  switch (s.state) {
-    case "running": {
-      const usage = treeUsage([s.pid, ...s.otherPids]);
-      const supervised = s.supervised;
-      if (!supervised) {
-        return { ...base, state: "running", pid: s.pid, ...processFacts(s.pid), ...usage };
-      }
-      // The program is the daemon's face; its supervisor is named beside it.
-      const program = supervised.program;
-      if (program === null) {
-        // Between two runs: not up, whatever its supervisor does.
-        const next = supervised.nextStart;
-        return {
-          ...base,
-          state: "restarting",
-          ...usage,
-          pid: null,
-          supervisorPid: s.pid,
-          restarts: supervised.restarts,
-          lastExit: supervised.lastExit,
-          restartAt: next === null ? null : new Date(next).toISOString(),
-        };
-      }
-      return {
-        ...base,
-        state: "running",
-        ...processFacts(program),
-        ...usage,
-        pid: program,
-        supervisorPid: s.pid,
-        otherProcesses: Math.max(0, s.others - 1),
-        restarts: supervised.restarts,
-        lastExit: supervised.lastExit,
-        ...(supervised.health ? { health: supervised.health } : {}),
-      };
-    }
-    case "dead": {
-      // What the file is, when nothing of a daemon of ours runs.
-      const file = new PidFile(pidFile);
-      const found = s.others || s.unverified ? undefined : file.unsafe() ?? file.inspect();
-      const orphan = s.others ? findOrphan(pidFile, file.identity()?.token) : undefined;
-      return {
-        ...base,
-        state: "dead",
-        pid: s.pid ?? null,
-        found: found ?? null,
-        unsupervised: orphan?.pid ?? null,
-      };
-    }
-    case "failed":
-      return { ...base, state: "failed", pid: null, restarts: s.restarts, lastExit: s.lastExit };
-    case "stopped":
-      return { ...base, state: "stopped", pid: null };
-  }
-}
-
-/** `status` of one daemon: LSB exit status 0, 1, 3 (also while restarting), or 4 if unknown. */
-export function statusCommand(
+/**
+ * `status` of one daemon: LSB exit status 0, 1, 3 (also while restarting),
+ * or 4 if unknown. In the Prometheus form, 0 whenever it printed (its state
+ * is in the metrics), so that a collector's file is written whatever the
+ * daemon's state. Its log (`log`), when known, gives the log's size.
+ */
+export async function statusCommand(
   name: string,
   pidFile: string,
-  json: boolean,
+  form: StatusForm,
   io: Output,
-): number {
-  let report: StatusReport;
+  log?: string,
+): Promise<number> {
+  let measured: Measured;
   try {
-    report = reportOf(name, pidFile);
+    measured = measure(name, pidFile, log);
   } catch (error) {
     const message = error instanceof DaemonError ? error.message : String(error);
-    if (json) {
+    if (form === "json") {
       io.out(
         JSON.stringify({ name, state: "unknown", pidFile, error: message }) +
           "\n",
@@ -226,67 +152,139 @@ export function statusCommand(
     } else io.err(`${name}: unknown (${message})\n`);
     return EXIT.unknown;
   }
-  io.out(
-    json ? JSON.stringify(report) + "\n" : statusLine(report, io.colour) + "\n",
-  );
-  return lsbStatus(report);
+  if (form === "text") {
+    io.out(statusLine(measured.report, io.colour) + "\n");
+    return lsbStatus(measured.report);
+  }
+  if (form === "prometheus") {
+    const { exposition } = await import("../observe/prometheus.ts");
+    io.out(exposition([measured.report]));
+    return 0;
+  }
+  const [report] = await withRecentCpu([measured]);
+  io.out(JSON.stringify(report) + "\n");
+  return lsbStatus(report!);
 }
 
 /**
- * The status reports of every known daemon: those with a saved start
- * (`daemons`, wherever their pid file is) and any other pid file in
- * `runDir` (unless `onlyListed`), sorted by name. A daemon seen under two
- * names (a self-controlled script started by the command) is listed once.
+ * `status --json` of several daemons by name: one object a line, their CPU
+ * use measured together; the first non-zero exit status of theirs, else 0.
  */
-export function knownReports(
+export async function statusEachCommand(daemons: readonly Listed[], io: Output): Promise<number> {
+  const measured: (Measured | { name: string; pidFile: string; error: string })[] = daemons.map(
+    ({ name, pidFile, log }) => {
+      try {
+        return measure(name, pidFile, log);
+      } catch (error) {
+        return {
+          name,
+          pidFile,
+          error: error instanceof DaemonError ? error.message : String(error),
+        };
+      }
+    },
+  );
+  const ok = measured.filter((m): m is Measured => "report" in m);
+  const reports = await withRecentCpu(ok);
+  let code = 0;
+  for (const m of measured) {
+    if (!("report" in m)) {
+      io.out(
+        JSON.stringify({ name: m.name, state: "unknown", pidFile: m.pidFile, error: m.error }) +
+          "\n",
+      );
+      code ||= EXIT.unknown;
+      continue;
+    }
+    const report = reports[ok.indexOf(m)]!;
+    io.out(JSON.stringify(report) + "\n");
+    code ||= lsbStatus(report);
+  }
+  return code;
+}
+
+/** A daemon `status` may list: its name, pid file and, when known, its log. */
+export interface Listed {
+  readonly name: string;
+  readonly pidFile: string;
+  readonly log?: string | undefined;
+}
+
+/**
+ * The reports of `daemons` (those that can't be looked at left out), in
+ * their order. A daemon seen under two names (a self-controlled script
+ * started by the command) is reported once. Each program tree's CPU use is
+ * measured over a moment, all together, unless `recentCpu` is off.
+ */
+export async function reportsOf(
+  daemons: readonly Listed[],
+  recentCpu: boolean,
+): Promise<StatusReport[]> {
+  const measured: Measured[] = [];
+  const pids = new Set<number>();
+  for (const { name, pidFile, log } of daemons) {
+    let m: Measured;
+    try {
+      m = measure(name, pidFile, log);
+    } catch {
+      continue;
+    }
+    const report = m.report;
+    const main = report.supervisorPid ?? report.pid;
+    const live = report.state === "running" || report.state === "restarting";
+    if (live && pids.has(main!)) continue;
+    if (live) pids.add(main!);
+    measured.push(m);
+  }
+  return recentCpu ? await withRecentCpu(measured) : measured.map((m) => m.report);
+}
+
+/**
+ * Every known daemon, by name: those with a saved start (`daemons`,
+ * wherever their pid file is) and, unless `onlyListed`, any other pid file
+ * in `runDir`.
+ */
+export function knownDaemons(
   runDir: string,
-  daemons: readonly { name: string; pidFile: string }[],
+  daemons: readonly Listed[],
   onlyListed = false,
-): StatusReport[] {
-  const all = new Map(daemons.map((d) => [d.pidFile, d.name]));
+): Listed[] {
+  const all = new Map(daemons.map((d) => [d.pidFile, d]));
   try {
     // Every pid file of the state folder too, unless only the listed ones are asked for.
     const files = onlyListed ? [] : readDirectory(runDir);
     for (const file of files.filter((f) => f.endsWith(".pid")).sort()) {
       const pidFile = join(runDir, file);
-      if (!all.has(pidFile)) all.set(pidFile, basename(file, ".pid"));
+      if (!all.has(pidFile)) all.set(pidFile, { name: basename(file, ".pid"), pidFile });
     }
   } catch {
     // No state folder yet: no daemons.
   }
-  const reports: StatusReport[] = [];
-  const pids = new Set<number>();
-  for (const [pidFile, name] of [...all].sort((a, b) => a[1].localeCompare(b[1]))) {
-    let report: StatusReport;
-    try {
-      report = reportOf(name, pidFile);
-    } catch {
-      continue;
-    }
-    const main = report.supervisorPid ?? report.pid;
-    const live = report.state === "running" || report.state === "restarting";
-    if (live && pids.has(main!)) continue;
-    if (live) pids.add(main!);
-    reports.push(report);
-  }
-  return reports;
+  const listed = [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return listed;
 }
 
 /**
  * `status` of every known daemon: those with a saved start (`daemons`,
- * wherever their pid file is) and any other pid file in `runDir`. A daemon
- * seen under two names (a self-controlled script started by the command)
- * is listed once.
+ * wherever their pid file is) and any other pid file in `runDir`, by name.
+ * Exit status 1 when one is dead, failed or restarting, else 0 (always 0 in
+ * the Prometheus form, as for one daemon).
  */
-export function statusAllCommand(
+export async function statusAllCommand(
   runDir: string,
-  daemons: readonly { name: string; pidFile: string }[],
-  json: boolean,
+  daemons: readonly Listed[],
+  form: StatusForm,
   io: Output,
   onlyListed = false,
-): number {
-  const reports = knownReports(runDir, daemons, onlyListed);
-  if (json) io.out(JSON.stringify(reports) + "\n");
+): Promise<number> {
+  const listed = knownDaemons(runDir, daemons, onlyListed);
+  const reports = await reportsOf(listed, form !== "prometheus");
+  if (form === "prometheus") {
+    const { exposition } = await import("../observe/prometheus.ts");
+    io.out(exposition(reports));
+    return 0;
+  }
+  if (form === "json") io.out(JSON.stringify(reports) + "\n");
   else if (reports.length === 0) io.out(`no daemons known in ${runDir}\n`);
   else io.out(statusTable(reports, io.colour));
   // Non-zero when one is not as it should be: dead, failed, or its program not up.

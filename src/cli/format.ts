@@ -6,59 +6,9 @@
  */
 import { oneLine } from "../text.ts";
 import type { HealthResult } from "../supervisor/record.ts";
+import type { StatusReport } from "../observe/status_report.ts";
 
-/** What `status` reports about one daemon. */
-export interface StatusReport {
-  readonly name: string;
-  /** `restarting`: its supervisor runs, its program is between two runs. */
-  readonly state: "running" | "restarting" | "dead" | "stopped" | "failed";
-  /** The main process; under a supervisor, the program (null between its runs). */
-  readonly pid: number | null;
-  /** The supervisor's pid, when one runs the program. */
-  readonly supervisorPid: number | null;
-  readonly uptimeSeconds: number | null;
-  /** Resident memory of the program's process tree (its supervisor's apart). */
-  readonly rssBytes: number | null;
-  /** Resident memory of its supervisor, when one runs the program. */
-  readonly supervisorRssBytes: number | null;
-  /**
-   * CPU use of the program's process tree over the last `cpuWindowSeconds`
-   * (100 = one CPU busy); null when not measured.
-   */
-  readonly cpuPercent: number | null;
-  /** Over how many seconds `cpuPercent` was measured. */
-  readonly cpuWindowSeconds: number | null;
-  /** CPU time the program's process tree used, in seconds (its ended children's too). */
-  readonly cpuSeconds: number | null;
-  /** How many processes the program's tree has. */
-  readonly processes: number | null;
-  /** When the program (the daemon's main process) started (ISO 8601, UTC). */
-  readonly startTime: string | null;
-  readonly command: string | null;
-  readonly pidFile: string;
-  /** Other live processes of the daemon's session (those it started). */
-  readonly otherProcesses: number;
-  /** Processes of its session this user could not check. */
-  readonly unverifiedProcesses: number;
-  /** Under a supervisor: how often it restarted the program. */
-  readonly restarts: number | null;
-  /** Under a supervisor: how the program's last run ended, if one did. */
-  readonly lastExit: string | null;
-  /** The last run's exit status as a shell gives it (128 + N when killed by signal N), if known. */
-  readonly lastExitCode: number | null;
-  /** Restarting: when the supervisor starts the program again (ISO 8601, UTC), if it said. */
-  readonly restartAt: string | null;
-  /** What the pid file is, when it names no daemon of ours (`it holds no pid: "x"`). */
-  readonly found: string | null;
-  /** A supervised program whose supervisor was killed: it runs on, and a start takes it over. */
-  readonly unsupervised: number | null;
-  /** Size of its log file (standard output's), when it is a file. */
-  readonly logBytes: number | null;
-  /** Under a supervisor: lines of output its log could not take (a full disk…). */
-  readonly droppedLines: number | null;
-  /** Under a supervisor that checks its health: the last check's result, once there was one. */
-  readonly health?: HealthResult | null;
-}
+export type { StatusReport };
 
 /** `health ok`, `health failing 2 of 3 (exited with status 1), 4s ago`. */
 export function healthFacts(health: HealthResult, now: number): string {
@@ -145,6 +95,9 @@ export function statusLine(report: StatusReport, colour: boolean): string {
       supervised && report.lastExit && report.restarts ? `last run ${report.lastExit}` : undefined,
       report.uptimeSeconds !== null ? `up ${formatDuration(report.uptimeSeconds)}` : undefined,
       report.rssBytes !== null ? `RSS ${formatBytes(report.rssBytes)}` : undefined,
+      report.supervisorRssBytes !== null
+        ? `supervisor RSS ${formatBytes(report.supervisorRssBytes)}`
+        : undefined,
       report.health ? healthFacts(report.health, Date.now()) : undefined,
     ].filter(Boolean).join(", ");
     return `${report.name}: ${state} (${facts})${
@@ -205,8 +158,13 @@ function stateColour(state: StatusReport["state"]): "green" | "red" | "yellow" {
     : "red";
 }
 
-/** The list of daemons as a table: name, pid, state, uptime, restarts, CPU, memory. */
+/**
+ * The list of daemons as a table: name, pid, state, uptime, restarts, CPU
+ * over the recent moment its header names, the memory of the program's
+ * tree and that of its supervisor.
+ */
 export function statusTable(reports: readonly StatusReport[], colour: boolean): string {
+  const bytes = (n: number | null) => n === null ? "-" : formatBytes(n);
   const rows = reports.map((r) => [
     r.name,
     r.pid === null ? "-" : String(r.pid),
@@ -214,9 +172,12 @@ export function statusTable(reports: readonly StatusReport[], colour: boolean): 
     r.uptimeSeconds === null ? "-" : formatDuration(r.uptimeSeconds),
     r.restarts === null ? "-" : String(r.restarts),
     r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
-    r.rssBytes === null ? "-" : formatBytes(r.rssBytes),
+    r.state === "running" || r.state === "restarting" ? bytes(r.rssBytes) : "-",
+    bytes(r.supervisorRssBytes),
   ]);
-  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "CPU", "MEMORY"];
+  const window = reports.find((r) => r.cpuWindowSeconds !== null)?.cpuWindowSeconds;
+  const cpu = window ? `CPU(${window}s)` : "CPU";
+  const header = ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", cpu, "MEMORY", "SUPERVISOR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[], state?: StatusReport["state"]) =>
     cells.map((cell, i) => {

@@ -144,13 +144,19 @@ Remove a stopped daemon's saved start, pid file and log.`,
 
 Show pid, the processes it started, uptime, RSS and command. Exit status:
 0 running, 1 dead but pid file left, 3 not running or failed, 4 unknown.`
-      : `${program} status [${targets.trim()}] [--json]
+      : `${program} status [${targets.trim()}] [--json | --prometheus]
 
 Show pid, the processes it started, uptime, RSS and command. Without NAME
 (or as 'list'), with --all or -f FILE: a table of every known daemon, or of
-the file's. Exit status: 0 running, 1 dead but pid file left, 3 not running
-or failed, 4 unknown; the table: 1 when one is dead or failed; several
-names: that of the first not running.`,
+the file's: CPU use over the last half second, the memory of the program's
+processes and, apart, of its supervisor. Exit status: 0 running, 1 dead but
+pid file left, 3 not running or failed, 4 unknown; the table: 1 when one is
+dead or failed; several names: that of the first not running.
+
+--json         the same facts as JSON objects (a list for the table)
+--prometheus   the Prometheus text format (for node_exporter's textfile
+               collector): up, state, restarts, CPU seconds, memory, log
+               size... of each, labelled name="NAME"; exit status 0`,
   };
   if (topic !== undefined && Object.hasOwn(lines, topic)) {
     return lines[topic as keyof typeof lines] + "\n";

@@ -20,7 +20,7 @@ import { parseArgs } from "./parse.ts";
 import { reportFailure } from "./failure.ts";
 import { readSaved } from "./saved_start.ts";
 import { validName } from "./state.ts";
-import { logOf, neverKnown, resolveTarget } from "./targets.ts";
+import { logOf, logPathOf, neverKnown, resolveTarget } from "./targets.ts";
 import { isSingle } from "./target_set.ts";
 import { EXIT } from "./exit_codes.ts";
 
@@ -109,7 +109,7 @@ export async function main(
       }
       case "status": {
         const t = resolveTarget(parsed.targets[0]!, false);
-        return statusCommand(t.name, t.pidFile, parsed.json, io);
+        return await statusCommand(t.name, t.pidFile, parsed.form, io, logPathOf(t));
       }
       case "unit":
         return await (await import("./unit_command.ts")).unitCommand(parsed, io);

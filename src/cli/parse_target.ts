@@ -30,7 +30,7 @@ export function parseTarget(
   if (command === "stop" || command === "restart") values.add("--timeout");
   if (command === "stop") values.add("--signal");
   const flags = new Set(HELP);
-  if (command === "status") flags.add("--json");
+  if (command === "status") flags.add("--json").add("--prometheus");
   if (many) flags.add("--all");
   if (many) values.add("--file");
   if (many && command !== "logs") values.add("-f");
@@ -58,7 +58,18 @@ export function parseTarget(
     throw new UsageError("--all takes no NAME and no --file", command);
   }
   const targets: Target[] = pidFile !== undefined ? [{ pidFile }] : names.map((name) => ({ name }));
-  if (command === "status") return { command, targets, file, all, json: s.flags.has("--json") };
+  if (command === "status") {
+    const json = s.flags.has("--json");
+    const prometheus = s.flags.has("--prometheus");
+    if (json && prometheus) throw new UsageError("give --json or --prometheus, not both", command);
+    return {
+      command,
+      targets,
+      file,
+      all,
+      form: json ? "json" : prometheus ? "prometheus" : "text",
+    };
+  }
   if (!targets.length && file === undefined && !all) {
     const more = many ? `, ${command === "logs" ? "--file" : "-f"} FILE or --all` : "";
     throw new UsageError(`missing NAME or --pid-file${more}`, command);

@@ -9,6 +9,9 @@ import type { Supervision } from "../supervisor/supervisor.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
 import type { ServeCommand } from "../observe/parse_serve.ts";
 
+/** How `status` prints: words, JSON objects, or the Prometheus text exposition. */
+export type StatusForm = "text" | "json" | "prometheus";
+
 /** Which daemon a command is about. */
 export type Target = { readonly name: string } | { readonly pidFile: string };
 
@@ -85,7 +88,7 @@ export type Parsed =
     readonly lines: number;
     readonly follow: boolean;
   } & TargetSet)
-  | ({ readonly command: "status"; readonly json: boolean } & TargetSet)
+  | ({ readonly command: "status"; readonly form: StatusForm } & TargetSet)
   | {
     readonly command: "unit";
     /** The daemon's options, from the command line. */

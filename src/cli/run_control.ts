@@ -84,7 +84,7 @@ export async function runControl(
       case "reload":
         return reloadCommand(name, pidFile, DEFAULTS.reloadSignal, io);
       case "status":
-        return statusCommand(name, pidFile, false, io);
+        return await statusCommand(name, pidFile, "text", io);
       case "restart":
       case "start":
         if (command === "restart" && !isRelaunched()) {

@@ -14,32 +14,35 @@ import {
   reloadCommand,
   statusAllCommand,
   statusCommand,
+  statusEachCommand,
   stopCommand,
 } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import { runOwnCommand } from "./own_command.ts";
 import { parseArgs, type Parsed, UsageError } from "./parse.ts";
-import { readSaved, savedStarts } from "./saved_start.ts";
-import { namedFiles, stateDirs } from "./state.ts";
-import { type Member, membersOf } from "./target_set.ts";
-import { logOf } from "./targets.ts";
+import { readSaved } from "./saved_start.ts";
+import { stateDirs } from "./state.ts";
+import { knownNames, type Member, membersOf } from "./target_set.ts";
+import { logOf, logPathOf, resolveTarget } from "./targets.ts";
 
 /** The commands that act on a set. */
 type SetCommand = Extract<Parsed, { command: "stop" | "restart" | "reload" | "status" | "logs" }>;
 
 /** Runs `parsed` on each daemon of its set; the first non-zero status, else 0. */
 export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> {
-  if (parsed.command === "status" && parsed.targets.length === 0) {
-    // A table: the file's daemons, or every known one.
-    if (parsed.file !== undefined) {
-      const members = await membersOf(parsed, false);
-      return statusAllCommand(stateDirs().run, members, parsed.json, io, true);
+  if (parsed.command === "status") {
+    const byName = parsed.targets.length > 0 && parsed.file === undefined;
+    // Names in words: a line each, as for one daemon (below). Otherwise one
+    // table, JSON list or exposition: the names', the file's daemons or every known one.
+    if (!byName || parsed.form !== "text") {
+      const chosen = byName || parsed.file !== undefined;
+      const daemons = chosen
+        ? await membersOf(parsed, false)
+        : knownNames().map((name) => resolveTarget({ name }));
+      const listed = daemons.map((t) => ({ name: t.name, pidFile: t.pidFile, log: logPathOf(t) }));
+      if (byName && parsed.form === "json") return await statusEachCommand(listed, io);
+      return await statusAllCommand(stateDirs().run, listed, parsed.form, io, chosen);
     }
-    const daemons = [...savedStarts()].map(([name, saved]) => ({
-      name,
-      pidFile: saved.pidFile || namedFiles(name).pidFile,
-    }));
-    return statusAllCommand(stateDirs().run, daemons, parsed.json, io);
   }
   const members = await membersOf(parsed, parsed.command !== "status");
   if (parsed.command === "logs" && parsed.follow && members.length > 1) {
@@ -89,7 +92,7 @@ async function actOn(
     case "reload":
       return reloadCommand(m.name, m.pidFile, reloadSignalOf(m), io);
     case "status":
-      return statusCommand(m.name, m.pidFile, parsed.json, io);
+      return await statusCommand(m.name, m.pidFile, parsed.form, io);
     case "logs": {
       const { logsCommand } = await import("./logs.ts");
       if (count > 1) io.out(`${i ? "\n" : ""}==> ${m.name} <==\n`);

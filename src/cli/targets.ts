@@ -10,7 +10,7 @@ import { resolvePath } from "../paths.ts";
 import { PidFile } from "../process/pid_file.ts";
 import { didYouMean, parseArgs, type Target } from "./parse.ts";
 import { readSaved, savedNames, savedStarts } from "./saved_start.ts";
-import { checkName, namedFiles, stateDirs } from "./state.ts";
+import { checkName, namedFiles, stateDirs, validName } from "./state.ts";
 
 /** The daemon a command is about. */
 export interface Resolved {
@@ -46,6 +46,16 @@ export function logOf(t: Resolved): string {
     ? parsed.stdout ?? parsed.stderr
     : undefined;
   return given !== undefined ? resolvePath(saved!.cwd, given) : namedFiles(t.name).log;
+}
+
+/** Where a daemon's output goes, when that can be told (a daemon known by its pid file alone can't). */
+export function logPathOf(t: Resolved): string | undefined {
+  if (t.savedName === undefined && !validName(t.name)) return undefined;
+  try {
+    return logOf(t);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StatusReport } from "../cli/format.ts";
+import type { StatusReport } from "./status_report.ts";
 
 /** How far back the history goes (ms). */
 export const HISTORY_SPAN = 60 * 60 * 1000;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { StatusReport } from "../cli/format.ts";
+import type { StatusReport } from "./status_report.ts";
 import { formatDuration } from "../cli/format.ts";
 import type { Point } from "./history.ts";
 import { PAGE_SCRIPT } from "./page_script.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StatusReport } from "../cli/format.ts";
+import type { StatusReport } from "./status_report.ts";
 
 /** The content type of the exposition, for an HTTP answer. */
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { StatusReport } from "../cli/format.ts";
+import type { StatusReport } from "./status_report.ts";
 import { validName } from "../cli/state.ts";
 import { ACTIONS, runAction } from "./control_action.ts";
 import { openStream } from "./event_stream.ts";
@@ -35,7 +35,7 @@ export interface Served {
   /** Called with each sample while an event stream is open. */
   readonly listeners: Set<(snapshot: Snapshot) => void>;
   /** The latest sample. */
-  latest(): Snapshot;
+  latest(): Promise<Snapshot>;
   /** The bearer token, when there is one. */
   readonly token: string | undefined;
   /** Reads need the token too (a non-loopback address). */
@@ -85,7 +85,7 @@ export async function route(
   }
   const path = url.pathname;
   if (path === "/") {
-    const snapshot = served.latest();
+    const snapshot = await served.latest();
     return text(
       response,
       "text/html; charset=utf-8",
@@ -93,14 +93,14 @@ export async function route(
     );
   }
   if (path === "/metrics") {
-    return text(response, EXPOSITION_CONTENT_TYPE, exposition(everyReport()));
+    return text(response, EXPOSITION_CONTENT_TYPE, exposition(await everyReport(false)));
   }
-  if (path === "/api/daemons") return json(response, 200, everyReport());
-  if (path === "/api/events") return events(served, request, response);
+  if (path === "/api/daemons") return json(response, 200, await everyReport(true));
+  if (path === "/api/events") return await events(served, request, response);
   if (parts[0] === "api" && parts[1] === "daemons" && parts.length >= 3 && parts.length <= 4) {
     const name = decodeName(parts[2]!);
     if (name === undefined) return fail(response, 400, "not a daemon's name");
-    const report = reportNamed(name);
+    const report = await reportNamed(name, parts.length === 3);
     if (!report) return fail(response, 404, `no daemon named ${JSON.stringify(name)}`);
     if (parts.length === 3) return json(response, 200, report);
     if (parts[3] === "history") return json(response, 200, served.history.of(name));
@@ -141,12 +141,16 @@ function logs(request: IncomingMessage, response: ServerResponse, url: URL, name
 }
 
 /** `GET /api/events`: every sample of every daemon, from now on, with the history first. */
-function events(served: Served, request: IncomingMessage, response: ServerResponse): void {
+async function events(
+  served: Served,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const stream = openStream(request, response);
   if (!stream) return;
   const unwatch = served.sampler.watch();
   stream.send("history", served.history.all());
-  stream.send("daemons", served.latest());
+  stream.send("daemons", await served.latest());
   const listener = (snapshot: Snapshot) => stream.send("daemons", snapshot);
   served.listeners.add(listener);
   stream.onClose(() => {
@@ -173,12 +177,14 @@ async function control(
     });
   }
   if (name === undefined) return fail(response, 400, "not a daemon's name");
-  if (!reportNamed(name)) return fail(response, 404, `no daemon named ${JSON.stringify(name)}`);
+  if (!await reportNamed(name, false)) {
+    return fail(response, 404, `no daemon named ${JSON.stringify(name)}`);
+  }
   const status = await runAction(action, name);
   json(response, status === 0 ? 200 : 500, {
     name,
     action,
     status,
-    daemon: reportNamed(name) ?? null,
+    daemon: await reportNamed(name, false) ?? null,
   });
 }

@@ -19,14 +19,15 @@ export const PERIODS: Periods = { idle: 60_000, watched: 2_000 };
 
 /** Calls a sample function on a timer whose period depends on how many watch. */
 export class Sampler {
-  readonly #take: () => void;
+  readonly #take: () => Promise<void>;
   readonly #periods: Periods;
   #watchers = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #last = 0;
+  #stopped = false;
 
   /** Samples with `take` (at once, then on the timer) until {@link stop}. */
-  constructor(take: () => void, periods: Periods = PERIODS) {
+  constructor(take: () => Promise<void>, periods: Periods = PERIODS) {
     this.#take = take;
     this.#periods = periods;
     this.#tick();
@@ -35,7 +36,8 @@ export class Sampler {
   /** One more watcher; the function returned says it left. */
   watch(): () => void {
     this.#watchers++;
-    if (this.#watchers === 1) this.#schedule();
+    // Sooner, unless a sample is under way (it schedules the next).
+    if (this.#watchers === 1 && this.#timer !== undefined) this.#schedule();
     let left = false;
     return () => {
       if (left) return;
@@ -46,17 +48,17 @@ export class Sampler {
 
   /** Stops sampling. */
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #tick(): void {
     this.#last = Date.now();
-    try {
-      this.#take();
-    } finally {
-      this.#schedule();
-    }
+    this.#timer = undefined;
+    this.#take().catch(() => undefined).finally(() => {
+      if (!this.#stopped) this.#schedule();
+    });
   }
 
   #schedule(): void {

@@ -44,21 +44,21 @@ export async function serveCommand(parsed: ServeCommand, io: Output): Promise<nu
   const history = new History();
   const listeners = new Set<(snapshot: Snapshot) => void>();
   let latest: Snapshot | undefined;
-  const sample = (): Snapshot => {
+  const sample = async (): Promise<Snapshot> => {
+    const daemons = await everyReport(false);
     const at = Date.now();
-    const daemons = everyReport();
     latest = { at, daemons, points: Object.fromEntries(history.record(daemons, at)) };
     return latest;
   };
-  const sampler = new Sampler(() => {
-    const snapshot = sample();
+  const sampler = new Sampler(async () => {
+    const snapshot = await sample();
     for (const listener of listeners) listener(snapshot);
   });
   const served: Served = {
     history,
     sampler,
     listeners,
-    latest: () => latest && Date.now() - latest.at < FRESH ? latest : sample(),
+    latest: async () => latest && Date.now() - latest.at < FRESH ? latest : await sample(),
     token,
     readsNeedToken: !loopback,
     loopbackOnly: parsed.listen !== undefined && loopback,

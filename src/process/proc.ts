@@ -30,6 +30,8 @@ export interface ProcStat {
   readonly startTicks: number;
   /** CPU time it used (user and system), in clock ticks. */
   readonly cpuTicks: number;
+  /** CPU time of its children it waited for (user and system), in clock ticks. */
+  readonly childTicks: number;
 }
 
 /** Clock ticks per second of `/proc` start times (`sysconf(_SC_CLK_TCK)`, 100 on Linux). */
@@ -66,6 +68,7 @@ export function parseStat(text: string): ProcStat | undefined {
     tpgid: Number(f[5]),
     startTicks,
     cpuTicks: Number(f[11]) + Number(f[12]),
+    childTicks: Number(f[13]) + Number(f[14]),
   };
 }
 
@@ -167,6 +170,12 @@ export function uptimeSeconds(): number | undefined {
   const text = read("/proc/uptime");
   const value = Number(text?.split(" ")[0]);
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** When this boot began, in seconds since the epoch (`btime` of `/proc/stat`). */
+export function bootTimeSeconds(): number | undefined {
+  const value = Number(/^btime (\d+)$/m.exec(read("/proc/stat") ?? "")?.[1]);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 /** Whether a process state letter means the process has ended (zombie, dead). */
