@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { alive, formTest, freePort, pidOf, run, until } from "./harness.ts";
+import { alive, formTest, freePort, pidOf, root, run, until } from "./harness.ts";
 import { readEvents, startServe } from "./serve_harness.ts";
 
 const t = formTest;
@@ -306,4 +306,51 @@ t(
     }
   },
   90_000,
+);
+
+t(
+  "The status page in a real browser shows a started daemon without a reload, its stop, and its log",
+  async (c) => {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`skipped: ${CHROMIUM} is needed (apt-get install chromium)`);
+      return;
+    }
+    const { chromium } = await import("playwright-core");
+    const busy = 'while true; do echo "GET /orders 200 $(date +%T)"; ' +
+      "head -c 400000 /dev/urandom | md5sum >/dev/null; sleep 0.4; done";
+    assert.equal(c.cli(["start", "--name", "api", "--", "sh", "-c", busy]).code, 0);
+    assert.equal(c.cli(["start", "--name", "nightly", "--", "sleep", "300"]).code, 0);
+    assert.equal(c.cli(["stop", "nightly"]).code, 0);
+    const serve = await startServe(c);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 560 } });
+      await page.goto(`${serve.url}/`);
+      assert.equal(await page.textContent('tr[data-name="api"] td.state'), "running");
+      // Marked: a reload would lose the mark.
+      await page.evaluate(() => (globalThis as { unreloaded?: boolean }).unreloaded = true);
+      const worker = "echo worker ready; exec sleep 300";
+      assert.equal(c.cli(["start", "--name", "worker", "--", "sh", "-c", worker]).code, 0);
+      await page.waitForSelector('tr[data-name="worker"] td.state-running', { timeout: 30_000 });
+      assert.equal(c.cli(["stop", "worker"]).code, 0);
+      await page.waitForSelector('tr[data-name="worker"] td.state-stopped', { timeout: 30_000 });
+      await page.click('tr[data-name="worker"]');
+      await page.locator("#log-lines", { hasText: "worker ready" }).waitFor({ timeout: 30_000 });
+      assert.equal(
+        await page.evaluate(() => (globalThis as { unreloaded?: boolean }).unreloaded),
+        true,
+      );
+      // The api's log, followed, and its chart once it has a few points: the picture.
+      await page.click('tr[data-name="api"]');
+      await page.locator("#log-lines", { hasText: "GET /orders" }).waitFor({ timeout: 30_000 });
+      const charted = `(document.querySelector('tr[data-name="api"] polyline.cpu')` +
+        `?.getAttribute("points") ?? "").split(" ").length >= 4`;
+      await page.waitForFunction(charted, undefined, { timeout: 60_000 });
+      await page.screenshot({ path: join(root, "docs", "status-page.png") });
+    } finally {
+      await browser.close();
+      await serve.stop();
+    }
+  },
+  120_000,
 );

@@ -12,7 +12,7 @@ import { PAGE_SCRIPT } from "./page_script.ts";
 import { PAGE_STYLE } from "./page_style.ts";
 
 /** The width and height of one chart (px). */
-const CHART = { width: 160, height: 32 } as const;
+const CHART = { width: 120, height: 28 } as const;
 
 /** `text` safe inside HTML text and attribute values. */
 export function escapeHtml(text: string): string {
@@ -24,32 +24,44 @@ function memory(bytes: number | null): string {
   return bytes === null ? "–" : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-/** The `points` attribute of a polyline of `values` scaled to the chart, or "". */
+/**
+ * The `points` of a polyline of `value` over `points`, scaled to the chart
+ * (`top` at its top), or "" when there are fewer than two.
+ */
 function line(points: readonly Point[], value: (p: Point) => number | null, top: number): string {
-  if (points.length < 2) return "";
-  const first = points[0]!.t;
-  const span = Math.max(1, points[points.length - 1]!.t - first);
-  return points.flatMap((p) => {
-    const v = value(p);
-    if (v === null) return [];
+  const known = points.filter((p) => value(p) !== null);
+  if (known.length < 2) return "";
+  const first = known[0]!.t;
+  const span = Math.max(1, known[known.length - 1]!.t - first);
+  return known.map((p) => {
     const x = ((p.t - first) / span) * CHART.width;
-    const y = CHART.height - 1 - (v / top) * (CHART.height - 2);
-    return [`${x.toFixed(1)},${y.toFixed(1)}`];
+    const y = CHART.height - 1 - (value(p)! / top) * (CHART.height - 3);
+    return `${x.toFixed(1)},${y.toFixed(1)}`;
   }).join(" ");
 }
 
-/** The chart of a daemon's CPU and memory over its points, as SVG. */
+/** One small chart of `value` over `points`: its line over a shaded area, titled. */
+function spark(
+  points: readonly Point[],
+  value: (p: Point) => number | null,
+  kind: "cpu" | "mem",
+  shown: (v: number) => string,
+): string {
+  const peak = Math.max(0, ...points.map((p) => value(p) ?? 0));
+  const top = Math.max(kind === "cpu" ? 1 : 1e6, peak * 1.2);
+  const drawn = line(points, value, top);
+  const title = `${kind === "cpu" ? "CPU" : "memory"} over the last hour, peak ${shown(peak)}`;
+  const { width: w, height: h } = CHART;
+  const area = drawn ? `<polygon class="${kind}" points="0,${h} ${drawn} ${w},${h}"/>` : "";
+  return `<svg class="chart ${kind}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ` +
+    `role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>` +
+    area + (drawn ? `<polyline class="${kind}" points="${drawn}"/>` : "") + "</svg>";
+}
+
+/** The charts of a daemon's CPU and memory over its points, as SVG. */
 export function chartSvg(points: readonly Point[]): string {
-  const cpuTop = Math.max(1, ...points.map((p) => p.cpu ?? 0));
-  const memTop = Math.max(1, ...points.map((p) => p.rss ?? 0));
-  const cpu = line(points, (p) => p.cpu, cpuTop);
-  const mem = line(points, (p) => p.rss, memTop);
-  const title = `CPU up to ${cpuTop.toFixed(1)} %, memory up to ${memory(memTop)}, last hour`;
-  return `<svg class="chart" width="${CHART.width}" height="${CHART.height}" ` +
-    `viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${escapeHtml(title)}">` +
-    `<title>${escapeHtml(title)}</title>` +
-    (cpu ? `<polyline class="cpu" points="${cpu}"/>` : "") +
-    (mem ? `<polyline class="mem" points="${mem}"/>` : "") + "</svg>";
+  return spark(points, (p) => p.cpu, "cpu", (v) => `${v.toFixed(1)} %`) +
+    spark(points, (p) => p.rss, "mem", memory);
 }
 
 /** One row of the table. */
@@ -66,7 +78,7 @@ function row(r: StatusReport, points: readonly Point[], now: Point | undefined):
     `<td class="num">${r.restarts ?? "–"}</td>`,
     `<td class="num">${cpu === null ? "–" : `${cpu.toFixed(1)} %`}</td>`,
     `<td class="num">${memory(r.rssBytes)}</td>`,
-    `<td>${chartSvg(points)}</td>`,
+    `<td><div class="charts">${chartSvg(points)}</div></td>`,
   ];
   return `<tr data-name="${name}">${cells.join("")}</tr>`;
 }
@@ -91,10 +103,10 @@ export function renderPage(
 <h1>daemonize</h1>
 <p class="meta"><span id="count">${daemons.length} daemon${daemons.length === 1 ? "" : "s"}</span> ·
 <span id="updated">as of ${new Date().toISOString().slice(11, 19)} UTC</span> ·
-<span class="legend"><span class="cpu">━ CPU</span> <span class="mem">━ memory</span>, last hour</span></p>
+<span class="legend">click a daemon for its log</span></p>
 <table id="daemons">
 <thead><tr><th>Name</th><th>State</th><th class="num">PID</th><th class="num">Uptime</th>` +
-    `<th class="num">Restarts</th><th class="num">CPU</th><th class="num">Memory</th><th>Last hour</th></tr></thead>
+    `<th class="num">Restarts</th><th class="num">CPU</th><th class="num">Memory</th><th>CPU · memory, last hour</th></tr></thead>
 <tbody>
 ${rows || empty}
 </tbody>

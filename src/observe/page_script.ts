@@ -10,7 +10,7 @@
 export const PAGE_SCRIPT = `
 "use strict";
 (function () {
-  var W = 160, H = 32, HOUR = 3600000, EVERY = 10000;
+  var W = 120, H = 28, HOUR = 3600000;
   var history = {};
   var logStream = null;
   var openName = null;
@@ -27,23 +27,26 @@ export const PAGE_SCRIPT = `
     return s + "s";
   }
   function line(points, key, top) {
-    if (points.length < 2) return "";
-    var first = points[0].t, span = Math.max(1, points[points.length - 1].t - first), out = [];
-    points.forEach(function (p) {
-      if (p[key] === null) return;
-      out.push(((p.t - first) / span * W).toFixed(1) + "," + (H - 1 - p[key] / top * (H - 2)).toFixed(1));
-    });
-    return out.join(" ");
+    var known = points.filter(function (p) { return p[key] !== null && p[key] !== undefined; });
+    if (known.length < 2) return "";
+    var first = known[0].t, span = Math.max(1, known[known.length - 1].t - first);
+    return known.map(function (p) {
+      return ((p.t - first) / span * W).toFixed(1) + "," + (H - 1 - p[key] / top * (H - 3)).toFixed(1);
+    }).join(" ");
+  }
+  function spark(points, key, kind, shown) {
+    var peak = 0;
+    points.forEach(function (p) { peak = Math.max(peak, p[key] || 0); });
+    var top = Math.max(kind === "cpu" ? 1 : 1e6, peak * 1.2), drawn = line(points, key, top);
+    var title = (kind === "cpu" ? "CPU" : "memory") + " over the last hour, peak " + shown(peak);
+    return '<svg class="chart ' + kind + '" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H +
+      '" role="img" aria-label="' + esc(title) + '"><title>' + esc(title) + "</title>" +
+      (drawn ? '<polygon class="' + kind + '" points="0,' + H + " " + drawn + " " + W + "," + H + '"/>' +
+        '<polyline class="' + kind + '" points="' + drawn + '"/>' : "") + "</svg>";
   }
   function chart(points) {
-    var cpuTop = 1, memTop = 1;
-    points.forEach(function (p) { cpuTop = Math.max(cpuTop, p.cpu || 0); memTop = Math.max(memTop, p.rss || 0); });
-    var cpu = line(points, "cpu", cpuTop), m = line(points, "rss", memTop);
-    var title = "CPU up to " + cpuTop.toFixed(1) + " %, memory up to " + mem(memTop) + ", last hour";
-    return '<svg class="chart" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H +
-      '" role="img" aria-label="' + esc(title) + '"><title>' + esc(title) + "</title>" +
-      (cpu ? '<polyline class="cpu" points="' + cpu + '"/>' : "") +
-      (m ? '<polyline class="mem" points="' + m + '"/>' : "") + "</svg>";
+    return spark(points, "cpu", "cpu", function (v) { return v.toFixed(1) + " %"; }) +
+      spark(points, "rss", "mem", mem);
   }
   function row(r, point) {
     var cpu = point && point.cpu !== null ? point.cpu : r.cpuPercent;
@@ -55,13 +58,12 @@ export const PAGE_SCRIPT = `
       '<td class="num">' + (r.restarts === null ? "\\u2013" : r.restarts) + "</td>" +
       '<td class="num">' + (cpu === null || cpu === undefined ? "\\u2013" : cpu.toFixed(1) + " %") + "</td>" +
       '<td class="num">' + mem(r.rssBytes) + "</td>" +
-      "<td>" + chart(history[r.name] || []) + "</td></tr>";
+      '<td><div class="charts">' + chart(history[r.name] || []) + "</div></td></tr>";
   }
   function keep(name, point) {
     var points = history[name] || (history[name] = []);
     var last = points[points.length - 1];
-    if (!last || point.t - last.t >= EVERY) points.push(point);
-    else points[points.length - 1] = { t: last.t, cpu: point.cpu, rss: point.rss };
+    if (!last || point.t > last.t) points.push(point);
     while (points.length && points[0].t < point.t - HOUR) points.shift();
   }
   function show(snapshot) {

@@ -28,15 +28,19 @@ tbody tr:hover, tbody tr.open { background: color-mix(in srgb, var(--cpu) 10%, t
 .state-dead, .state-failed { color: var(--bad); }
 .state-restarting { color: var(--warn); }
 .state-stopped { color: var(--off); }
-svg.chart { display: block; }
-svg.chart .cpu { stroke: var(--cpu); }
-svg.chart .mem { stroke: var(--mem); }
+div.charts { display: flex; gap: .5rem; }
+svg.chart { display: block; border-bottom: 1px solid var(--line); }
 svg.chart polyline { fill: none; stroke-width: 1.5; }
+svg.chart polyline.cpu { stroke: var(--cpu); }
+svg.chart polyline.mem { stroke: var(--mem); }
+svg.chart polygon { stroke: none; opacity: .15; }
+svg.chart polygon.cpu { fill: var(--cpu); }
+svg.chart polygon.mem { fill: var(--mem); }
 .legend { font-size: .8rem; color: var(--muted); }
 .legend .cpu { color: var(--cpu); }
 .legend .mem { color: var(--mem); }
 a.log { color: inherit; }
-#log pre { margin: 0; padding: .75rem; max-height: 28rem; overflow: auto; border: 1px solid var(--line);
+#log pre { margin: 0; padding: .75rem; max-height: 18rem; overflow: auto; border: 1px solid var(--line);
   border-radius: 6px; font: 12px/1.45 ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
 #log[hidden] { display: none; }
 .empty { color: var(--muted); }
