@@ -28,6 +28,8 @@ import { listenOn } from "./listen.ts";
 
 /** A sample older than this is taken again for a page (ms). */
 const FRESH = 1000;
+/** How long after it listens `serve` hands back the pages it needed to start (ms). */
+const SETTLE = 3000;
 
 /** Runs `serve` until a signal ends it; its exit status. */
 export async function serveCommand(parsed: ServeCommand, io: Output): Promise<number> {
@@ -83,11 +85,16 @@ export async function serveCommand(parsed: ServeCommand, io: Output): Promise<nu
     io.err(`daemonize: serve: ${where.slice(6)}\n`);
     return EXIT.failed;
   }
+  // Once started, the executable's pages it touched to start go back (see memory.ts).
+  const settle = setTimeout(async () => {
+    (await import("../daemon/memory.ts")).releaseExecutablePages();
+  }, SETTLE);
   io.out(
     `daemonize serve: listening on ${where}${parsed.control ? " (control on)" : " (read-only)"}\n`,
   );
   return await new Promise<number>((resolve) => {
     const end = () => {
+      clearTimeout(settle);
       sampler.stop();
       for (const socket of streamSockets) socket.destroy();
       server.close(() => resolve(0));
