@@ -98,8 +98,8 @@ export async function benchServe(): Promise<void> {
       }
       const pid = await startServe(command, home, ++port);
       try {
-        // Settled first: the start's own work is not idling.
-        await pause(3000);
+        // Settled first (it hands back its start-up pages at 3 s): that is not idling.
+        await pause(5000);
         const before = ticks(pid);
         await pause(10_000);
         const idleTicks = ticks(pid) - before;

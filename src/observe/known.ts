@@ -4,17 +4,42 @@
  *
  * @module
  */
+import * as fs from "node:fs";
 import { knownDaemons, type Listed, reportsOf } from "../cli/commands.ts";
 import { stateDirs, validName } from "../cli/state.ts";
 import { knownNames } from "../cli/target_set.ts";
 import { logOf, logPathOf as logOfTarget, resolveTarget } from "../cli/targets.ts";
 import type { StatusReport } from "./status_report.ts";
+import { withOneLook } from "../process/proc.ts";
+
+/** The listing last made, and the state folders' change times it was made at. */
+let cached: { key: string; at: number; listed: Listed[] } | undefined;
+/** The longest a listing is kept, whatever the folders say (ms). */
+const KEEP = 10_000;
+
+/**
+ * When the state folders last changed (a start saved or forgotten, a pid
+ * file made or removed): the listing is made again when this changes.
+ */
+function foldersChanged(): string {
+  const dirs = stateDirs();
+  return [dirs.state, dirs.run].map((dir) => {
+    try {
+      return String(fs.statSync(dir, { bigint: true }).mtimeNs);
+    } catch {
+      return "none";
+    }
+  }).join(" ");
+}
 
 /** Every known daemon, as `status` lists them. */
 function everyListed(): Listed[] {
+  const key = foldersChanged();
+  if (cached && cached.key === key && Date.now() - cached.at < KEEP) return cached.listed;
   const daemons = knownNames().map((name) => resolveTarget({ name }));
   const listed = daemons.map((t) => ({ name: t.name, pidFile: t.pidFile, log: logOfTarget(t) }));
-  return knownDaemons(stateDirs().run, listed, false);
+  cached = { key, at: Date.now(), listed: knownDaemons(stateDirs().run, listed, false) };
+  return cached.listed;
 }
 
 /**
@@ -24,7 +49,7 @@ function everyListed(): Listed[] {
  * time between two samples).
  */
 export async function everyReport(recentCpu: boolean): Promise<StatusReport[]> {
-  return await reportsOf(everyListed(), recentCpu);
+  return await withOneLook(() => reportsOf(everyListed(), recentCpu));
 }
 
 /** The report of the known daemon called `name`, or undefined. */
@@ -34,7 +59,7 @@ export async function reportNamed(
 ): Promise<StatusReport | undefined> {
   if (!validName(name)) return undefined;
   const listed = everyListed().filter((d) => d.name === name);
-  return (await reportsOf(listed, recentCpu))[0];
+  return (await withOneLook(() => reportsOf(listed, recentCpu)))[0];
 }
 
 /** The path of the log of the daemon called `name` (a valid name). */
