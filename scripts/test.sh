@@ -71,7 +71,7 @@ bun_count "bun test" "$log/bun-test"
 
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then
-  DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test tests/cli_test.ts tests/process_tree_test.ts tests/supervisor_test.ts tests/health_test.ts tests/ready_test.ts tests/unit_test.ts tests/notify_test.ts tests/socket_activation_test.ts tests/hostile_pid_test.ts tests/fuzz_test.ts tests/load_test.ts tests/build_test.ts tests/secrets_test.ts tests/adoption_test.ts tests/log_faults_test.ts tests/order_test.ts tests/enable_test.ts tests/reboot_test.ts tests/daemon_set_test.ts tests/env_file_start_test.ts tests/metrics_test.ts 2>&1 | tee "$log/binary-test"
+  DAEMONIZE_TEST_BINARY="$PWD/dist/daemonize" bun test tests/cli_test.ts tests/process_tree_test.ts tests/supervisor_test.ts tests/health_test.ts tests/ready_test.ts tests/unit_test.ts tests/notify_test.ts tests/socket_activation_test.ts tests/hostile_pid_test.ts tests/fuzz_test.ts tests/load_test.ts tests/build_test.ts tests/secrets_test.ts tests/adoption_test.ts tests/log_faults_test.ts tests/order_test.ts tests/enable_test.ts tests/reboot_test.ts tests/daemon_set_test.ts tests/env_file_start_test.ts tests/metrics_test.ts tests/serve_test.ts 2>&1 | tee "$log/binary-test"
   bun_count "binary test" "$log/binary-test"
 fi
 
