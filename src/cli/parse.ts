@@ -9,7 +9,7 @@ import { type CommandName, COMMANDS, type CommandSpec } from "./command_table.ts
 import { parseEnable } from "./parse_enable.ts";
 import { parseStart } from "./parse_start.ts";
 import { parseTarget, parseUnit, parseUpDown } from "./parse_target.ts";
-import { parseServe } from "../observe/parse_serve.ts";
+import { parseServe } from "../observe/serve_parse.ts";
 import type { Parsed } from "./parsed.ts";
 import { didYouMean, quote, UsageError } from "./usage.ts";
 

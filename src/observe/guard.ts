@@ -1,13 +1,12 @@
 /**
- * What keeps `serve` safe: the bearer token (read from a file only its
- * owner can read), where a token is needed, and bounds on connections so
- * that no client (slow, idle or hostile) can use it up.
+ * What keeps `serve` safe: where a token is needed, how it is checked, and
+ * bounds on connections so that no client (slow, idle or hostile) can use
+ * it up.
  *
  * @module
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
-import { UsageError } from "../cli/usage.ts";
 
 /** The most connections kept open at once; past it the oldest idle one is closed. */
 export const MAX_CONNECTIONS = 256;
@@ -17,34 +16,6 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 export const HEAD_TIMEOUT = 10_000;
 /** A connection with nothing going on is closed after this (ms). */
 export const IDLE_TIMEOUT = 30_000;
-
-/**
- * The token in `path`: its first line, from a regular file that neither
- * its group nor others can read or write (mode 0600 or 0400).
- */
-export async function readToken(path: string): Promise<string> {
-  const fs = await import("node:fs");
-  let stat;
-  try {
-    stat = fs.statSync(path);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
-    throw new UsageError(`--token-file ${path}: cannot read it (${code})`, "serve");
-  }
-  if (!stat.isFile()) throw new UsageError(`--token-file ${path}: not a regular file`, "serve");
-  if (stat.mode & 0o077) {
-    const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
-    throw new UsageError(
-      `--token-file ${path}: mode ${mode} lets others read it; chmod 600 it`,
-      "serve",
-    );
-  }
-  const token = fs.readFileSync(path, "utf8").split("\n")[0]!.trim();
-  if (token.length < 16) {
-    throw new UsageError(`--token-file ${path}: the token is shorter than 16 characters`, "serve");
-  }
-  return token;
-}
 
 /** Whether `host` is a loopback address (only this machine reaches it). */
 export function isLoopback(host: string): boolean {

@@ -8,7 +8,7 @@
 import type { Server } from "node:http";
 import * as fs from "node:fs";
 import * as net from "node:net";
-import type { ServeCommand } from "./parse_serve.ts";
+import type { ServeCommand } from "./serve_parse.ts";
 
 /** Starts `server` listening; where (`http://127.0.0.1:9321`, a path), or `error:WHY`. */
 export async function listenOn(server: Server, parsed: ServeCommand): Promise<string> {

@@ -6,13 +6,25 @@
  * @module
  */
 import type { StatusReport } from "./status_report.ts";
-import { formatDuration } from "../cli/format.ts";
 import type { Point } from "./history.ts";
 import { PAGE_SCRIPT } from "./page_script.ts";
 import { PAGE_STYLE } from "./page_style.ts";
 
 /** The width and height of one chart (px). */
 const CHART = { width: 120, height: 28 } as const;
+
+/** "3d 4h", "5m 3s", "42s" (as the status table shows uptimes). */
+function duration(total: number): string {
+  const [d, h, m] = [
+    Math.floor(total / 86400),
+    Math.floor(total / 3600) % 24,
+    Math.floor(total / 60) % 60,
+  ];
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${total % 60}s`;
+  return `${total}s`;
+}
 
 /** `text` safe inside HTML text and attribute values. */
 export function escapeHtml(text: string): string {
@@ -74,7 +86,7 @@ function row(r: StatusReport, points: readonly Point[], now: Point | undefined):
     }/logs?lines=100">${name}</a></td>`,
     `<td class="state state-${r.state}">${r.state}</td>`,
     `<td class="num">${r.pid ?? "–"}</td>`,
-    `<td class="num">${r.uptimeSeconds === null ? "–" : formatDuration(r.uptimeSeconds)}</td>`,
+    `<td class="num">${r.uptimeSeconds === null ? "–" : duration(r.uptimeSeconds)}</td>`,
     `<td class="num">${r.restarts ?? "–"}</td>`,
     `<td class="num">${cpu === null ? "–" : `${cpu.toFixed(1)} %`}</td>`,
     `<td class="num">${memory(r.rssBytes)}</td>`,

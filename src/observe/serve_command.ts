@@ -16,13 +16,13 @@ import {
   IDLE_TIMEOUT,
   isLoopback,
   MAX_HEADER_BYTES,
-  readToken,
 } from "./guard.ts";
+import { readToken } from "./serve_token.ts";
 import { History } from "./history.ts";
-import { everyReport } from "./known.ts";
-import type { ServeCommand } from "./parse_serve.ts";
+import { everyReport } from "./serve_known.ts";
+import type { ServeCommand } from "./serve_parse.ts";
 import { fail } from "./reply.ts";
-import { route, type Served, type Snapshot } from "./routes.ts";
+import { route, type Served, type Snapshot } from "./serve_routes.ts";
 import { Sampler } from "./sampler.ts";
 import { listenOn } from "./listen.ts";
 

@@ -8,11 +8,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StatusReport } from "./status_report.ts";
 import { validName } from "../cli/state.ts";
-import { ACTIONS, runAction } from "./control_action.ts";
+import { ACTIONS, runAction } from "./serve_control.ts";
 import { openStream } from "./event_stream.ts";
 import { hasToken, loopbackHost } from "./guard.ts";
 import type { History, Point } from "./history.ts";
-import { everyReport, logPathOf, reportNamed } from "./known.ts";
+import { everyReport, logPathOf, reportNamed } from "./serve_known.ts";
 import { followLog, lastLines, MAX_LINES } from "./log_tail.ts";
 import { renderPage } from "./page.ts";
 import { exposition, EXPOSITION_CONTENT_TYPE } from "./prometheus.ts";
