@@ -132,7 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "serve",
     words: ["serve"],
-    overview: [["[--listen ADDR:PORT] [--control]", "metrics, a JSON API and a live status page"]],
+    overview: [["[--listen ADDR:PORT]", "metrics, a JSON API, a live status page"]],
     pad: 7,
   },
   { name: "help", words: ["help"], hidden: ["--help", "-h"], overview: [] },
