@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { alive, formTest, freePort, pidOf, root, run, until } from "./harness.ts";
+import { alive, formTest, freePort, pidOf, readText, root, run, until } from "./harness.ts";
 import { readEvents, startServe } from "./serve_harness.ts";
 
 const t = formTest;
@@ -85,6 +85,11 @@ t(
     assert.equal(c.cli(["start", "--name", "talker", "--", "sh", "-c", script]).code, 0);
     const serve = await startServe(c);
     try {
+      const log = join(c.home, "talker.log");
+      await until(
+        () => readText(log) === "before\n",
+        () => `its first line; the log: ${readText(log)}`,
+      );
       const tail = await (await fetch(`${serve.url}/api/daemons/talker/logs?lines=5`)).json();
       assert.deepEqual(tail.lines, ["before"]);
       const stream = await readEvents(`${serve.url}/api/daemons/talker/logs?lines=5&follow=1`);
