@@ -3,6 +3,7 @@
  * loopback port (and stopped by pid), and a reader of Server-Sent Events.
  */
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import process from "node:process";
 import { alive, cliCommand, type Ctx, freePort, root, until } from "./harness.ts";
 
@@ -112,4 +113,31 @@ export async function readEvents(
     }
   })();
   return { events, close: () => abort.abort() };
+}
+
+/** A report without what changes from one look to the next. */
+export function steady(report: Record<string, unknown>): Record<string, unknown> {
+  const {
+    uptimeSeconds: _u,
+    rssBytes: _r,
+    supervisorRssBytes: _s,
+    cpuPercent: _c,
+    cpuWindowSeconds: _w,
+    cpuSeconds: _cs,
+    logBytes: _l,
+    ...rest
+  } = report;
+  return { keys: Object.keys(report).sort().join(","), ...rest };
+}
+
+/** Sends `bytes` on a new connection to `port`; what came back before it closed. */
+export function exchange(port: number, bytes: string | Uint8Array): Promise<string> {
+  return new Promise((resolve) => {
+    let got = "";
+    const socket = connect(port, "127.0.0.1");
+    socket.on("data", (d) => got += d);
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => resolve(got));
+    socket.write(bytes);
+  });
 }

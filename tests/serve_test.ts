@@ -6,41 +6,25 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { alive, formTest, freePort, pidOf, readText, root, run, until } from "./harness.ts";
-import { readEvents, startServe } from "./serve_harness.ts";
+import {
+  alive,
+  cliCommand,
+  formTest,
+  freePort,
+  pidOf,
+  readText,
+  root,
+  run,
+  until,
+} from "./harness.ts";
+import { exchange, readEvents, startServe, steady } from "./serve_harness.ts";
 
 const t = formTest;
-
-/** A report without what changes from one look to the next. */
-function steady(report: Record<string, unknown>): Record<string, unknown> {
-  const {
-    uptimeSeconds: _u,
-    rssBytes: _r,
-    supervisorRssBytes: _s,
-    cpuPercent: _c,
-    cpuWindowSeconds: _w,
-    cpuSeconds: _cs,
-    logBytes: _l,
-    ...rest
-  } = report;
-  return { keys: Object.keys(report).sort().join(","), ...rest };
-}
-
-/** Sends `bytes` on a new connection to `port`; what came back before it closed. */
-function exchange(port: number, bytes: string | Uint8Array): Promise<string> {
-  return new Promise((resolve) => {
-    let got = "";
-    const socket = connect(port, "127.0.0.1");
-    socket.on("data", (d) => got += d);
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => resolve(got));
-    socket.write(bytes);
-  });
-}
 
 t(
   "serve's /api/daemons gives the objects status --json lists, and /api/daemons/NAME one",
@@ -239,6 +223,31 @@ t(
     }
   },
 );
+
+t("serve on a unix socket answers there, and only its owner may connect (mode 0600)", async (c) => {
+  assert.equal(c.cli(["start", "--name", "web", "--", "sleep", "300"]).code, 0);
+  const path = join(c.work, "serve.sock");
+  const command = cliCommand(["serve", "--socket", path]);
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { ...process.env, DAEMONIZE_HOME: c.home, TEST_TAG: c.tag },
+    stdio: "ignore",
+  });
+  try {
+    await until(() => existsSync(path), "the socket");
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const body = await new Promise<string>((resolve, reject) => {
+      request({ socketPath: path, path: "/api/daemons/web" }, (response) => {
+        let text = "";
+        response.on("data", (d) => text += d);
+        response.on("end", () => resolve(text));
+      }).on("error", reject).end();
+    });
+    assert.equal(JSON.parse(body).name, "web");
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await until(() => !alive(child.pid!), "serve to end on SIGTERM");
+  }
+});
 
 /** Where Debian's packages put the real tools these tests drive. */
 const PROMETHEUS = "/usr/bin/prometheus";
