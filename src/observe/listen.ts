@@ -8,6 +8,7 @@
 import type { Server } from "node:http";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import process from "node:process";
 import type { ServeCommand } from "./serve_parse.ts";
 
 /** Starts `server` listening; where (`http://127.0.0.1:9321`, a path), or `error:WHY`. */
@@ -16,7 +17,14 @@ export async function listenOn(server: Server, parsed: ServeCommand): Promise<st
     const path = parsed.socket;
     const left = await leftSocket(path);
     if (left !== undefined) return `error:${left}`;
-    const error = await listening(server, () => server.listen(path));
+    // Made with mode 0600 from the start: no moment when others may connect.
+    const mask = process.umask(0o177);
+    let error: string | undefined;
+    try {
+      error = await listening(server, () => server.listen(path));
+    } finally {
+      process.umask(mask);
+    }
     if (error) return `error:cannot listen on ${path}: ${error}`;
     fs.chmodSync(path, 0o600);
     return path;
