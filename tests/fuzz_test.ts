@@ -58,6 +58,7 @@ const FLAGS = [
   "-n",
   "--lines",
   "--json",
+  "--prometheus",
   "--file",
   "-f",
   "--follow",

@@ -181,6 +181,40 @@ t(
 );
 
 t(
+  "a daemon whose program waits to be started again is restarting: down, with its last exit code",
+  async ({ home, cli }) => {
+    const started = cli([
+      "start",
+      "--name",
+      "later",
+      "--restart",
+      "always",
+      "--restart-delay",
+      "300",
+      "--",
+      "sh",
+      "-c",
+      "sleep 0.2; exit 4",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    await until(
+      () => readText(join(home, "later.pid.supervisor")).includes('"state":"restarting"'),
+      "the wait before its restart",
+    );
+    const m = scrape(cli);
+    assert.equal(m.get('daemonize_up{name="later"}'), 0);
+    assert.equal(m.get('daemonize_state{name="later",state="restarting"}'), 1);
+    assert.equal(m.get('daemonize_state{name="later",state="running"}'), 0);
+    assert.equal(m.get('daemonize_last_exit_code{name="later"}'), 4);
+    assert.equal(m.get('daemonize_processes{name="later"}'), 0);
+    assert.ok(m.get('daemonize_supervisor_resident_memory_bytes{name="later"}')! > 0);
+    assert.equal(m.has('daemonize_start_time_seconds{name="later"}'), false, "no program runs");
+    assert.equal(cli(["status", "later"]).code, 3, "not running, as before");
+    assert.equal(cli(["stop", "later"]).code, 0);
+  },
+);
+
+t(
   "the list's CPU use of a program that was busy and now idles is low: it is measured over the last half second",
   async ({ work, cli }) => {
     const flag = join(work, "idle");

@@ -240,11 +240,11 @@ export async function reportsOf(
 }
 
 /**
- * Every known daemon, by name: those with a saved start (`daemons`,
- * wherever their pid file is) and, unless `onlyListed`, any other pid file
- * in `runDir`.
+ * The daemons `status` lists: `daemons` (those with a saved start, wherever
+ * their pid file is) and, unless `onlyListed`, any other pid file in
+ * `runDir`, by name; sorted by name.
  */
-export function knownDaemons(
+export function listedDaemons(
   runDir: string,
   daemons: readonly Listed[],
   onlyListed = false,
@@ -260,15 +260,13 @@ export function knownDaemons(
   } catch {
     // No state folder yet: no daemons.
   }
-  const listed = [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return listed;
+  return [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**
- * `status` of every known daemon: those with a saved start (`daemons`,
- * wherever their pid file is) and any other pid file in `runDir`, by name.
- * Exit status 1 when one is dead, failed or restarting, else 0 (always 0 in
- * the Prometheus form, as for one daemon).
+ * `status` of every known daemon (see {@link listedDaemons}). Exit status 1
+ * when one is dead, failed or restarting, else 0 (always 0 in the
+ * Prometheus form, as for one daemon).
  */
 export async function statusAllCommand(
   runDir: string,
@@ -277,7 +275,7 @@ export async function statusAllCommand(
   io: Output,
   onlyListed = false,
 ): Promise<number> {
-  const listed = knownDaemons(runDir, daemons, onlyListed);
+  const listed = listedDaemons(runDir, daemons, onlyListed);
   const reports = await reportsOf(listed, form !== "prometheus");
   if (form === "prometheus") {
     const { exposition } = await import("../observe/prometheus.ts");

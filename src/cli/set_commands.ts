@@ -22,8 +22,9 @@ import { runOwnCommand } from "./own_command.ts";
 import { parseArgs, type Parsed, UsageError } from "./parse.ts";
 import { readSaved } from "./saved_start.ts";
 import { stateDirs } from "./state.ts";
-import { knownNames, type Member, membersOf } from "./target_set.ts";
-import { logOf, logPathOf, resolveTarget } from "./targets.ts";
+import { knownDaemons } from "./known_reports.ts";
+import { type Member, membersOf } from "./target_set.ts";
+import { logOf, logPathOf } from "./targets.ts";
 
 /** The commands that act on a set. */
 type SetCommand = Extract<Parsed, { command: "stop" | "restart" | "reload" | "status" | "logs" }>;
@@ -36,10 +37,13 @@ export async function runOnSet(parsed: SetCommand, io: Output): Promise<number> 
     // table, JSON list or exposition: the names', the file's daemons or every known one.
     if (!byName || parsed.form !== "text") {
       const chosen = byName || parsed.file !== undefined;
-      const daemons = chosen
-        ? await membersOf(parsed, false)
-        : knownNames().map((name) => resolveTarget({ name }));
-      const listed = daemons.map((t) => ({ name: t.name, pidFile: t.pidFile, log: logPathOf(t) }));
+      const listed = chosen
+        ? (await membersOf(parsed, false)).map((m) => ({
+          name: m.name,
+          pidFile: m.pidFile,
+          log: logPathOf(m),
+        }))
+        : knownDaemons();
       if (byName && parsed.form === "json") return await statusEachCommand(listed, io);
       return await statusAllCommand(stateDirs().run, listed, parsed.form, io, chosen);
     }

@@ -5,10 +5,10 @@
  * @module
  */
 import * as fs from "node:fs";
-import { knownDaemons, type Listed, reportsOf } from "../cli/commands.ts";
+import { type Listed, reportsOf } from "../cli/commands.ts";
+import { knownDaemons } from "../cli/known_reports.ts";
 import { stateDirs, validName } from "../cli/state.ts";
-import { knownNames } from "../cli/target_set.ts";
-import { logOf, logPathOf as logOfTarget, resolveTarget } from "../cli/targets.ts";
+import { logOf, resolveTarget } from "../cli/targets.ts";
 import type { StatusReport } from "./status_report.ts";
 import { withOneLook } from "../process/proc.ts";
 
@@ -36,9 +36,7 @@ function foldersChanged(): string {
 function everyListed(): Listed[] {
   const key = foldersChanged();
   if (cached && cached.key === key && Date.now() - cached.at < KEEP) return cached.listed;
-  const daemons = knownNames().map((name) => resolveTarget({ name }));
-  const listed = daemons.map((t) => ({ name: t.name, pidFile: t.pidFile, log: logOfTarget(t) }));
-  cached = { key, at: Date.now(), listed: knownDaemons(stateDirs().run, listed, false) };
+  cached = { key, at: Date.now(), listed: knownDaemons() };
   return cached.listed;
 }
 

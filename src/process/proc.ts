@@ -172,10 +172,14 @@ export function uptimeSeconds(): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** When this boot began, in seconds since the epoch (`btime` of `/proc/stat`). */
+let bootTime: number | undefined;
+
+/** When this boot began, in seconds since the epoch (`btime` of `/proc/stat`, read once). */
 export function bootTimeSeconds(): number | undefined {
+  if (bootTime !== undefined) return bootTime;
   const value = Number(/^btime (\d+)$/m.exec(read("/proc/stat") ?? "")?.[1]);
-  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  if (Number.isSafeInteger(value) && value > 0) bootTime = value;
+  return bootTime;
 }
 
 /** Whether a process state letter means the process has ended (zombie, dead). */
