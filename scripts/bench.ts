@@ -492,3 +492,6 @@ if (skipped.length) console.log(`Skipped: ${skipped.join("; ")}`);
 
 // Supervision: the supervisor's memory, restarts and captured output, next to pm2 and supervisord.
 if (only === undefined) await import("./bench_supervision.ts");
+
+// serve: its idle cost, and a scrape of 100 daemons.
+if (only === undefined) await (await import("./bench_serve.ts")).benchServe();

@@ -102,6 +102,7 @@ binary_tests=(
   tests/watch_test.ts
   tests/metrics_test.ts
   tests/cron_test.ts
+  tests/serve_test.ts
 )
 gate build-binary deno run -A scripts/build.ts
 if [ -x dist/daemonize ]; then

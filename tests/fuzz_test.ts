@@ -178,6 +178,8 @@ test(
       for (let i = 0; i < runs; i++) {
         const args = commandLine(random, values)
           .filter((a) => !/^(-f|--follow)$/.test(a) && !a.includes("\0"));
+        // serve runs until stopped: its lines end in help, or a usage error, at once.
+        if (args[0] === "serve") args.push("--help");
         const ran = run(cliCommand(args), {
           cwd: where,
           env: { DAEMONIZE_HOME: home, TEST_TAG: tag, NO_COLOR: "1" },

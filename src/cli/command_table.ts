@@ -129,6 +129,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     words: ["unit"],
     overview: [["[options] -- PROGRAM | -f F [NAME]", "print a systemd unit for the daemon"]],
   },
+  {
+    name: "serve",
+    words: ["serve"],
+    overview: [["[--listen ADDR:PORT]", "metrics, a JSON API, a live status page"]],
+    pad: 7,
+  },
   { name: "help", words: ["help"], hidden: ["--help", "-h"], overview: [] },
   { name: "version", words: [], hidden: ["--version", "-V"], overview: [] },
 ];

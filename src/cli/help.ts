@@ -140,6 +140,20 @@ the line to add to your crontab instead.
 
 Disable and remove the unit enable installed for the file (its daemons keep
 running: 'down -f FILE' stops them).`,
+    serve: `${program} serve [--listen ADDR:PORT | --socket PATH] [--control --token-file F]
+
+Answer HTTP in the foreground [listen 127.0.0.1:9321]: GET /metrics (Prometheus),
+/api/daemons and /api/daemons/NAME (as status --json), /api/daemons/NAME/logs
+?lines=N (&follow=1: Server-Sent Events), /api/events, and / (a live status
+page with each daemon's CPU and memory over the last hour).
+  --listen ADDR:PORT  where to listen (also [::1]:PORT)
+  --socket PATH       listen on a unix socket instead
+  --token-file PATH   a file (mode 0600) holding a bearer token; every request
+                      then needs 'Authorization: Bearer TOKEN' on an address
+                      that is not loopback, control requests always
+  --control           take POST /api/daemons/NAME/restart|stop|start
+Read-only unless --control. A non-loopback address needs --token-file.
+As a daemon: ${program} start --name serve-web -- ${program} serve`,
     forget: `${program} forget${target}
 
 Remove a stopped daemon's saved start, pid file and log.`,

@@ -122,6 +122,8 @@ export async function main(
         );
       case "down":
         return await (await import("./stack.ts")).downCommand(parsed.file, parsed.names, io);
+      case "serve":
+        return await (await import("../observe/serve_command.ts")).serveCommand(parsed, io);
       case "enable":
       case "disable":
         return await (await import("./enable_command.ts")).enableCommand(parsed, io);

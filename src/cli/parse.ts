@@ -9,6 +9,7 @@ import { type CommandName, COMMANDS, type CommandSpec } from "./command_table.ts
 import { parseEnable } from "./parse_enable.ts";
 import { parseStart } from "./parse_start.ts";
 import { parseTarget, parseUnit, parseUpDown } from "./parse_target.ts";
+import { parseServe } from "../observe/serve_parse.ts";
 import type { Parsed } from "./parsed.ts";
 import { didYouMean, quote, UsageError } from "./usage.ts";
 
@@ -32,6 +33,7 @@ const PARSERS: { readonly [C in CommandName]: (args: readonly string[]) => Parse
   status: (args) => parseTarget("status", args),
   forget: (args) => parseTarget("forget", args),
   logs: (args) => parseTarget("logs", args),
+  serve: parseServe,
 };
 
 const BY_WORD: ReadonlyMap<string, CommandSpec> = new Map(

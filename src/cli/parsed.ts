@@ -7,6 +7,7 @@
 import type { DaemonOptions } from "../options.ts";
 import type { Supervision } from "../supervisor/supervisor.ts";
 import type { ReadyCheck } from "../start/ready_probe.ts";
+import type { ServeCommand } from "../observe/serve_parse.ts";
 
 /** How `status` prints: words, JSON objects, or the Prometheus text exposition. */
 export type StatusForm = "text" | "json" | "prometheus";
@@ -74,6 +75,7 @@ export type Parsed =
   | { readonly command: "help"; readonly topic: string | undefined }
   | { readonly command: "version" }
   | StartCommand
+  | ServeCommand
   | ({
     readonly command: "stop" | "restart";
     readonly timeout: number;

@@ -218,6 +218,7 @@ export function allStats(): ProcStat[] {
  * each stat's `sid` again.
  */
 export function sessionStats(sid: number, also?: number): ProcStat[] {
+  if (oneLook) return sessionsOfLook(oneLook).get(sid) ?? [];
   const libc = getLibc();
   const stats: ProcStat[] = [];
   for (const name of readDirectory("/proc")) {
@@ -233,6 +234,36 @@ export function sessionStats(sid: number, also?: number): ProcStat[] {
     if (stat) stats.push(stat);
   }
   return stats;
+}
+
+/** The look at every process that {@link withOneLook} shares, made at its first use. */
+let oneLook: { sessions?: Map<number, ProcStat[]> } | undefined;
+
+/** Every process's stat of `look`, by session; read once. */
+function sessionsOfLook(look: { sessions?: Map<number, ProcStat[]> }): Map<number, ProcStat[]> {
+  if (look.sessions) return look.sessions;
+  const sessions = new Map<number, ProcStat[]>();
+  for (const stat of allStats()) {
+    const members = sessions.get(stat.sid);
+    if (members) members.push(stat);
+    else sessions.set(stat.sid, [stat]);
+  }
+  return look.sessions = sessions;
+}
+
+/**
+ * Runs `fn` with one look at every process serving each
+ * {@link sessionStats} it makes (synchronously): a listing of many daemons
+ * reads each process's stat once, not once a daemon.
+ */
+export function withOneLook<T>(fn: () => T): T {
+  const outer = oneLook;
+  oneLook = {};
+  try {
+    return fn();
+  } finally {
+    oneLook = outer;
+  }
 }
 
 /** What `status` shows of a live process: uptime, resident memory, command line. */
