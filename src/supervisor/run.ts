@@ -1,10 +1,12 @@
 /**
  * One run of a supervised program: the process, its pidfd and its output;
  * started by this supervisor (its child), or taken over from one that was
- * killed (see `orphan.ts`), whose end is seen by looking at it.
+ * killed (see `orphan.ts`), whose end is seen by looking at it; and the
+ * signals sent to it.
  *
  * @module
  */
+import { getLibc } from "../../ffi/libc.ts";
 import { readStat } from "../process/proc.ts";
 import type { OutputCapture, RunOutput } from "./capture.ts";
 import type { Orphan } from "./orphan.ts";
@@ -67,4 +69,16 @@ export function watchTakenOver(run: Run, current: () => boolean, ended: () => vo
       ended();
     }
   }, TAKEN_OVER_LOOK);
+}
+
+/** Sends signal `name` to `run`'s process, through its pidfd when it has one. */
+export function signalRun(run: Run, name: string): void {
+  const libc = getLibc();
+  const number = libc.constants.signals[name]!;
+  try {
+    if (run.pidfd !== undefined) libc.pidfdSendSignal(run.pidfd, number);
+    else libc.kill(run.pid, number);
+  } catch {
+    // Ended meanwhile: its exit is on its way.
+  }
 }
