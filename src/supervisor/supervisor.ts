@@ -18,11 +18,11 @@ import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { onSignal, pid as ownPid } from "../host.ts";
 import { FORWARDED_SIGNALS } from "../daemon/signals.ts";
-import { describeEnd, formatDelay } from "../text.ts";
+import { describeEnd } from "../text.ts";
 import { releaseExecutablePages } from "../daemon/memory.ts";
 import { readStat } from "../process/proc.ts";
 import { OutputCapture } from "./capture.ts";
-import { decideRestart, NO_RESTARTS, type RestartHistory } from "./decision.ts";
+import { NO_RESTARTS, type RestartHistory } from "./decision.ts";
 import { exitAfter } from "./exit_after.ts";
 import { failed, type FailureHook, failureHookFor, hookEvent } from "./failure_hook.ts";
 import type { FailureCause, FailureEvent } from "./failure_event.ts";
@@ -30,24 +30,20 @@ import type { Orphan } from "./orphan.ts";
 import { pidfdOf } from "./output_keeper.ts";
 import type { SupervisorPlan } from "./plan.ts";
 import { PlannedRestart } from "./planned_restart.ts";
+import { policyOutcome } from "./policy_outcome.ts";
 import type { HealthResult, RestartPolicy, SupervisorRecord } from "./record.ts";
 import { removeRecord, writeRecord } from "./record_file.ts";
-import { type Run, signalRun, stillRuns, takeOver, watchTakenOver } from "./run.ts";
+import { endRun, type Run, signalRun, toldEnd } from "./run.ts";
 import { recordOwnSession } from "./session.ts";
 import { passedOn, REOPEN, STOPPING } from "./signal_passing.ts";
 import { spawnProgram } from "./spawn.ts";
+import { superviseAgain } from "./take_over.ts";
 import { startJudged, tellStarter } from "./starter_word.ts";
 import { type EndCause, startWatchers, type Watchers } from "./watchers.ts";
 
 // Where the library and the command line have always found them.
 export type { RestartPolicy };
 export type { Supervision, SupervisorPlan } from "./plan.ts";
-
-/**
- * How a taken-over program ended, for the restart policy: not known (its
- * parent was another); counted as a failure.
- */
-const UNKNOWN_END: ExitStatus = { code: 1 };
 
 /** When the supervisor hands back the pages it needed to start (ms). */
 const TRIM_AFTER = 2000;
@@ -136,6 +132,7 @@ class Supervisor {
     return startJudged(this.#plan.channel);
   }
 
+  /** Writes the record (`record_file.ts`): the daemon is in `state`. */
   #record(state: SupervisorRecord["state"], nextStart?: number): void {
     const { pidFile, supervision } = this.#plan;
     if (!pidFile) return;
@@ -153,32 +150,19 @@ class Supervisor {
     });
   }
 
-  /**
-   * Takes over the program a killed supervisor left running: its output
-   * from its keeper, its end seen by looking at it (it is not our child:
-   * no SIGCHLD, and its exit status is not ours to read).
-   */
+  /** Takes over the program a killed supervisor left running (`take_over.ts`). */
   #adopt(orphan: Orphan): void {
-    const { run, outputTaken } = takeOver(orphan, this.#output);
-    this.#run = run;
     this.#restarts = orphan.restarts;
     this.#adoptedSession = true;
-    const ended = () => {
-      this.#ended(run, UNKNOWN_END).catch((error) => {
-        console.error(`daemonize: supervisor: ${(error as Error).message}`);
-      });
-    };
-    // Ended meanwhile: as if it ended now.
-    if (!stillRuns(run)) return ended();
-    this.#output.say(
-      `${this.#plan.program.name} (pid ${orphan.pid}) is supervised again, by pid ${ownPid()}${
-        outputTaken ? "" : "; its output could not be taken over"
-      }`,
-    );
-    this.#record("running");
-    watchTakenOver(run, () => this.#run === run, ended);
+    superviseAgain(orphan, this.#output, this.#plan.program.name, {
+      taken: (run) => void (this.#run = run),
+      supervised: () => this.#record("running"),
+      current: (run) => this.#run === run,
+      ended: (run, end) => this.#onEnd(run, end),
+    });
   }
 
+  /** Starts a run of the program; one that cannot be executed is a last event. */
   #start(): void {
     const { program } = this.#plan;
     // From now on the daemon's processes are in this supervisor's session.
@@ -208,6 +192,12 @@ class Supervisor {
     this.#record("running");
   }
 
+  /** Starts the program again: one more restart. */
+  #startAgain(): void {
+    this.#restarts++;
+    this.#start();
+  }
+
   /** Reaps every child that ended: the program's end, or an orphan's (as PID 1). */
   #reap(): void {
     for (;;) {
@@ -215,12 +205,15 @@ class Supervisor {
       if (!reaped) return;
       if (this.#watchers?.health?.reaped(reaped.pid, reaped.status)) continue;
       if (this.#hook?.reaped(reaped.pid, reaped.status)) continue;
-      if (this.#run && reaped.pid === this.#run.pid) {
-        this.#ended(this.#run, reaped.status).catch((error) => {
-          console.error(`daemonize: supervisor: ${(error as Error).message}`);
-        });
-      }
+      if (this.#run && reaped.pid === this.#run.pid) this.#onEnd(this.#run, reaped.status);
     }
+  }
+
+  /** Carries out the end of `run` (`#ended`); what fails there is said on stderr. */
+  #onEnd(run: Run, end: ExitStatus): void {
+    this.#ended(run, end).catch((error) => {
+      console.error(`daemonize: supervisor: ${(error as Error).message}`);
+    });
   }
 
   /**
@@ -237,9 +230,7 @@ class Supervisor {
     const started = this.#started();
     if (!started) tellStarter(this.#plan.channel, end);
     await run.output.end();
-    const told = run.adopted
-      ? "ended (how is not known: it ran under an earlier supervisor)"
-      : describeEnd(end);
+    const told = toldEnd(run, end);
     this.#lastExit = told;
     // Ended while the starter judges it: the start fails, with its status.
     if (!started) return this.#finish(end, "stopped", true);
@@ -259,8 +250,7 @@ class Supervisor {
     await this.#planned.lastRunGone();
     changes.restarting(`${this.#plan.program.name} ${told}`);
     if (this.#stopping) return false;
-    this.#restarts++;
-    this.#start();
+    this.#startAgain();
     return true;
   }
 
@@ -280,58 +270,37 @@ class Supervisor {
     this.#output.say(`${this.#plan.program.name} ${told}${again}`);
     if (this.#stopping) this.#finish(end, "stopped");
     if (next === "scheduled") this.#record("scheduled");
-    else {
-      this.#restarts++;
-      this.#start();
-    }
+    else this.#startAgain();
     return true;
   }
 
-  /** Stops, gives up, or starts the program again after a delay, as `decision.ts` decides. */
+  /** Stops, gives up, or starts the program again after a delay, as the policy decides. */
   async #restartByPolicy(
     run: Run,
     end: ExitStatus,
     told: string,
     overgrown: boolean,
   ): Promise<void> {
-    const { supervision, program } = this.#plan;
     const cause = overgrown ? this.#endCause : "exit";
     this.#endCause = "memory";
-    const decision = decideRestart(supervision, this.#history, {
-      status: end,
-      startedAt: run.startedAt,
-      overgrown,
-      stopping: this.#stopping,
-    }, Date.now());
-    const ended = `${program.name} ${told}`;
-    if (decision.action === "stop") {
-      if (this.#plan.channel || supervision.restart !== "no") {
-        const note = decision.reason === "by policy" && supervision.restart !== "no"
-          ? "; not restarted"
-          : "";
-        this.#output.say(`${ended}${note}`);
-      }
-      if (!failed(end) || this.#stopping) this.#finish(end, "stopped");
-      return await this.#last(end, hookEvent("failed", cause, run, end, this.#restarts, ended));
+    const stopping = this.#stopping;
+    const ended = { run, end, told, cause, overgrown, stopping, restarts: this.#restarts };
+    const next = policyOutcome(this.#plan, this.#history, ended, Date.now());
+    if (next.line !== undefined) this.#output.say(next.line);
+    if (next.action !== "restart") {
+      if (next.action === "stop" && (!failed(end) || stopping)) this.#finish(end, "stopped");
+      return await this.#last(end, next.event);
     }
-    if (decision.action === "give-up") {
-      const said = `${ended}; ${decision.reason}`;
-      this.#output.say(said);
-      return await this.#last(end, hookEvent("gave-up", cause, run, end, this.#restarts, said));
-    }
-    this.#history = decision.history;
-    const message = `${ended}; restarting in ${formatDelay(decision.delay)}`;
-    this.#output.say(message);
-    this.#hook?.fire(hookEvent("restarting", cause, run, end, this.#restarts, message));
-    this.#record("restarting", Date.now() + decision.delay);
+    this.#history = next.history;
+    this.#hook?.fire(next.event);
+    this.#record("restarting", Date.now() + next.delay);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopping) return;
       const { restartTimes, streak } = this.#history;
       this.#history = { restartTimes: [...restartTimes, Date.now()], streak };
-      this.#restarts++;
-      this.#start();
-    }, decision.delay);
+      this.#startAgain();
+    }, next.delay);
   }
 
   #onSignal(name: string): void {
@@ -364,10 +333,8 @@ class Supervisor {
     this.#overgrown = true;
     this.#output.say(`${this.#plan.program.name} ${why}; restarting it`);
     for (const line of details) this.#output.say(line);
-    this.#send("SIGTERM");
-    setTimeout(() => {
-      if (this.#run === run) this.#send("SIGKILL");
-    }, this.#plan.supervision.killAfter ?? DEFAULTS.stopTimeout);
+    const killAfter = this.#plan.supervision.killAfter ?? DEFAULTS.stopTimeout;
+    if (run) endRun(run, killAfter, () => this.#run === run);
   }
 
   /** Sends `name` to the program, through its pidfd. */
