@@ -1,7 +1,8 @@
 /**
  * Schedules end to end (under Deno, Bun, or the binary): `--cron` runs a
  * program at its times, never two runs at once, skips logged; `--restart-at`
- * restarts a program gracefully; `stop` ends a run in progress; a wrong
+ * restarts a program gracefully, once all of the last run is gone (its port
+ * is free); `stop` ends a run in progress; a wrong
  * field is named; and the `.timer` units `unit` prints pass `systemd-analyze
  * verify` and elapse when croner says.
  */
@@ -11,7 +12,19 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { scheduleExposition } from "../src/observe/schedule_metrics.ts";
-import { alive, formTest, readText, root, run, runtime, test, until } from "./harness.ts";
+import {
+  alive,
+  fixture,
+  formTest,
+  freePort,
+  python,
+  readText,
+  root,
+  run,
+  runtime,
+  test,
+  until,
+} from "./harness.ts";
 
 const t: typeof formTest = (name, body) => formTest(name, body, 90_000);
 
@@ -201,6 +214,52 @@ t(
     const report = JSON.parse(cli(["status", "srv", "--json"]).stdout);
     assert.equal(report.restartSchedule.expression, "*/2 * * * * *");
     assert.equal(cli(["stop", "srv"]).code, 0);
+  },
+);
+
+t(
+  "a --restart-at restart waits for all of the last run: a child that holds the port for 1 s after TERM is gone before the new run binds it",
+  async ({ home, work, cli }) => {
+    const port = await freePort();
+    const runs = join(work, "runs");
+    const failures = join(work, "failures");
+    // The server is the shell's child: the shell ends at once on SIGTERM, the server 1 s later.
+    const command = `'${python()}' '${
+      fixture("slow_server.py")
+    }' ${port} '${runs}' '${failures}' & wait`;
+    // Once a minute, 3 s from now: after the start, whose readiness is the port.
+    const second = (new Date().getSeconds() + 3) % 60;
+    const started = cli([
+      "start",
+      "--name",
+      "web",
+      "--restart-at",
+      `${second} * * * * *`,
+      "--ready-port",
+      String(port),
+      "--",
+      "/bin/sh",
+      "-c",
+      command,
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const lines = (path: string) => readText(path).split("\n").filter(Boolean);
+    assert.equal(lines(runs).length, 1, readText(runs));
+    const old = Number(lines(runs)[0]);
+    await until(
+      () => lines(runs).length === 2 || readText(failures) !== "",
+      () => readText(join(home, "web.log")),
+    );
+    assert.equal(readText(failures), "", "the new run found the port taken");
+    assert.ok(!alive(old), "the last run's server ended");
+    const log = readText(join(home, "web.log"));
+    assert.match(log, /reached a time of --restart-at "\d+ \* \* \* \* \*"; restarting it\n/);
+    assert.match(
+      log,
+      new RegExp(`1 process of the last run left \\(pid ${old}\\): ending it first\n`),
+    );
+    assert.match(log, /; starting it again\n/);
+    assert.equal(cli(["stop", "web"]).code, 0);
   },
 );
 

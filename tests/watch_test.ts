@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDaemonFile } from "../src/cli/daemon_file.ts";
 import { checkProgram } from "../src/daemon/program.ts";
-import { formTest, freePort, procStat, python, readText, test, until } from "./harness.ts";
+import { fixture, formTest, freePort, procStat, python, readText, test, until } from "./harness.ts";
 
 const t: typeof formTest = (name, body) => formTest(name, body, 120_000);
 
@@ -118,37 +118,13 @@ t("a write in an ignored folder or to an ignored file restarts nothing", async (
   assert.match(said[0]!, /\(first: .*\/src\/marker\)/);
 });
 
-/**
- * A server that appends its pid to `runs` once it listens (or `EADDRINUSE`
- * to `failures`), and takes 1 s to close its port after SIGTERM.
- */
-const SLOW_SERVER = `import signal, socket, sys, time, os
-port, runs, failures = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", port))
-except OSError as e:
-    open(failures, "a").write(f"{e}\\n")
-    sys.exit(1)
-s.listen(16)
-def term(*_):
-    time.sleep(1)
-    s.close()
-    sys.exit(0)
-signal.signal(signal.SIGTERM, term)
-open(runs, "a").write(f"{os.getpid()}\\n")
-while True:
-    time.sleep(60)
-`;
-
 t(
   "a server that takes 1 s to close its port is restarted by a change and binds it again",
   async ({ work, cli }) => {
     const port = await freePort();
     const runs = join(work, "runs");
     const failures = join(work, "failures");
-    const server = join(work, "server.py");
-    writeFileSync(server, SLOW_SERVER);
+    const server = fixture("slow_server.py");
     const src = join(work, "src");
     mkdirSync(src);
     // The server is the shell's child: the shell ends at once on SIGTERM, the server not.

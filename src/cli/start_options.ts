@@ -8,10 +8,12 @@
  */
 import { DEFAULTS } from "../defaults.ts";
 import type { RestartPolicy } from "../supervisor/record.ts";
+import { RESTART_OPTIONS } from "./restart_options.ts";
 import { HEALTH_OPTIONS } from "./health_options.ts";
 import { ON_FAILURE_OPTIONS } from "./on_failure_options.ts";
 import { WATCH_OPTIONS } from "./watch_options.ts";
 import { CRON_OPTIONS } from "./cron_options.ts";
+import { LOG_OPTIONS } from "./log_options.ts";
 
 /**
  * What each kind of value is once parsed: `seconds` (a decimal number, 0 or
@@ -294,87 +296,12 @@ const OPTIONS = [
     section: "start",
     unit: "ExecReload=/bin/kill -SIG $MAINPID",
   },
-  {
-    flag: "--restart",
-    type: "policy",
-    value: "POLICY",
-    key: "restart",
-    default: DEFAULTS.restart,
-    help: "no, on-failure or always",
-    section: "supervision",
-    unit: "Restart=",
-  },
-  {
-    flag: "--restart-delay",
-    type: "seconds",
-    value: "SEC",
-    key: "restartDelay",
-    default: DEFAULTS.restartDelay,
-    help: `first restart's delay, doubled per failure up to ${DEFAULTS.maxRestartDelay / 1000} s`,
-    section: "supervision",
-    unit: "RestartSec= (systemd does not double it)",
-  },
-  {
-    flag: "--max-restarts",
-    type: "count",
-    value: "N",
-    key: "maxRestarts",
-    default: DEFAULTS.maxRestarts,
-    help: "restarts allowed within --restart-window, then failed",
-    section: "supervision",
-    unit: "StartLimitBurst=",
-  },
-  {
-    flag: "--restart-window",
-    type: "seconds",
-    value: "SEC",
-    key: "restartWindow",
-    default: DEFAULTS.restartWindow,
-    help: "the window of --max-restarts",
-    section: "supervision",
-    unit: "StartLimitIntervalSec=",
-  },
-  {
-    flag: "--max-memory",
-    type: "size",
-    value: "SIZE",
-    key: "maxMemory",
-    help: "restart it when its processes' memory stays above SIZE",
-    section: "supervision",
-    unit: "MemoryMax= (the kernel's limit: the program is killed at once)",
-  },
+  ...RESTART_OPTIONS,
   ...HEALTH_OPTIONS,
   ...ON_FAILURE_OPTIONS,
   ...WATCH_OPTIONS,
   ...CRON_OPTIONS,
-  {
-    flag: "--log-max-size",
-    type: "size",
-    value: "SIZE",
-    key: "logMaxSize",
-    shown: "never",
-    help: "rotate its captured output at SIZE (like 10M)",
-    section: "supervision",
-    unit: "none: rotate the file with logrotate, or log to the journal",
-  },
-  {
-    flag: "--log-keep",
-    type: "count",
-    value: "N",
-    key: "logKeep",
-    default: DEFAULTS.logKeep,
-    help: "rotated logs kept",
-    section: "supervision",
-    unit: "none: rotate the file with logrotate, or log to the journal",
-  },
-  {
-    flag: "--log-time",
-    type: "switch",
-    key: "logTime",
-    help: "prefix each captured line with the time",
-    section: "supervision",
-    unit: "none: the journal stamps each line",
-  },
+  ...LOG_OPTIONS,
   {
     flag: "--exec",
     type: "switch",

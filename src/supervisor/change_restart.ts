@@ -1,14 +1,12 @@
 /**
  * Restarts on change, for the supervisor: a burst of changes under the
- * watched paths (`watch.ts`) ends the run the way a memory or health
- * restart does (SIGTERM, then SIGKILL after the stop timeout); the next run
- * starts once everything of the last one is gone (`old_tree.ts`), at once
- * and not counted against the restart policy (a change is no failure).
+ * watched paths (`watch.ts`) ends the run for a planned restart
+ * (`planned_restart.ts`): the next run starts once everything of the last
+ * one is gone, at once and not counted against the restart policy (a change
+ * is no failure).
  *
  * @module
  */
-import { DEFAULTS } from "../defaults.ts";
-import { oldTreeGone, treeOf } from "./old_tree.ts";
 import type { SupervisorPlan } from "./plan.ts";
 import type { WatchRecord } from "./record.ts";
 import { type Burst, ChangeWatch } from "./watch.ts";
@@ -17,7 +15,7 @@ import { type Burst, ChangeWatch } from "./watch.ts";
 export interface ChangeHooks {
   /** The program's pid, when a change may restart it now; null when not (ending, starting). */
   restartable(): number | null;
-  /** Ends the run for a restart, saying `why` after the program's name. */
+  /** Ends the run for a planned restart, saying `why` after the program's name. */
   restart(why: string): void;
   /** Says a line in the daemon's log. */
   say(line: string): void;
@@ -25,14 +23,12 @@ export interface ChangeHooks {
 
 /** The watch of a supervisor whose plan asks for one (see the module's notes). */
 export class ChangeRestarts {
-  readonly #plan: SupervisorPlan;
   readonly #hooks: ChangeHooks;
   readonly #watch: ChangeWatch;
-  #oldTree: ReturnType<typeof treeOf> | undefined;
+  #pending = false;
   #lastRestart: number | undefined;
 
   private constructor(plan: SupervisorPlan, hooks: ChangeHooks) {
-    this.#plan = plan;
     this.#hooks = hooks;
     this.#watch = new ChangeWatch(plan.supervision.watch!, (b) => this.#changed(b), hooks.say);
     this.#watch.arm();
@@ -45,14 +41,14 @@ export class ChangeRestarts {
 
   /** Whether the run that ends was ended for a change. */
   get pending(): boolean {
-    return this.#oldTree !== undefined;
+    return this.#pending;
   }
 
   #changed({ changes, first }: Burst): void {
     const pid = this.#hooks.restartable();
     // Ending or starting again already: the next run reads the files as they are then.
     if (pid === null) return this.#watch.arm();
-    this.#oldTree = treeOf(pid);
+    this.#pending = true;
     this.#lastRestart = Date.now();
     this.#hooks.restart(
       `had ${changes} change${changes === 1 ? "" : "s"} under its watched paths (first: ${first})`,
@@ -60,15 +56,12 @@ export class ChangeRestarts {
   }
 
   /**
-   * Waits until every process of the run ended for a change is gone, then
-   * watches again (the paths walked anew) for the next run; `ended` says
-   * how the run ended (`app was killed by SIGTERM`).
+   * Once every process of the run ended for a change is gone: says so and
+   * watches again (the paths walked anew) for the next run; `ended` says how
+   * the run ended (`app was killed by SIGTERM`).
    */
-  async lastRunGone(ended: string): Promise<void> {
-    const seen = this.#oldTree ?? [];
-    this.#oldTree = undefined;
-    const killAfter = this.#plan.supervision.killAfter ?? DEFAULTS.stopTimeout;
-    await oldTreeGone(seen, !!this.#plan.ownSession, killAfter, this.#hooks.say);
+  restarting(ended: string): void {
+    this.#pending = false;
     this.#hooks.say(`${ended}; restarting it for the change`);
     this.#watch.arm();
   }

@@ -1,7 +1,8 @@
 /**
  * A supervisor's schedules: `--cron` starts the program at each time (never
  * while a run still goes: that time is skipped, and logged), and
- * `--restart-at` restarts a program that runs at each time. What they did
+ * `--restart-at` restarts a program that runs at each time (a planned
+ * restart: see `planned_restart.ts`). What they did
  * and will do goes into the supervisor's record.
  *
  * @module
@@ -21,7 +22,7 @@ export interface ScheduleHooks {
   running(): number | null;
   /** Starts a run of the program. */
   start(): void;
-  /** Restarts the program gracefully (TERM, then KILL), giving why. */
+  /** Ends the run for a planned restart (TERM, then KILL), giving why. */
   restart(why: string): void;
   /** Writes a line to the daemon's log. */
   say(line: string): void;
