@@ -32,4 +32,5 @@ export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
 export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
 export type { CronSettings } from "./src/supervisor/schedule_record.ts";
+export type { WatchSettings } from "./src/supervisor/watch_paths.ts";
 export type { ReadyCheck } from "./src/start/ready_probe.ts";

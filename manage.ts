@@ -19,7 +19,7 @@ export { type DaemonStatus, status, type Supervised } from "./src/control/status
 export { reload, type ReloadOptions, signal, type SignalResult } from "./src/control/signal.ts";
 export { stop, type StopOptions, type StopResult } from "./src/control/stop.ts";
 export { PidFile } from "./src/process/pid_file.ts";
-export type { HealthResult, RestartPolicy } from "./src/supervisor/record.ts";
+export type { HealthResult, RestartPolicy, WatchRecord } from "./src/supervisor/record.ts";
 export type {
   RestartAtRecord,
   ScheduledRun,

@@ -39,7 +39,8 @@ export {
 export type { Program } from "./src/daemon/program.ts";
 export type { RestartPolicy, Supervision } from "./src/supervisor/supervisor.ts";
 export type { FailureHookSettings, HealthSettings } from "./src/supervisor/plan.ts";
-export type { HealthResult } from "./src/supervisor/record.ts";
+export type { HealthResult, WatchRecord } from "./src/supervisor/record.ts";
+export type { WatchSettings } from "./src/supervisor/watch_paths.ts";
 export type {
   CronSettings,
   RestartAtRecord,
