@@ -20,6 +20,11 @@ import type {
 export interface ScheduleHooks {
   /** The pid of the run going, if one is. */
   running(): number | null;
+  /**
+   * The pid of the run a planned restart may end: none while the starter
+   * still judges the first run (a time of `--restart-at` then passes).
+   */
+  restartable(): number | null;
   /** Starts a run of the program. */
   start(): void;
   /** Ends the run for a planned restart (TERM, then KILL), giving why. */
@@ -90,7 +95,7 @@ export class CronRuns {
     }
     if (this.#restartAt) {
       this.#restarts = await Schedule.start(this.#restartAt, () => {
-        if (this.#hooks.running() === null || this.#restarting) return;
+        if (this.#hooks.restartable() === null || this.#restarting) return;
         this.#restarting = true;
         this.#hooks.restart(
           `reached a time of --restart-at ${JSON.stringify(this.#restartAt!.expression)}`,

@@ -58,7 +58,7 @@ export function startWatchers(plan: SupervisorPlan, hooks: WatcherHooks): Watche
   const stopMemory = maxMemory === undefined
     ? undefined
     : watchMemory(maxMemory, () => hooks.endable(), (usage) => hooks.end("memory", usage));
-  // Health and changes leave the first run alone while the starter judges it.
+  // Health, changes and restart times leave the first run alone while the starter judges it.
   const restartable = () => {
     const pid = hooks.endable();
     return pid !== null && hooks.started() ? pid : null;
@@ -71,6 +71,7 @@ export function startWatchers(plan: SupervisorPlan, hooks: WatcherHooks): Watche
   });
   const schedules = CronRuns.of(plan.supervision, {
     running: () => hooks.running(),
+    restartable,
     start: () => hooks.start(),
     restart: (why) => hooks.end("planned", why),
     say: (line) => hooks.say(line),
