@@ -214,6 +214,11 @@ t(
     assert.equal(env.get("DAEMONIZE_NAME"), "job");
     assert.equal(env.get("DAEMONIZE_EXIT_CODE"), "4");
     assert.equal(env.get("DAEMONIZE_LOG"), join(home, "job.log"), "the file's daemons log there");
+    // Not started again, and said so: failed, with how its last run ended.
+    await until(() => cli(["status", "job"]).stdout.includes("failed"), "status says failed");
+    const status = cli(["status", "job"]);
+    assert.equal(status.code, 3, status.stdout);
+    assert.match(status.stdout, /job: failed \(.*exited with status 4/);
   },
 );
 

@@ -10,7 +10,7 @@
  * marker as its first change, and no other restart comes between.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDaemonFile } from "../src/cli/daemon_file.ts";
 import { checkProgram } from "../src/daemon/program.ts";
@@ -214,7 +214,7 @@ t(
   },
 );
 
-t("a watched path that does not exist is refused, named", ({ work, cli }) => {
+t("a watched path that does not exist is refused, named", ({ home, work, cli }) => {
   const { script, runs } = counted(work);
   const ran = cli([
     "start",
@@ -236,6 +236,9 @@ t("a watched path that does not exist is refused, named", ({ work, cli }) => {
     }: no such file or directory (see 'daemonize start --help')\n`,
   );
   assert.equal(readText(runs), "");
+  // Nothing of the name was written, its start's lock neither.
+  const left = readdirSync(home, { recursive: true }).map(String);
+  assert.deepEqual(left.filter((f) => f.split("/").pop()!.startsWith("gone")), []);
 });
 
 t("unit says --watch has no systemd counterpart", ({ cli }) => {

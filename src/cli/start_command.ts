@@ -59,8 +59,12 @@ function envNames(env: readonly string[]): Map<string, string> {
   return new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
-/** Variables a shell sets by itself: a difference in them says nothing. */
-const SHELL_VARIABLES = new Set(["_", "PWD", "OLDPWD", "SHLVL"]);
+/**
+ * Variables a shell sets by itself, and the one `serve` sets for itself under
+ * Bun (`serve_quiet_collector.ts`) that a restart it runs inherits: a
+ * difference in them says nothing.
+ */
+const SHELL_VARIABLES = new Set(["_", "PWD", "OLDPWD", "SHLVL", "BUN_GC_TIMER_DISABLE"]);
 
 /** How environment `to` differs from `from`: "A added; B removed; C changed", or "". */
 function envChanges(from: readonly string[], to: readonly string[]): string {
@@ -95,6 +99,9 @@ export async function start(
 ): Promise<number> {
   const name = checkName(parsed.name);
   await checkSchedules(parsed);
+  // Checked before anything of the name is written (its lock too).
+  const watch = parsed.supervision?.watch;
+  if (watch && !isRelaunched()) checkWatch(watch, parsed.command);
   const dirs = stateDirs();
   ensureDirs([
     dirs.run,
@@ -126,8 +133,6 @@ async function startLocked(
   const before = isRelaunched() ? undefined : readSaved(name);
   // Nothing starts over a file of the user's where the state folder writes.
   if (!isRelaunched()) checkOwnFiles(name, pidFile);
-  const watch = parsed.supervision?.watch;
-  if (watch && !isRelaunched()) checkWatch(watch, parsed.command);
   if (before?.pidFile && before.pidFile !== pidFile) {
     const running = new PidFile(before.pidFile).running();
     if (running) {

@@ -66,7 +66,7 @@ export async function route(
   }
   const authorized = served.token !== undefined && hasToken(request, served.token);
   if (served.readsNeedToken && !authorized) {
-    return fail(response, 401, "a bearer token is needed (Authorization: Bearer TOKEN)", {
+    return fail(response, 401, tokenRefusal(request), {
       "www-authenticate": "Bearer",
     });
   }
@@ -172,7 +172,7 @@ async function control(
     return fail(response, 403, "control is off: serve takes it with --control --token-file F");
   }
   if (served.token === undefined || !hasToken(request, served.token)) {
-    return fail(response, 401, "a bearer token is needed (Authorization: Bearer TOKEN)", {
+    return fail(response, 401, tokenRefusal(request), {
       "www-authenticate": "Bearer",
     });
   }
@@ -187,4 +187,11 @@ async function control(
     status,
     daemon: await reportNamed(name, false) ?? null,
   });
+}
+
+/** Why a request without the right token is refused: none was sent, or another. */
+function tokenRefusal(request: IncomingMessage): string {
+  return request.headers.authorization === undefined
+    ? "a bearer token is needed (Authorization: Bearer TOKEN)"
+    : "the bearer token is not this server's";
 }

@@ -344,7 +344,9 @@ class Supervisor {
 
   /** A last event: the on-failure hook runs (and is waited for), then the supervisor finishes. */
   async #last(end: ExitStatus, event: FailureEvent): Promise<void> {
-    const state = event.event === "gave-up" ? "failed" : "stopped";
+    // Failed and not started again (given up, or `--restart no` for a daemon
+    // `start` started): status says failed, and how. `run` passes it on instead.
+    const state = event.event === "gave-up" || this.#plan.channel ? "failed" : "stopped";
     if (this.#hook) this.#record(state);
     await this.#hook?.last(event);
     this.#finish(end, state);
