@@ -9,7 +9,7 @@
 import type { Output } from "./commands.ts";
 import { follow, type Followed, shown } from "./logs_follow.ts";
 import { type Batch, lineTime, merged, prefixed, prefixes, timesOf } from "./logs_merge.ts";
-import { loadFs, LogReader } from "./logs_read.ts";
+import { loadFs, LogReader } from "../observe/log_reader.ts";
 
 /** A daemon whose log is shown, and where its log is. */
 export interface ShownLog {

@@ -8,7 +8,7 @@
 import { onSignal } from "../host.ts";
 import { printable } from "../text.ts";
 import type { Output } from "./commands.ts";
-import type { LogReader } from "./logs_read.ts";
+import type { LogReader } from "../observe/log_reader.ts";
 import { type Batch, lineTime, merged, prefixed, timesOf } from "./logs_merge.ts";
 
 /** How often the logs are looked at (ms). */

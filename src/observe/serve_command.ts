@@ -26,6 +26,7 @@ import { route, type Served, type Snapshot } from "./serve_routes.ts";
 import { Sampler } from "./sampler.ts";
 import { listenOn } from "./listen.ts";
 import { withoutCollectorTimer } from "./serve_quiet_collector.ts";
+import { loadLogReading } from "./log_tail.ts";
 
 /** A sample older than this is taken again for a page (ms). */
 const FRESH = 1000;
@@ -45,6 +46,7 @@ export async function serveCommand(parsed: ServeCommand, io: Output): Promise<nu
     return EXIT.usage;
   }
   withoutCollectorTimer();
+  await loadLogReading();
   const history = new History();
   const listeners = new Set<(snapshot: Snapshot) => void>();
   let latest: Snapshot | undefined;

@@ -1,8 +1,8 @@
 /**
- * One daemon's log as `logs` reads it: its last lines, read from the end
- * of the file (never the whole of a big log), then what is written after
- * them, across rotations, truncation, removal and re-creation of the path
- * (as `tail -F`).
+ * One daemon's log as `logs` and `serve` read it: its last lines, read
+ * from the end of the file (never the whole of a big log), then what is
+ * written after them, across rotations, truncation, removal and re-creation
+ * of the path (as `tail -F`).
  *
  * @module
  */
@@ -13,7 +13,7 @@ const CHUNK = 64 * 1024;
 /** The most one {@link LogReader.read} returns: a burst is printed in parts, never held whole. */
 const MOST = 16 * CHUNK;
 
-/** `node:fs`, loaded by `logs` only (a bundle hoists static imports). */
+/** `node:fs`, loaded by `logs` and `serve` only (a bundle hoists static imports). */
 let fs: typeof Fs;
 
 /** Loads what reading a log needs; once, before any {@link LogReader} is made. */
