@@ -6,24 +6,30 @@
  * @module
  */
 import type { Server } from "node:http";
-import * as fs from "node:fs";
-import * as net from "node:net";
-import process from "node:process";
+import type * as Fs from "node:fs";
+import type * as Net from "node:net";
 import type { ServeCommand } from "./serve_parse.ts";
+import { getLibc } from "../../ffi/libc.ts";
+
+// Loaded by `serve` only: a bundle hoists static imports to every command's start.
+let fs: typeof Fs;
+let net: typeof Net;
 
 /** Starts `server` listening; where (`http://127.0.0.1:9321`, a path), or `error:WHY`. */
 export async function listenOn(server: Server, parsed: ServeCommand): Promise<string> {
+  fs ??= await import("node:fs");
+  net ??= await import("node:net");
   if (parsed.socket !== undefined) {
     const path = parsed.socket;
     const left = await leftSocket(path);
     if (left !== undefined) return `error:${left}`;
     // Made with mode 0600 from the start: no moment when others may connect.
-    const mask = process.umask(0o177);
+    const mask = getLibc().umask(0o177);
     let error: string | undefined;
     try {
       error = await listening(server, () => server.listen(path));
     } finally {
-      process.umask(mask);
+      getLibc().umask(mask);
     }
     if (error) return `error:cannot listen on ${path}: ${error}`;
     fs.chmodSync(path, 0o600);
@@ -54,7 +60,7 @@ function listening(server: Server, listen: () => void): Promise<string | undefin
  * nothing answers on is removed; anything else is left alone.
  */
 async function leftSocket(path: string): Promise<string | undefined> {
-  let stat: fs.Stats;
+  let stat: Fs.Stats;
   try {
     stat = fs.lstatSync(path);
   } catch {

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import * as http from "node:http";
 import type { Output } from "../cli/commands.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { onSignal } from "../host.ts";
@@ -70,6 +69,8 @@ export async function serveCommand(parsed: ServeCommand, io: Output): Promise<nu
     loopbackOnly: parsed.listen !== undefined && loopback,
     control: parsed.control,
   };
+  // Loaded here: a bundle hoists static imports to every command's start.
+  const http = await import("node:http");
   const server = http.createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: HEAD_TIMEOUT,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as fs from "node:fs";
+import type * as Fs from "node:fs";
 import { type Listed, reportsOf } from "../cli/commands.ts";
 import { knownDaemons } from "../cli/known_reports.ts";
 import { stateDirs, validName } from "../cli/state.ts";
@@ -12,6 +12,8 @@ import { logOf, resolveTarget } from "../cli/targets.ts";
 import type { StatusReport } from "./status_report.ts";
 import { withOneLook } from "../process/proc.ts";
 
+/** `node:fs`, loaded by `serve` only (a bundle hoists static imports to every command's start). */
+let fs: typeof Fs;
 /** The listing last made, and the state folders' change times it was made at. */
 let cached: { key: string; at: number; listed: Listed[] } | undefined;
 /** The longest a listing is kept, whatever the folders say (ms). */
@@ -47,6 +49,7 @@ function everyListed(): Listed[] {
  * time between two samples).
  */
 export async function everyReport(recentCpu: boolean): Promise<StatusReport[]> {
+  fs ??= await import("node:fs");
   return await withOneLook(() => reportsOf(everyListed(), recentCpu));
 }
 
@@ -56,6 +59,7 @@ export async function reportNamed(
   recentCpu: boolean,
 ): Promise<StatusReport | undefined> {
   if (!validName(name)) return undefined;
+  fs ??= await import("node:fs");
   const listed = everyListed().filter((d) => d.name === name);
   return (await withOneLook(() => reportsOf(listed, recentCpu)))[0];
 }

@@ -56,7 +56,7 @@ const ENTRY = new URL("./main.ts", import.meta.url);
  * relative paths of its command line (the main module, `--config`) resolve
  */
 export function handOff(plan: SupervisorPlan, startedIn: string): void {
-  const command = leanCommand(startedIn);
+  const command = leanCommand(startedIn, plan.supervision);
   if (!command || passedDescriptors() > 0) return;
   const pidFile = plan.pidFile && handOverPidFile(plan.pidFile);
   if (plan.pidFile && !pidFile) return;
@@ -112,10 +112,14 @@ function quietCollector(env: readonly string[]): string[] {
 
 /**
  * The command that runs this compiled program again: it holds the
- * supervisor's image too (`cli.ts` runs it when handed a plan).
+ * supervisor's image too (`cli.ts` runs it when handed a plan). Only for a
+ * watch: its supervisor must sleep while idle (`quietCollector`), which is
+ * worth a second start of the program (about 50 ms of the start's wait);
+ * any other supervisor stays where it is.
  */
-function compiledCommand(): Command | undefined {
+function compiledCommand(supervision: Supervision): Command | undefined {
   if (!decodeURIComponent(ENTRY.pathname).startsWith("/$bunfs/")) return undefined;
+  if (!supervision.watch) return undefined;
   try {
     return sameCommand();
   } catch {
@@ -124,14 +128,14 @@ function compiledCommand(): Command | undefined {
 }
 
 /** The runtime's command line with the supervisor's image in place of the main module. */
-function leanCommand(startedIn: string): Command | undefined {
+function leanCommand(startedIn: string, supervision: Supervision): Command | undefined {
   if (ENTRY.protocol !== "file:") return undefined;
   const entry = decodeURIComponent(ENTRY.pathname);
   try {
     // A compiled program's modules are not files.
     getLibc().fileIdAt(entry);
   } catch {
-    return compiledCommand();
+    return compiledCommand(supervision);
   }
   const main = mainModule();
   const mainPath = main.startsWith("file:") ? decodeURIComponent(new URL(main).pathname) : main;
