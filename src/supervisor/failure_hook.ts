@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { startCommand } from "./shell_command.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { describeEnd, formatDelay, printable } from "../text.ts";
@@ -125,42 +126,24 @@ export class FailureHook {
 
   #begin(event: FailureEvent): void {
     const { name, env, log, runAs, say } = this.#context;
-    const libc = getLibc();
     const hookEnv = eventEnv(runAs?.env ?? env, name, log, event);
-    let read: number, write: number;
     try {
-      [read, write] = libc.pipe();
-    } catch (error) {
-      return say(`cannot run the on-failure hook: ${(error as Error).message}`);
-    }
-    try {
-      const pid = libc.spawn({
-        path: runAs?.path ?? "/bin/sh",
-        argv: runAs?.argv ?? ["sh", "-c", this.#settings.command],
-        env: hookEnv,
-        newSession: true,
-        defaultSignals: [],
-        fileActions: [
-          { open: { fd: 0, path: "/dev/null", flags: 0, mode: 0 } },
-          { dup2: { from: write, to: 1 } },
-          { dup2: { from: write, to: 2 } },
-          { closeFrom: 3 },
-        ],
-      });
+      const { pid, pipe } = startCommand(
+        runAs?.path ?? "/bin/sh",
+        runAs?.argv ?? ["sh", "-c", this.#settings.command],
+        hookEnv,
+      );
       this.#running = {
         event,
         pid,
-        pipe: read,
+        pipe,
         deadline: Date.now() + this.#timeout,
         partial: "",
         lines: 0,
       };
     } catch (error) {
-      libc.close(read);
       say(`cannot run the on-failure hook: ${(error as Error).message}`);
       return this.#next();
-    } finally {
-      libc.close(write);
     }
     this.#lookLater();
   }

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { startCommand } from "./shell_command.ts";
 import { type ExitStatus, getLibc } from "../../ffi/libc.ts";
 import { describeEnd, oneLine } from "../text.ts";
 import type { HealthSettings } from "./plan.ts";
@@ -137,29 +138,8 @@ export class HealthCheck {
   }
 
   #run(program: number, deadline: number): Attempt {
-    const libc = getLibc();
-    const [read, write] = libc.pipe();
-    try {
-      const pid = libc.spawn({
-        path: "/bin/sh",
-        argv: ["sh", "-c", this.#settings.command!],
-        env: this.#env,
-        newSession: true,
-        defaultSignals: [],
-        fileActions: [
-          { open: { fd: 0, path: "/dev/null", flags: 0, mode: 0 } },
-          { dup2: { from: write, to: 1 } },
-          { dup2: { from: write, to: 2 } },
-          { closeFrom: 3 },
-        ],
-      });
-      return { program, deadline, pid, pipe: read, output: "" };
-    } catch (error) {
-      libc.close(read);
-      throw error;
-    } finally {
-      libc.close(write);
-    }
+    const { pid, pipe } = startCommand("/bin/sh", ["sh", "-c", this.#settings.command!], this.#env);
+    return { program, deadline, pid, pipe, output: "" };
   }
 
   /** Looks at the check under way: ended, timed out, or on. */
