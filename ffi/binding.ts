@@ -110,28 +110,42 @@ export class LibcBinding {
     throw first;
   }
 
+  /**
+   * Binds functions that report failure in errno, with errno's location
+   * bound before the first of them: bound after a failed call, the library
+   * opened in between could change errno before it is read.
+   */
+  #openCalls<S extends SymbolTable>(table: S): Bound<S> {
+    this.#errnoFn();
+    return this.#open(table);
+  }
+
   /** The `core` functions. */
   protected get coreFns(): Bound<typeof symbols.core> {
-    return this.#core ??= bindOnUse((table) => this.#open(table), symbols.core);
+    return this.#core ??= bindOnUse((table) => this.#openCalls(table), symbols.core);
   }
   /** The `spawn` functions. */
   protected get spawnFns(): Bound<typeof symbols.spawn> {
-    return this.#spawn ??= bindOnUse((table) => this.#open(table), symbols.spawn);
+    return this.#spawn ??= bindOnUse((table) => this.#openCalls(table), symbols.spawn);
   }
   /** The `identity` functions. */
   protected get identityFns(): Bound<typeof symbols.identity> {
-    return this.#identity ??= bindOnUse((table) => this.#open(table), symbols.identity);
+    return this.#identity ??= bindOnUse((table) => this.#openCalls(table), symbols.identity);
   }
   /** Deno only: the `waiting` functions, which return promises. */
   protected get waitingFns(): Bound<typeof symbols.waiting> {
-    return this.#waiting ??= this.#open(symbols.waiting);
+    return this.#waiting ??= this.#openCalls(symbols.waiting);
   }
 
   /** The calling thread's errno. */
   errno(): number {
+    return this.ffi.readI32(this.#errnoFn()(), 0);
+  }
+
+  /** `__errno_location` (macOS: `__error`), bound once. */
+  #errnoFn(): NativeFn {
     const name = this.constants.errnoSymbol;
-    this.#errnoLocation ??= this.#open(symbols.errnoLocation(name))[name]!;
-    return this.ffi.readI32(this.#errnoLocation(), 0);
+    return this.#errnoLocation ??= this.#open(symbols.errnoLocation(name))[name]!;
   }
 
   /** Throws for a `-1` result of `call`; returns the result otherwise. */
